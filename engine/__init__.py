@@ -1,0 +1,1 @@
+"""Tramita's workflow engine: deployments, instances, tasks, timers and their audit trail."""

@@ -1,0 +1,228 @@
+"""The ``tramita`` command: operators' and legal designers' access to the engine.
+
+Exit status 0 on success and 2 with a one-line reason on bad input, so scripts can
+tell a refusal from a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from typing import Any, Sequence
+
+from engine.errors import TramitaError
+
+
+def _json_arg(text: str, field: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise TramitaError(f"--{field} is not valid JSON: {exc.msg} at position {exc.pos}", field=field) from None
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if is_dataclass(value):
+        return asdict(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, default=_default, ensure_ascii=False, indent=2))
+
+
+def _tramita():  # type: ignore[no-untyped-def]
+    from engine.services import Tramita
+
+    return Tramita()
+
+
+def _user(args: argparse.Namespace) -> str:
+    return args.user or os.environ.get("TRAMITA_USER") or "cli"
+
+
+def cmd_init_db(args: argparse.Namespace) -> None:
+    t = _tramita()
+    t.init_db()
+    print(f"database ready: {t.db.engine.url.render_as_string(hide_password=True)}")
+
+
+def cmd_deploy(args: argparse.Namespace) -> None:
+    result = _tramita().deploy_paths(args.paths, _user(args))
+    for d in result.definitions:
+        state = "deployed" if d.created else "unchanged"
+        print(f"{d.kind} {d.key} version {d.version}: {state}")
+
+
+def cmd_start(args: argparse.Namespace) -> None:
+    data = _json_arg(args.data, "data")
+    result = _tramita().start(args.key, data, _user(args), reference=args.reference)
+    print(f"instance {result.instance_id} {result.status}; open tasks: {', '.join(result.open_tasks) or 'none'}")
+
+
+def cmd_tasks(args: argparse.Namespace) -> None:
+    groups = [g for g in (args.group or [])]
+    tasks = _tramita().tasks(user=args.user, groups=groups, instance_id=args.instance)
+    if args.json:
+        _print_json([asdict(t) for t in tasks])
+        return
+    for t in tasks:
+        due = t.due_at.isoformat() if t.due_at else "-"
+        print(f"{t.id}  instance {t.instance_id}  {t.name}  [{t.candidate_group or '-'}]  due {due}  {t.title or ''}")
+    if not tasks:
+        print("no open tasks")
+
+
+def cmd_complete(args: argparse.Namespace) -> None:
+    data = _json_arg(args.data, "data")
+    result = _tramita().complete(args.task_id, data, _user(args))
+    print(f"instance {result.instance_id} {result.status}; open tasks: {', '.join(result.open_tasks) or 'none'}")
+
+
+def cmd_instance(args: argparse.Namespace) -> None:
+    detail = _tramita().instance(args.id)
+    if args.json:
+        _print_json(detail.to_dict())
+        return
+    i = detail.instance
+    print(f"instance {i.id}: {i.process_key} v{i.version}  status {i.status}  started {i.started_at.isoformat()} "
+          f"by {i.started_by}")
+    print("open tasks:")
+    for t in detail.tasks:
+        if t.state == "READY":
+            print(f"  {t.id}  {t.name}  [{t.candidate_group or '-'}]  due {t.due_at.isoformat() if t.due_at else '-'}")
+    print("pending timers:")
+    for tm in detail.timers:
+        if tm.status == "pending":
+            print(f"  {tm.task_name} ({tm.kind}) due {tm.due_at.isoformat()}")
+    for inc in detail.incidents:
+        if inc.resolved_at is None:
+            print(f"incident: {inc.task_name}: {inc.message}")
+    print("history:")
+    for e in detail.events:
+        print(f"  {e.at.isoformat()}  {e.actor}  {e.kind}  {json.dumps(e.detail, ensure_ascii=False, default=str)}")
+
+
+def cmd_transition(args: argparse.Namespace) -> None:
+    t = _tramita()
+    op = {"retry": t.retry, "resume": t.resume}.get(args.command)
+    if op is not None:
+        result = op(args.id, _user(args))
+    else:
+        result = {"cancel": t.cancel, "suspend": t.suspend}[args.command](args.id, _user(args), args.reason)
+    print(f"instance {result.instance_id} {result.status}")
+
+
+def cmd_message(args: argparse.Namespace) -> None:
+    payload = _json_arg(args.data, "data")
+    result = _tramita().send_message(args.id, args.name, payload, _user(args))
+    print(f"instance {result.instance_id} {result.status}; open tasks: {', '.join(result.open_tasks) or 'none'}")
+
+
+def cmd_deadline(args: argparse.Namespace) -> None:
+    from engine.calendar import LegalCalendar
+
+    calendar = LegalCalendar.load(args.calendar or ())
+    deadline = calendar.deadline(args.start, args.count, args.unit, citation=args.cite)
+    if args.json:
+        _print_json(deadline.to_dict())
+        return
+    print(deadline.iso())
+    print(deadline.explain())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tramita", description="Tramita: Sonora's legal procedures as BPMN processes")
+    p.add_argument("--user", help="who acts (default: $TRAMITA_USER or 'cli')")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init-db", help="create or upgrade the database").set_defaults(func=cmd_init_db)
+
+    d = sub.add_parser("deploy", help="deploy .bpmn/.dmn/.json files or folders as one bundle")
+    d.add_argument("paths", nargs="+")
+    d.set_defaults(func=cmd_deploy)
+
+    s = sub.add_parser("start", help="start an instance of a process")
+    s.add_argument("key")
+    s.add_argument("--data", default="{}")
+    s.add_argument("--reference", help="case number")
+    s.set_defaults(func=cmd_start)
+
+    t = sub.add_parser("tasks", help="list open tasks")
+    t.add_argument("--user", dest="user")
+    t.add_argument("--group", action="append", help="include unclaimed tasks of this group (repeatable)")
+    t.add_argument("--instance", type=int)
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_tasks)
+
+    c = sub.add_parser("complete", help="complete a user task")
+    c.add_argument("task_id")
+    c.add_argument("--data", default="{}")
+    c.add_argument("--user", dest="user")
+    c.set_defaults(func=cmd_complete)
+
+    i = sub.add_parser("instance", help="show an instance: status, open tasks, pending timers, history")
+    i.add_argument("id", type=int)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_instance)
+
+    for name, helptext in [("retry", "re-run an instance in error"), ("resume", "resume a suspended instance")]:
+        r = sub.add_parser(name, help=helptext)
+        r.add_argument("id", type=int)
+        r.set_defaults(func=cmd_transition)
+    for name, helptext in [("cancel", "cancel an instance"), ("suspend", "suspend an instance")]:
+        r = sub.add_parser(name, help=helptext)
+        r.add_argument("id", type=int)
+        r.add_argument("--reason", default="")
+        r.set_defaults(func=cmd_transition)
+
+    m = sub.add_parser("message", help="deliver a BPMN message to an instance")
+    m.add_argument("id", type=int)
+    m.add_argument("name")
+    m.add_argument("--data", default="{}")
+    m.set_defaults(func=cmd_message)
+
+    dl = sub.add_parser("deadline", help="compute a legal deadline and explain it")
+    dl.add_argument("start", help="the starting date or instant (ISO 8601)")
+    dl.add_argument("count", type=int)
+    dl.add_argument("--unit", required=True, help="business | natural | hours")
+    dl.add_argument("--calendar", action="append", help="extra TOML calendar file (repeatable)")
+    dl.add_argument("--cite", help="the article that sets the term")
+    dl.add_argument("--json", action="store_true")
+    dl.set_defaults(func=cmd_deadline)
+
+    _add_timer_commands(sub)
+    return p
+
+
+def _add_timer_commands(sub: Any) -> None:
+    try:
+        from engine import scheduler  # noqa: F401
+    except ImportError:
+        return
+    scheduler.add_commands(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    from engine.calendar import CalendarError
+
+    try:
+        args.func(args)
+    except (TramitaError, CalendarError) as exc:
+        print(f"tramita: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The helpers diagrams may call, and the script engine that offers them.
+
+Legal deadlines are computed here from case data (never as bare durations, which
+SpiffWorkflow counts from whenever the engine reached the timer). Each helper
+returns an ISO 8601 string with its offset and records the full explanation of the
+deadline, which the engine stores beside the timer and the task's due date.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from engine import clock
+from engine.sandbox import RestrictedScriptEngine
+
+_computed: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar("deadlines", default=None)
+
+
+class DeadlineLog:
+    """Collects the explanations of the deadlines computed during one transition, by ISO value."""
+
+    def __enter__(self) -> dict[str, dict[str, Any]]:
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._token = _computed.set(self._entries)
+        return self._entries
+
+    def __exit__(self, *exc: object) -> None:
+        _computed.reset(self._token)
+
+
+def _record(deadline: Any) -> str:
+    iso = deadline.iso()
+    entries = _computed.get()
+    if entries is not None:
+        entries[iso] = deadline.to_dict()
+    return iso
+
+
+def _calendar() -> Any:
+    from engine.calendar import default_calendar
+
+    return default_calendar()
+
+
+def plazo_habil(inicio: Any, n: int, cita: str | None = None) -> str:
+    return _record(_calendar().business_days(inicio, n, citation=cita))
+
+
+def plazo_natural(inicio: Any, n: int, cita: str | None = None, mover: bool = True) -> str:
+    return _record(_calendar().natural_days(inicio, n, citation=cita, move_if_inhabil=mover))
+
+
+def plazo_horas(inicio: Any, n: int, cita: str | None = None) -> str:
+    return _record(_calendar().hours(inicio, n, citation=cita))
+
+
+def ahora() -> str:
+    from engine.calendar import HERMOSILLO
+
+    return clock.now().astimezone(HERMOSILLO).isoformat(timespec="seconds")
+
+
+def hoy() -> str:
+    return ahora()[:10]
+
+
+def sumar_meses(fecha: str, n: int) -> str:
+    """The same day n months later (or the month's last day), for bars such as art. 36's six months."""
+    day = date.fromisoformat(str(fecha)[:10])
+    month_index = day.month - 1 + n
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    next_month = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(day.day, (next_month - timedelta(days=1)).day)).isoformat()
+
+
+def sumar_dias(fecha: str, n: int) -> str:
+    return (date.fromisoformat(str(fecha)[:10]) + timedelta(days=n)).isoformat()
+
+
+def uma_vigente(fecha: str, parametros: dict[str, Any]) -> float:
+    """The UMA daily value in force on a date: each value applies from 1 February to 31 January."""
+    day = str(fecha)[:10]
+    for period in parametros["uma"]["periodos"]:
+        if period["desde"] <= day <= period["hasta"]:
+            return float(period["valor"])
+    raise ValueError(f"no UMA value is known for {day}")
+
+
+def _to_instant(value: Any) -> datetime:
+    from engine.calendar import to_local
+
+    return to_local(value)
+
+
+def antes_de(a: Any, b: Any) -> bool:
+    """Whether instant or date ``a`` falls before ``b`` (compares in Hermosillo time)."""
+    return _to_instant(a) < _to_instant(b)
+
+
+HELPERS: dict[str, Callable[..., Any]] = {
+    "plazo_habil": plazo_habil,
+    "plazo_natural": plazo_natural,
+    "plazo_horas": plazo_horas,
+    "ahora": ahora,
+    "hoy": hoy,
+    "sumar_meses": sumar_meses,
+    "sumar_dias": sumar_dias,
+    "uma_vigente": uma_vigente,
+    "antes_de": antes_de,
+}
+
+
+def script_engine() -> RestrictedScriptEngine:
+    return RestrictedScriptEngine(HELPERS)

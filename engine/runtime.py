@@ -1,0 +1,49 @@
+"""What every transition needs at hand: the database, the spec cache, the script engine, the lane map."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from engine import clock, config
+from engine.deployments import SpecCache
+from engine.expressions import script_engine
+from engine.sandbox import RestrictedScriptEngine
+from engine.store.db import Database
+
+clock.install()
+
+
+@dataclass
+class Runtime:
+    db: Database
+    specs: SpecCache = field(default_factory=SpecCache)
+    workflows_dir: Path = field(default_factory=lambda: config.WORKFLOWS_DIR)
+
+    @cached_property
+    def script_engine(self) -> RestrictedScriptEngine:
+        return script_engine()
+
+    @cached_property
+    def lanes(self) -> dict[str, str]:
+        """Lane name -> user group, from ``workflows/lanes.toml`` (organizational, so read live)."""
+        path = self.workflows_dir / "lanes.toml"
+        if not path.exists():
+            return {}
+        with path.open("rb") as f:
+            data: dict[str, Any] = tomllib.load(f)
+        return {str(k): str(v) for k, v in data.get("lanes", {}).items()}
+
+    def group_for_lane(self, lane: str | None) -> str | None:
+        if lane is None:
+            return None
+        return self.lanes.get(lane, lane)
+
+    @cached_property
+    def parameters(self) -> dict[str, Any]:
+        from engine.parameters import load_parameters
+
+        return load_parameters(self.workflows_dir / "parameters.toml")

@@ -1,0 +1,195 @@
+"""The database schema: what Tramita keeps about diagrams, cases, tasks, timers and who did what.
+
+Workflow state is stored without its spec (a reference to the deployed version
+instead), and tasks and timers are materialized in their own tables so inboxes
+and schedulers never deserialize a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from datetime import timezone
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both SQLite (which has no time zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
+
+
+class Deployment(Base):
+    """One act of deploying a bundle of files: who, when and what."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(120))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class DeployedFile(Base):
+    """The exact text of each deployed file, kept so any version can be shown or re-parsed."""
+
+    __tablename__ = "deployed_files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+
+
+class Definition(Base):
+    """An immutable version of a process or decision, addressed by key and version number."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("kind", "key", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # process | decision
+    key: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    executable: Mapped[bool] = mapped_column(default=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("deployed_files.id"))
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(120))
+    # Serialized SpiffWorkflow spec (with called subprocesses), so instances need not embed it.
+    spec: Mapped[dict[str, Any] | None]
+    # Task name -> {form schema, lane, documentation, due date expression}: read by forms and inboxes.
+    task_info: Mapped[dict[str, Any] | None]
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+    __table_args__ = (Index("ix_instances_status_key", "status", "process_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # running|suspended|error|completed|cancelled
+    state: Mapped[str] = mapped_column(Text)  # serialized workflow without its spec
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    institution: Mapped[str | None] = mapped_column(String(120), index=True)
+
+
+class Task(Base):
+    """Materialized view of a workflow's user tasks (open and finished) for inbox queries."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_open_group_due", "state", "candidate_group", "due_at"),
+        Index("ix_tasks_open_assignee_due", "state", "assignee", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))  # BPMN element id
+    title: Mapped[str | None] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))  # READY | WAITING | COMPLETED | CANCELLED
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    candidate_group: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    deadline: Mapped[dict[str, Any] | None]  # the due date's explanation
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(120))
+    overdue: Mapped[bool] = mapped_column(default=False)
+
+
+class Event(Base):
+    """The append-only audit trail: who did what, when, and the data it changed."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None]
+
+
+class Incident(Base):
+    """A failed script or expression: the instance waits in ``error`` until retried."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    task_name: Mapped[str | None] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class Timer(Base):
+    """A waiting timer event, so the scheduler can find due work without loading workflows."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(40))  # date | duration | cycle
+    interrupting: Mapped[bool] = mapped_column(default=True)
+    attached_to: Mapped[str | None] = mapped_column(String(255))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # pending | fired | cancelled
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+    deadline: Mapped[dict[str, Any] | None]
