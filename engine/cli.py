@@ -110,9 +110,10 @@ def cmd_instance(args: argparse.Namespace) -> None:
 
 def cmd_transition(args: argparse.Namespace) -> None:
     t = _tramita()
-    op = {"retry": t.retry, "resume": t.resume}.get(args.command)
-    if op is not None:
-        result = op(args.id, _user(args))
+    if args.command == "retry":
+        result = t.retry(args.id, _user(args), _json_arg(args.data, "data") if args.data else None)
+    elif args.command == "resume":
+        result = t.resume(args.id, _user(args))
     else:
         result = {"cancel": t.cancel, "suspend": t.suspend}[args.command](args.id, _user(args), args.reason)
     print(f"instance {result.instance_id} {result.status}")
@@ -171,10 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_instance)
 
-    for name, helptext in [("retry", "re-run an instance in error"), ("resume", "resume a suspended instance")]:
-        r = sub.add_parser(name, help=helptext)
-        r.add_argument("id", type=int)
-        r.set_defaults(func=cmd_transition)
+    r = sub.add_parser("retry", help="re-run an instance in error once its cause is fixed")
+    r.add_argument("id", type=int)
+    r.add_argument("--data", help="JSON object correcting the case data of the tasks about to run")
+    r.set_defaults(func=cmd_transition)
+    r = sub.add_parser("resume", help="resume a suspended instance")
+    r.add_argument("id", type=int)
+    r.set_defaults(func=cmd_transition)
     for name, helptext in [("cancel", "cancel an instance"), ("suspend", "suspend an instance")]:
         r = sub.add_parser(name, help=helptext)
         r.add_argument("id", type=int)
@@ -201,10 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_timer_commands(sub: Any) -> None:
-    try:
-        from engine import scheduler  # noqa: F401
-    except ImportError:
-        return
+    from engine import scheduler
+
     scheduler.add_commands(sub)
 
 

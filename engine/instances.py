@@ -307,11 +307,17 @@ def resume(rt: Runtime, instance_id: int, user: str) -> TransitionResult:
     return transition(rt, instance_id, user, "instance_resumed", lambda wf, s: {}, allowed=("suspended",))
 
 
-def retry(rt: Runtime, instance_id: int, user: str) -> TransitionResult:
+def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> TransitionResult:
+    """Re-run an instance in error; ``data`` corrects the case data of the tasks about to run."""
+    patch = _require_object(data) if data is not None else {}
+
     def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
         s.execute(update(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
                   .values(resolved_at=clock.now()))
-        return {}
+        if patch:
+            for task in wf.get_tasks(state=TaskState.READY):
+                task.data.update(patch)
+        return {"data": patch} if patch else {}
 
     return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",))
 

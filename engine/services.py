@@ -142,8 +142,8 @@ class Tramita:
     def resume(self, instance_id: int, user: str) -> TransitionResult:
         return instances.resume(self.runtime, instance_id, user)
 
-    def retry(self, instance_id: int, user: str) -> TransitionResult:
-        return instances.retry(self.runtime, instance_id, user)
+    def retry(self, instance_id: int, user: str, data: Any = None) -> TransitionResult:
+        return instances.retry(self.runtime, instance_id, user, data)
 
     def send_message(self, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:
         return instances.send_message(self.runtime, instance_id, name, payload, user)

@@ -7,10 +7,12 @@ has to deserialize a workflow to learn what is pending.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -24,6 +26,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine import clock
+from engine.errors import Conflict, ExecutionFailed, InvalidState
+from engine.store.models import Task as TaskRow
 from engine.store.models import Timer
 
 if TYPE_CHECKING:
@@ -75,9 +80,16 @@ def sync(s: Session, instance_id: int, wf: BpmnWorkflow, deadlines: dict[str, di
     existing = {(r.task_id, r.due_at): r.id for r in s.execute(
         select(Timer.id, Timer.task_id, Timer.due_at).where(Timer.instance_id == instance_id,
                                                             Timer.status == PENDING))}
-    stale = [row_id for key, row_id in existing.items() if key not in wanted]
+    stale = [(key, row_id) for key, row_id in existing.items() if key not in wanted]
     if stale:
-        s.execute(update(Timer).where(Timer.id.in_(stale)).values(status="cancelled"))
+        # A timer that left the waiting set after coming due fired during this transition.
+        now = clock.now()
+        fired = [row_id for (_, due), row_id in stale if due <= now and not cancel_all]
+        cancelled = [row_id for (_, due), row_id in stale if due > now or cancel_all]
+        if fired:
+            s.execute(update(Timer).where(Timer.id.in_(fired)).values(status="fired", fired_at=now))
+        if cancelled:
+            s.execute(update(Timer).where(Timer.id.in_(cancelled)).values(status="cancelled"))
     for (task_id, due), task in wanted.items():
         if (task_id, due) in existing:
             continue
@@ -120,3 +132,99 @@ def due_for_task(rt: "Runtime", task: SpiffTask, info: dict[str, Any]) -> tuple[
     due, iso = min(candidates)
     entries = _computed.get() or {}
     return due, entries.get(iso)
+
+
+# --- firing ---------------------------------------------------------------------------------------
+
+LEASE = timedelta(minutes=5)
+log = logging.getLogger("tramita.timers")
+
+
+@dataclass(frozen=True)
+class Fired:
+    timer_id: int
+    instance_id: int
+    task_name: str
+    due_at: datetime
+    fired_at: datetime
+    outcome: str  # fired | skipped | error
+
+    @property
+    def lateness(self) -> float:
+        return (self.fired_at - self.due_at).total_seconds()
+
+
+def claim_due(rt: "Runtime", worker: str, as_of: datetime, limit: int = 100) -> list[int]:
+    """Lease a batch of due timers to one worker so two schedulers never take the same rows."""
+    now = clock.now()
+    with rt.db.write() as s:
+        candidates = (select(Timer.id).where(
+            Timer.status == PENDING, Timer.due_at <= as_of,
+            or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
+            .order_by(Timer.due_at).limit(limit))
+        if not rt.db.is_sqlite:
+            candidates = candidates.with_for_update(skip_locked=True)
+        ids = list(s.execute(candidates).scalars())
+        if ids:
+            s.execute(update(Timer).where(Timer.id.in_(ids)).values(claimed_by=worker, claimed_until=now + LEASE))
+        return ids
+
+
+def fire(rt: "Runtime", timer_id: int, worker: str) -> Fired:
+    """Fire one claimed timer: load its instance, refresh timers, step, persist: one transaction."""
+    from engine import instances
+
+    with rt.db.read() as s:
+        row = s.get(Timer, timer_id)
+        if row is None:
+            raise LookupError(f"timer {timer_id} does not exist")
+        instance_id, task_name, due_at = row.instance_id, row.task_name, row.due_at
+
+    def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
+        q = select(Timer).where(Timer.id == timer_id)
+        if not rt.db.is_sqlite:
+            q = q.with_for_update()
+        timer = s.execute(q).scalar_one()
+        if timer.status != PENDING or timer.claimed_by != worker:
+            raise _AlreadyTaken()
+        now = clock.now()
+        timer.status, timer.fired_at = "fired", now
+        if timer.attached_to and not timer.interrupting:
+            s.execute(update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.name == timer.attached_to,
+                                            TaskRow.state == "READY").values(overdue=True))
+        return {"timer": timer.task_name, "kind": timer.kind, "due_at": timer.due_at.isoformat(),
+                "late_seconds": round((now - timer.due_at).total_seconds(), 3),
+                "deadline_missed_on": timer.attached_to if timer.attached_to else None}
+
+    try:
+        instances.transition(rt, instance_id, instances.SYSTEM, "timer_fired", apply)
+    except _AlreadyTaken:
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
+    except ExecutionFailed:
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "error")
+    except (InvalidState, Conflict):  # suspended, in error, or changed concurrently: try again later
+        with rt.db.write() as s:
+            s.execute(update(Timer).where(Timer.id == timer_id, Timer.claimed_by == worker)
+                      .values(claimed_by=None, claimed_until=None))
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
+    fired = Fired(timer_id, instance_id, task_name, due_at, clock.now(), "fired")
+    log.info("timer %s (%s) of instance %s fired %.3f s after it was due", timer_id, task_name, instance_id,
+             fired.lateness)
+    return fired
+
+
+class _AlreadyTaken(Exception):
+    """Another worker fired or re-armed this timer first."""
+
+
+def fire_due(rt: "Runtime", *, as_of: datetime | None = None, worker: str = "cli", batch: int = 100) -> list[Fired]:
+    """Fire everything due as of an instant (now by default), batch by batch, until nothing is left."""
+    as_of = as_of or clock.now()
+    fired: list[Fired] = []
+    seen: set[int] = set()
+    while True:
+        ids = [i for i in claim_due(rt, worker, as_of, batch) if i not in seen]
+        if not ids:
+            return fired
+        seen.update(ids)
+        fired.extend(fire(rt, timer_id, worker) for timer_id in ids)
