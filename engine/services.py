@@ -103,6 +103,29 @@ class InstanceDetail:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class FormSpec:
+    """What a page needs to render a task's or a procedure's form."""
+
+    process_key: str
+    element: str
+    title: str | None
+    documentation: str | None
+    lane: str | None
+    schema: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    xml: str
+    completed: list[str]
+    active: list[str]
+
+
+def _form_spec(key: str, element: str, info: dict[str, Any]) -> FormSpec:
+    return FormSpec(key, element, info.get("title"), info.get("documentation"), info.get("lane"), info.get("schema"))
+
+
 class Tramita:
     """Tramita's engine as its callers see it."""
 
@@ -212,6 +235,56 @@ class Tramita:
             return InstanceDetail(_instance_view(inst, version), _workflow_data(state), tasks, timers, events,
                                   incidents)
 
+
+    # --- what pages need ---
+    def task_form(self, task_id: str) -> FormSpec:
+        with self.db.read() as s:
+            row = s.get(Task, task_id)
+            if row is None:
+                raise NotFound(f"task {task_id} does not exist", field="task")
+            definition_id = s.execute(select(Instance.definition_id).where(Instance.id == row.instance_id)).scalar_one()
+            info = self.runtime.specs.get(s, definition_id).task_info.get(row.name, {})
+            return _form_spec(row.process_key, row.name, info)
+
+
+    def start_form(self, key: str) -> FormSpec:
+        with self.db.read() as s:
+            definition = deployments.latest_process(s, key)
+            for element, info in (definition.task_info or {}).items():
+                if info.get("type") == "StartEvent" and info.get("process") == key:
+                    return _form_spec(key, element, info)
+            return FormSpec(key, "", definition.name, None, None, None)
+
+
+    def diagram(self, instance_id: int) -> DiagramView:
+        """The deployed XML of the instance's version, with which elements are done and which are current."""
+        import json
+
+        from SpiffWorkflow.util.task import TaskState
+
+        from engine.store.models import DeployedFile
+
+        with self.db.read() as s:
+            inst = s.get(Instance, instance_id)
+            if inst is None:
+                raise NotFound(f"instance {instance_id} does not exist", field="instance")
+            definition = s.get(Definition, inst.definition_id)
+            xml = s.get(DeployedFile, definition.file_id).content
+            info = definition.task_info or {}
+            state = json.loads(inst.state)
+        completed: set[str] = set()
+        active: set[str] = set()
+        task_maps = [state.get("tasks", {})] + [sp.get("tasks", {}) for sp in state.get("subprocesses", {}).values()]
+        for tasks in task_maps:
+            for task in tasks.values():
+                name = task.get("task_spec")
+                if name not in info:
+                    continue
+                if task["state"] == TaskState.COMPLETED:
+                    completed.add(name)
+                elif task["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR):
+                    active.add(name)
+        return DiagramView(xml, sorted(completed - active), sorted(active))
 
 def _instance_view(inst: Instance, version: int) -> InstanceView:
     return InstanceView(inst.id, inst.process_key, version, inst.status, inst.reference, inst.title, inst.started_at,
