@@ -201,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl.set_defaults(func=cmd_deadline)
 
     _add_timer_commands(sub)
+    from engine import accounts
+
+    accounts.add_commands(sub)
     return p
 
 
@@ -218,12 +221,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     from engine.calendar import CalendarError
 
+    from sqlalchemy.exc import DBAPIError
+
     try:
         args.func(args)
     except (TramitaError, CalendarError) as exc:
         print(f"tramita: {exc}".splitlines()[0], file=sys.stderr)
         return 2
+    except DBAPIError as exc:
+        if not _missing_table(exc):
+            raise
+        print("tramita: the database has no Tramita tables yet: run `tramita init-db`", file=sys.stderr)
+        return 2
     return 0
+
+
+def _missing_table(exc: Exception) -> bool:
+    """SQLite's "no such table" or PostgreSQL's undefined_table: the schema was never created."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "42P01" or "no such table" in str(orig)
 
 
 if __name__ == "__main__":

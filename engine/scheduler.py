@@ -16,7 +16,7 @@ import os
 import signal
 import socket
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -35,13 +35,16 @@ class TimerService:
     """Fires due timers every ``interval`` seconds in a background thread."""
 
     def __init__(self, rt: Runtime, interval: float = 0.5, batch: int = 200) -> None:
+        timers.lease()  # a bad TRAMITA_TIMER_LEASE_SECONDS stops the service here, not on every pass
         self.rt = rt
         self.worker = worker_name()
         self.batch = batch
         self.fired_count = 0
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        # APScheduler wakes up on the real clock, whatever Tramita's clock says (a frozen or
+        # --as-of clock in the future would otherwise postpone the first pass until then).
         self._scheduler.add_job(self.run_once, "interval", seconds=interval, id="fire-due-timers",
-                                max_instances=1, coalesce=True, next_run_time=clock.now())
+                                max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
 
     def run_once(self) -> int:
         try:
@@ -91,6 +94,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     from engine.services import Tramita
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines per pass, every pass
     service = TimerService(Tramita().runtime, interval=args.interval)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -122,6 +122,17 @@ class DiagramView:
     active: list[str]
 
 
+@dataclass(frozen=True)
+class CaseFile:
+    """A case as one user may see it: masked data, what they may do, files and documents."""
+
+    detail: InstanceDetail
+    access: Any
+    fields: dict[str, dict[str, Any]]
+    attachments: list[Any]
+    documents: list[Any]
+
+
 def _form_spec(key: str, element: str, info: dict[str, Any]) -> FormSpec:
     return FormSpec(key, element, info.get("title"), info.get("documentation"), info.get("lane"), info.get("schema"))
 
@@ -285,6 +296,168 @@ class Tramita:
                 elif task["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR):
                     active.add(name)
         return DiagramView(xml, sorted(completed - active), sorted(active))
+
+    # --- people, inbox, access, attachments, documents (the web's needs) ---
+    def add_user(self, username: str, password: str, *, name: str, role: str, institution: str,
+                 groups: Sequence[str] = ()) -> Any:
+        from engine import accounts
+
+        return accounts.add_user(self.db, username, password, name=name, role=role, institution=institution,
+                                 groups=groups)
+
+    def users(self) -> list[Any]:
+        from engine import accounts
+
+        return accounts.list_users(self.db)
+
+    def set_user_active(self, username: str, active: bool) -> Any:
+        from engine import accounts
+
+        return accounts.set_active(self.db, username, active)
+
+    def set_user_groups(self, username: str, groups: Sequence[str]) -> None:
+        from engine import accounts
+
+        accounts.set_groups(self.db, username, groups)
+
+    def set_password(self, username: str, password: str) -> None:
+        from engine import accounts
+
+        accounts.set_password(self.db, username, password)
+
+    def authenticate(self, username: str, password: str) -> Any:
+        from engine import accounts
+
+        return accounts.authenticate(self.db, username, password)
+
+    def user(self, user_id: int) -> Any:
+        from engine import accounts
+
+        return accounts.get_user(self.db, user_id)
+
+    def find_user(self, username: str) -> Any:
+        from engine import accounts
+
+        return accounts.find_user(self.db, username)
+
+    def create_token(self, username: str, label: str = "") -> str:
+        from engine import accounts
+
+        return accounts.create_token(self.db, username, label)
+
+    def user_for_token(self, token: str) -> Any:
+        from engine import accounts
+
+        return accounts.user_for_token(self.db, token)
+
+    def inbox(self, user: Any, filters: Any = None, *, page: int = 1, per_page: int = 25) -> Any:
+        from engine import inbox
+
+        return inbox.inbox(self.db, user, filters, page=page, per_page=per_page)
+
+    def inbox_facets(self, user: Any) -> dict[str, list[tuple[str, str]]]:
+        from engine import inbox
+
+        return inbox.facets(self.db, user)
+
+    def claim(self, task_id: str, user: Any) -> None:
+        from engine import inbox
+
+        inbox.claim(self.db, user, task_id)
+
+    def unclaim(self, task_id: str, user: Any) -> None:
+        from engine import inbox
+
+        inbox.unclaim(self.db, user, task_id)
+
+    def task_access(self, user: Any, task_id: str) -> Any:
+        from engine import access
+
+        return access.task_access(self.db, user, task_id)
+
+    def check_case(self, user: Any, instance_id: int) -> Any:
+        from engine import access
+
+        return access.check_case(self.db, user, instance_id)
+
+    def cases(self, user: Any, **filters: Any) -> Any:
+        from engine import access
+
+        return access.list_cases(self.db, user, **filters)
+
+    def case_forms(self, instance_id: int) -> dict[str, FormSpec]:
+        """Every form of the case's process version, by element id (labels for the data summary)."""
+        with self.db.read() as s:
+            inst = s.get(Instance, instance_id)
+            if inst is None:
+                raise NotFound(f"instance {instance_id} does not exist", field="instance")
+            info = self.runtime.specs.get(s, inst.definition_id).task_info
+        return {el: _form_spec(inst.process_key, el, i) for el, i in info.items() if i.get("schema")}
+
+    def case_file(self, user: Any, instance_id: int, *, via: str = "web") -> "CaseFile":
+        """The case as this user may see it; the opening is written to the audit trail (403 writes nothing)."""
+        from engine import access, attachments, documents
+
+        grant = access.open_case(self.db, user, instance_id, via=via)
+        detail = self.instance(instance_id)
+        forms_ = self.case_forms(instance_id)
+        props = access.schema_properties(f.schema for f in forms_.values())
+        events = [EventView(e.id, e.at, e.actor, e.kind, e.task_id, access.mask_data(e.detail, user, props))
+                  for e in detail.events]
+        masked = InstanceDetail(detail.instance, access.mask_data(detail.data, user, props), detail.tasks,
+                                detail.timers, events, detail.incidents)
+        docs = documents.available(detail.instance.process_key, detail.data) if grant.identifying else []
+        return CaseFile(masked, grant, props, attachments.for_instance(self.db, instance_id), docs)
+
+    def add_attachment(self, user: Any, instance_id: int, filename: str, content: bytes, *,
+                       task_id: str | None = None, field: str | None = None) -> Any:
+        from engine import access, attachments
+
+        if task_id is not None:
+            access.require_task(self.db, user, task_id, act=True)
+        else:
+            grant = access.check_case(self.db, user, instance_id)
+            if not grant.act:
+                from engine.errors import Forbidden
+
+                raise Forbidden("Su rol no permite agregar archivos.", field="file")
+        return attachments.store(self.db, instance_id, filename, content, user.username, task_id=task_id,
+                                 field=field)
+
+    def attachment(self, user: Any, attachment_id: int, instance_id: int | None = None) -> tuple[Any, bytes]:
+        """An attachment's bytes, for users who may see its case; the download is audited."""
+        from engine import access, attachments
+
+        meta = attachments.get(self.db, attachment_id)
+        if instance_id is not None and meta.instance_id != instance_id:
+            raise NotFound(f"El archivo {attachment_id} no existe en el expediente {instance_id}.",
+                           field="attachment")
+        grant = access.check_case(self.db, user, meta.instance_id)
+        if not grant.identifying:
+            from engine.errors import Forbidden
+
+            raise Forbidden("Su rol no permite abrir los archivos del expediente.", field="attachment")
+        content = attachments.read(self.db, attachment_id)
+        access.record(self.db, user, meta.instance_id, "attachment_opened",
+                      {"attachment": meta.id, "filename": meta.filename})
+        return meta, content
+
+    def protection_order_pdf(self, user: Any, instance_id: int) -> bytes:
+        from engine import access, clock, documents
+
+        grant = access.check_case(self.db, user, instance_id)
+        if not grant.identifying:
+            from engine.errors import Forbidden
+
+            raise Forbidden("Su rol no permite ver la orden: contiene datos de la víctima.", field="document")
+        detail = self.instance(instance_id)
+        issued = next((t.completed_at for t in reversed(detail.tasks) if t.state == "COMPLETED"), None)
+        pdf = documents.protection_order_pdf(
+            instance_id=instance_id, reference=detail.instance.reference, process_key=detail.instance.process_key,
+            data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username)
+        access.record(self.db, user, instance_id, "document_generated", {"document": "orden-proteccion"})
+        return pdf
+
 
 def _instance_view(inst: Instance, version: int) -> InstanceView:
     return InstanceView(inst.id, inst.process_key, version, inst.status, inst.reference, inst.title, inst.started_at,

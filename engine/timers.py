@@ -8,11 +8,13 @@ has to deserialize a workflow to learn what is pending.
 from __future__ import annotations
 
 import logging
+import math
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -27,7 +29,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
-from engine.errors import Conflict, ExecutionFailed, InvalidState
+from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState
 from engine.store.models import Task as TaskRow
 from engine.store.models import Timer
 
@@ -68,18 +70,25 @@ def waiting_timers(wf: BpmnWorkflow) -> list[SpiffTask]:
             and t.state == TaskState.WAITING]
 
 
+_TIMERS = Timer.__table__
+_SELECT_PENDING = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(
+    _TIMERS.c.instance_id == bindparam("b_instance"), _TIMERS.c.status == PENDING)
+_INSERT_TIMER = insert(_TIMERS)
+
+
 def sync(s: Session, instance_id: int, wf: BpmnWorkflow, deadlines: dict[str, dict[str, Any]],
          cancel_all: bool = False) -> None:
-    """Make the pending rows of one instance match its waiting timers."""
+    """Make the pending rows of one instance match its waiting timers (Core statements: this is the hot path)."""
     wanted: dict[tuple[str, datetime], SpiffTask] = {}
     if not cancel_all:
         for task in waiting_timers(wf):
             due = timer_due(task)
             if due is not None:
                 wanted[(str(task.id), due)] = task
-    existing = {(r.task_id, r.due_at): r.id for r in s.execute(
-        select(Timer.id, Timer.task_id, Timer.due_at).where(Timer.instance_id == instance_id,
-                                                            Timer.status == PENDING))}
+    s.flush()  # rows the caller changed through the ORM must be visible to the select below
+    conn = s.connection()
+    existing = {(task_id, due_at): row_id for row_id, task_id, due_at in
+                conn.execute(_SELECT_PENDING, {"b_instance": instance_id})}
     stale = [(key, row_id) for key, row_id in existing.items() if key not in wanted]
     if stale:
         # A timer that left the waiting set after coming due fired during this transition.
@@ -87,19 +96,22 @@ def sync(s: Session, instance_id: int, wf: BpmnWorkflow, deadlines: dict[str, di
         fired = [row_id for (_, due), row_id in stale if due <= now and not cancel_all]
         cancelled = [row_id for (_, due), row_id in stale if due > now or cancel_all]
         if fired:
-            s.execute(update(Timer).where(Timer.id.in_(fired)).values(status="fired", fired_at=now))
+            conn.execute(update(_TIMERS).where(_TIMERS.c.id.in_(fired)).values(status="fired", fired_at=now))
         if cancelled:
-            s.execute(update(Timer).where(Timer.id.in_(cancelled)).values(status="cancelled"))
+            conn.execute(update(_TIMERS).where(_TIMERS.c.id.in_(cancelled)).values(status="cancelled"))
+    rows = []
     for (task_id, due), task in wanted.items():
         if (task_id, due) in existing:
             continue
         spec = task.task_spec
         value = task._get_internal_data("event_value")
         iso = value["next"] if isinstance(value, dict) else str(value)
-        attached = _attached_to(task)
-        s.add(Timer(instance_id=instance_id, task_id=task_id, task_name=spec.bpmn_id or spec.name,
-                    kind=_kind(spec.event_definition), interrupting=bool(getattr(spec, "cancel_activity", True)),
-                    attached_to=attached, due_at=due, status=PENDING, deadline=deadlines.get(iso)))
+        rows.append(dict(instance_id=instance_id, task_id=task_id, task_name=spec.bpmn_id or spec.name,
+                         kind=_kind(spec.event_definition), interrupting=bool(getattr(spec, "cancel_activity", True)),
+                         attached_to=_attached_to(task), due_at=due, status=PENDING, claimed_by=None,
+                         claimed_until=None, fired_at=None, deadline=deadlines.get(iso)))
+    if rows:
+        conn.execute(_INSERT_TIMER, rows)
 
 
 def _attached_to(task: SpiffTask) -> str | None:
@@ -137,7 +149,27 @@ def due_for_task(rt: "Runtime", task: SpiffTask, info: dict[str, Any]) -> tuple[
 # --- firing ---------------------------------------------------------------------------------------
 
 LEASE = timedelta(minutes=5)
+LEASE_ENV = "TRAMITA_TIMER_LEASE_SECONDS"
 log = logging.getLogger("tramita.timers")
+
+
+def lease() -> timedelta:
+    """How long a claim keeps other workers off a timer: ``$TRAMITA_TIMER_LEASE_SECONDS``, else :data:`LEASE`.
+
+    The lease only bounds how long the timers a crashed worker had claimed wait before another
+    worker takes them; it is not what makes firing exactly-once (the row is re-checked in the
+    firing transaction), so a short lease costs at most a skipped duplicate attempt.
+    """
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    if not raw:
+        return LEASE
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InvalidInput(f"{LEASE_ENV} must be a positive number of seconds, not {raw!r}", field=LEASE_ENV)
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -154,47 +186,73 @@ class Fired:
         return (self.fired_at - self.due_at).total_seconds()
 
 
-def claim_due(rt: "Runtime", worker: str, as_of: datetime, limit: int = 100) -> list[int]:
+@dataclass(frozen=True)
+class Claimed:
+    """A timer row leased to one worker, with what firing it needs to know up front."""
+
+    timer_id: int
+    instance_id: int
+    task_name: str
+    due_at: datetime
+
+
+def claim(rt: "Runtime", worker: str, as_of: datetime, limit: int = 100) -> list[Claimed]:
     """Lease a batch of due timers to one worker so two schedulers never take the same rows."""
     now = clock.now()
+    until = now + lease()
     with rt.db.write() as s:
-        candidates = (select(Timer.id).where(
+        candidates = (select(Timer.id, Timer.instance_id, Timer.task_name, Timer.due_at).where(
             Timer.status == PENDING, Timer.due_at <= as_of,
             or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
             .order_by(Timer.due_at).limit(limit))
         if not rt.db.is_sqlite:
             candidates = candidates.with_for_update(skip_locked=True)
-        ids = list(s.execute(candidates).scalars())
-        if ids:
-            s.execute(update(Timer).where(Timer.id.in_(ids)).values(claimed_by=worker, claimed_until=now + LEASE))
-        return ids
+        rows = [Claimed(*row) for row in s.execute(candidates)]
+        if rows:
+            s.execute(update(Timer).where(Timer.id.in_([r.timer_id for r in rows]))
+                      .values(claimed_by=worker, claimed_until=until))
+        return rows
 
 
-def fire(rt: "Runtime", timer_id: int, worker: str) -> Fired:
+def claim_due(rt: "Runtime", worker: str, as_of: datetime, limit: int = 100) -> list[int]:
+    """Lease a batch of due timers to one worker; returns their ids."""
+    return [c.timer_id for c in claim(rt, worker, as_of, limit)]
+
+
+_TAKE = (update(_TIMERS)
+         .where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.status == PENDING,
+                _TIMERS.c.claimed_by == bindparam("b_worker"))
+         .values(status="fired", fired_at=bindparam("b_now"))
+         .returning(_TIMERS.c.task_name, _TIMERS.c.kind, _TIMERS.c.due_at, _TIMERS.c.attached_to,
+                    _TIMERS.c.interrupting))
+
+
+def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None = None) -> Fired:
     """Fire one claimed timer: load its instance, refresh timers, step, persist: one transaction."""
     from engine import instances
 
-    with rt.db.read() as s:
-        row = s.get(Timer, timer_id)
-        if row is None:
-            raise LookupError(f"timer {timer_id} does not exist")
-        instance_id, task_name, due_at = row.instance_id, row.task_name, row.due_at
+    if claimed is None:
+        with rt.db.read() as s:
+            row = s.get(Timer, timer_id)
+            if row is None:
+                raise LookupError(f"timer {timer_id} does not exist")
+            claimed = Claimed(timer_id, row.instance_id, row.task_name, row.due_at)
+    instance_id, task_name, due_at = claimed.instance_id, claimed.task_name, claimed.due_at
 
     def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        q = select(Timer).where(Timer.id == timer_id)
-        if not rt.db.is_sqlite:
-            q = q.with_for_update()
-        timer = s.execute(q).scalar_one()
-        if timer.status != PENDING or timer.claimed_by != worker:
-            raise _AlreadyTaken()
+        # One guarded UPDATE both re-checks the lease and marks the row (it takes the row lock on
+        # PostgreSQL): if another worker fired it, or a re-arm cancelled it, nothing matches.
         now = clock.now()
-        timer.status, timer.fired_at = "fired", now
-        if timer.attached_to and not timer.interrupting:
-            s.execute(update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.name == timer.attached_to,
+        row = s.connection().execute(_TAKE, {"b_id": timer_id, "b_worker": worker, "b_now": now}).first()
+        if row is None:
+            raise _AlreadyTaken()
+        name, kind, due, attached_to, interrupting = row
+        if attached_to and not interrupting:
+            s.execute(update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.name == attached_to,
                                             TaskRow.state == "READY").values(overdue=True))
-        return {"timer": timer.task_name, "kind": timer.kind, "due_at": timer.due_at.isoformat(),
-                "late_seconds": round((now - timer.due_at).total_seconds(), 3),
-                "deadline_missed_on": timer.attached_to if timer.attached_to else None}
+        return {"timer": name, "kind": kind, "due_at": due.isoformat(),
+                "late_seconds": round((now - due).total_seconds(), 3),
+                "deadline_missed_on": attached_to if attached_to else None}
 
     try:
         instances.transition(rt, instance_id, instances.SYSTEM, "timer_fired", apply)
@@ -223,8 +281,8 @@ def fire_due(rt: "Runtime", *, as_of: datetime | None = None, worker: str = "cli
     fired: list[Fired] = []
     seen: set[int] = set()
     while True:
-        ids = [i for i in claim_due(rt, worker, as_of, batch) if i not in seen]
-        if not ids:
+        claimed = [c for c in claim(rt, worker, as_of, batch) if c.timer_id not in seen]
+        if not claimed:
             return fired
-        seen.update(ids)
-        fired.extend(fire(rt, timer_id, worker) for timer_id in ids)
+        seen.update(c.timer_id for c in claimed)
+        fired.extend(fire(rt, c.timer_id, worker, claimed=c) for c in claimed)

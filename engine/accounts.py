@@ -1,0 +1,293 @@
+"""People and credentials: users with a role, an institution and groups; API tokens.
+
+Passwords are hashed with Argon2id (argon2-cffi). After ``MAX_FAILURES`` failed
+sign-ins in a row an account is locked for ``LOCKOUT``; while locked even the right
+password is refused. API tokens are random, shown once, and stored as SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select, update
+
+from engine import clock
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.store.accounts import ApiToken, User
+from engine.store.db import Database
+
+ROLES = ("caseworker", "legal_designer", "manager", "admin")
+ROLE_LABELS = {"caseworker": "Personal operativo", "legal_designer": "Diseño jurídico", "manager": "Coordinación",
+               "admin": "Administración"}
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so timing does not reveal which usernames are real.
+_DUMMY_HASH = _hasher.hash("tramita-dummy-password")
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    name: str
+    role: str
+    institution: str
+    groups: tuple[str, ...] = field(default_factory=tuple)
+    active: bool = True
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
+
+    @property
+    def is_caseworker(self) -> bool:
+        return self.role == "caseworker"
+
+
+def _view(u: User) -> UserView:
+    return UserView(u.id, u.username, u.name, u.role, u.institution, tuple((u.groups or {}).get("groups", [])),
+                    u.active, u.locked_until, u.last_login_at)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres.", field="password")
+
+
+def add_user(db: Database, username: str, password: str, *, name: str, role: str, institution: str,
+             groups: Sequence[str] = ()) -> UserView:
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput("El usuario debe tener 2 a 64 caracteres: letras minúsculas, números, punto, guion.",
+                           field="username")
+    if role not in ROLES:
+        raise InvalidInput(f"Rol desconocido {role!r}; roles: {', '.join(ROLES)}", field="role")
+    if not institution.strip():
+        raise InvalidInput("La institución es obligatoria.", field="institution")
+    _check_password(password)
+    with db.write() as s:
+        if s.execute(select(User.id).where(User.username == username)).first():
+            raise Conflict(f"El usuario {username} ya existe.", field="username")
+        u = User(username=username, name=name.strip() or username, role=role, institution=institution.strip(),
+                 groups={"groups": sorted({g.strip() for g in groups if g.strip()})},
+                 password_hash=_hasher.hash(password), active=True, failed_logins=0, created_at=clock.now())
+        s.add(u)
+        s.flush()
+        return _view(u)
+
+
+def set_password(db: Database, username: str, password: str) -> None:
+    _check_password(password)
+    with db.write() as s:
+        n = s.execute(update(User).where(User.username == username)
+                      .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)).rowcount
+        if n != 1:
+            raise NotFound(f"El usuario {username} no existe.", field="username")
+
+
+def set_active(db: Database, username: str, active: bool) -> UserView:
+    with db.write() as s:
+        u = s.execute(select(User).where(User.username == username)).scalar()
+        if u is None:
+            raise NotFound(f"El usuario {username} no existe.", field="username")
+        u.active = active
+        if not active:  # a disabled user's API tokens stop working at once
+            s.execute(update(ApiToken).where(ApiToken.user_id == u.id, ApiToken.revoked_at.is_(None))
+                      .values(revoked_at=clock.now()))
+        return _view(u)
+
+
+def set_groups(db: Database, username: str, groups: Sequence[str]) -> None:
+    with db.write() as s:
+        n = s.execute(update(User).where(User.username == username)
+                      .values(groups={"groups": sorted({g.strip() for g in groups if g.strip()})})).rowcount
+        if n != 1:
+            raise NotFound(f"El usuario {username} no existe.", field="username")
+
+
+def list_users(db: Database) -> list[UserView]:
+    with db.read() as s:
+        return [_view(u) for u in s.execute(select(User).order_by(User.institution, User.username)).scalars()]
+
+
+def get_user(db: Database, user_id: int) -> UserView | None:
+    with db.read() as s:
+        u = s.get(User, user_id)
+        return _view(u) if u is not None and u.active else None
+
+
+def find_user(db: Database, username: str) -> UserView | None:
+    with db.read() as s:
+        u = s.execute(select(User).where(User.username == username.strip().lower())).scalar()
+        return _view(u) if u is not None else None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: UserView | None
+    reason: str | None = None  # bad_credentials | locked | disabled
+
+
+def authenticate(db: Database, username: str, password: str) -> SignIn:
+    """Check a password, counting failures and locking the account after ``MAX_FAILURES``."""
+    now = clock.now()
+    with db.write() as s:
+        u = s.execute(select(User).where(User.username == (username or "").strip().lower())).scalar()
+        if u is None:
+            _safe_verify(_DUMMY_HASH, password)
+            return SignIn(None, "bad_credentials")
+        if u.locked_until is not None and u.locked_until > now:
+            return SignIn(None, "locked")
+        if not _safe_verify(u.password_hash, password):
+            u.failed_logins = (u.failed_logins or 0) + 1
+            if u.failed_logins >= MAX_FAILURES:
+                u.locked_until = now + LOCKOUT
+                u.failed_logins = 0
+                return SignIn(None, "locked")
+            return SignIn(None, "bad_credentials")
+        if not u.active:
+            return SignIn(None, "disabled")
+        u.failed_logins = 0
+        u.locked_until = None
+        u.last_login_at = now
+        if _hasher.check_needs_rehash(u.password_hash):
+            u.password_hash = _hasher.hash(password)
+        return SignIn(_view(u))
+
+
+def _safe_verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "trm_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(db: Database, username: str, label: str = "") -> str:
+    """A new bearer token for the user; the clear text is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.write() as s:
+        u = s.execute(select(User).where(User.username == username)).scalar()
+        if u is None or not u.active:
+            raise NotFound(f"El usuario {username} no existe o está deshabilitado.", field="username")
+        s.add(ApiToken(user_id=u.id, token_hash=_digest(token), label=label, created_at=clock.now()))
+    return token
+
+
+def user_for_token(db: Database, token: str) -> UserView | None:
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    with db.write() as s:
+        row = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                        .where(ApiToken.token_hash == _digest(token))).first()
+        if row is None:
+            return None
+        tok, u = row
+        if tok.revoked_at is not None or not u.active:
+            return None
+        tok.last_used_at = clock.now()
+        return _view(u)
+
+
+# --- the ``tramita users`` commands -------------------------------------------------------------
+
+
+def add_commands(sub: "object") -> None:
+    import argparse
+
+    u = sub.add_parser("users", help="manage users: add, list, disable, enable, password, token")  # type: ignore[attr-defined]
+    usub = u.add_subparsers(dest="users_command", required=True)
+    a = usub.add_parser("add", help="create a user (the password is read from --password, "
+                                    "$TRAMITA_NEW_PASSWORD or asked for)")
+    a.add_argument("username")
+    a.add_argument("--name", default="")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--institution", required=True)
+    a.add_argument("--group", action="append", default=[], help="user group (repeatable); lanes map to groups")
+    a.add_argument("--password")
+    a.set_defaults(func=_cmd_add)
+    ls = usub.add_parser("list", help="list users")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_cmd_list)
+    for name, active in (("disable", False), ("enable", True)):
+        d = usub.add_parser(name, help=f"{name} a user")
+        d.add_argument("username")
+        d.set_defaults(func=_cmd_active, active=active)
+    p = usub.add_parser("password", help="set a user's password (and unlock the account)")
+    p.add_argument("username")
+    p.add_argument("--password")
+    p.set_defaults(func=_cmd_password)
+    t = usub.add_parser("token", help="create an API token for a user (printed once)")
+    t.add_argument("username")
+    t.add_argument("--label", default="")
+    t.set_defaults(func=_cmd_token)
+    _ = argparse
+
+
+def _password(args: "object") -> str:
+    import getpass
+    import os
+
+    pw = getattr(args, "password", None) or os.environ.get("TRAMITA_NEW_PASSWORD")
+    if not pw:
+        pw = getpass.getpass("Contraseña: ")
+    return pw
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from engine.services import Tramita
+
+    return Tramita()
+
+
+def _cmd_add(args) -> None:  # type: ignore[no-untyped-def]
+    u = _service().add_user(args.username, _password(args), name=args.name or args.username, role=args.role,
+                            institution=args.institution, groups=args.group)
+    print(f"user {u.username} created: {u.role} at {u.institution}; groups: {', '.join(u.groups) or '-'}")
+
+
+def _cmd_list(args) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    users = _service().users()
+    if args.json:
+        print(json.dumps([{"username": u.username, "name": u.name, "role": u.role, "institution": u.institution,
+                           "groups": list(u.groups), "active": u.active} for u in users], ensure_ascii=False,
+                         indent=2))
+        return
+    for u in users:
+        state = "active" if u.active else "disabled"
+        print(f"{u.username:<24} {u.role:<15} {u.institution:<12} {state:<9} {','.join(u.groups)}")
+    if not users:
+        print("no users")
+
+
+def _cmd_active(args) -> None:  # type: ignore[no-untyped-def]
+    u = _service().set_user_active(args.username, args.active)
+    print(f"user {u.username} {'enabled' if u.active else 'disabled'}")
+
+
+def _cmd_password(args) -> None:  # type: ignore[no-untyped-def]
+    _service().set_password(args.username, _password(args))
+    print(f"password of {args.username} changed")
+
+
+def _cmd_token(args) -> None:  # type: ignore[no-untyped-def]
+    print(_service().create_token(args.username, args.label))

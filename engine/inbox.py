@@ -1,0 +1,223 @@
+"""The caseworker's inbox: my tasks and my groups' unclaimed tasks, by legal deadline.
+
+Claiming puts a task in one person's name (so two people never work the same
+step); both claiming and releasing are written to the audit trail. Badges say
+"vencida", "vence hoy" or how many días hábiles are left, computed on the legal
+calendar in Hermosillo time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+
+from engine import clock
+from engine.access import task_access
+from engine.accounts import UserView
+from engine.calendar import HERMOSILLO, default_calendar
+from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.store.db import Database
+from engine.store.models import Definition, Event, Instance, Task
+
+SCOPES = ("all", "mine", "group")
+
+
+@dataclass(frozen=True)
+class Badge:
+    kind: str  # overdue | today | days | none
+    label: str
+    days_left: int | None = None
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    task_id: str
+    instance_id: int
+    process_key: str
+    process_name: str | None
+    name: str
+    title: str | None
+    reference: str | None
+    case_title: str | None
+    candidate_group: str | None
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime | None
+    deadline: dict[str, Any] | None
+    badge: Badge
+    mine: bool
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    scope: str = "all"
+    process_key: str | None = None
+    task: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[InboxItem]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def badge(due_at: datetime | None, overdue_flag: bool = False, now: datetime | None = None) -> Badge:
+    """The deadline badge of a task as shown in inboxes and on task pages."""
+    if due_at is None:
+        return Badge("none", "Sin plazo")
+    now = now or clock.now()
+    today = now.astimezone(HERMOSILLO).date()
+    due_day = due_at.astimezone(HERMOSILLO).date()
+    if due_at < now or overdue_flag:
+        left = default_calendar().business_days_left(today, due_day)
+        return Badge("overdue", "Vencida", min(left, -1) if due_day != today else 0)
+    if due_day == today:
+        return Badge("today", "Vence hoy", 0)
+    left = default_calendar().business_days_left(today, due_day)
+    label = "1 día hábil" if left == 1 else f"{left} días hábiles"
+    return Badge("days", label, left)
+
+
+def _scope_condition(user: UserView, scope: str):  # type: ignore[no-untyped-def]
+    mine = Task.assignee == user.username
+    groups = list(user.groups)
+    offered = and_(Task.assignee.is_(None), Task.candidate_group.in_(groups)) if groups else None
+    if scope == "mine":
+        return mine
+    if scope == "group":
+        if offered is None:
+            return Task.id.is_(None)
+        return offered
+    return or_(mine, offered) if offered is not None else mine
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), HERMOSILLO)
+
+
+def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, page: int = 1,
+          per_page: int = 25) -> InboxPage:
+    if user.role != "caseworker":
+        raise Forbidden("La bandeja de tareas es para el personal operativo.", field="inbox")
+    f = filters or InboxFilters()
+    if f.scope not in SCOPES:
+        raise InvalidInput(f"Vista desconocida {f.scope!r}.", field="scope")
+    if f.due_from and f.due_to and f.due_from > f.due_to:
+        raise InvalidInput("La fecha inicial del rango es posterior a la final.", field="due_to")
+    per_page = max(1, min(per_page, 100))
+    page = max(1, page)
+    scope = _scope_condition(user, f.scope)
+    conds = [Task.state == "READY", scope]
+    if f.process_key:
+        conds.append(Task.process_key == f.process_key)
+    if f.task:
+        conds.append(Task.name == f.task)
+    if f.due_from:
+        conds.append(Task.due_at >= _local_start(f.due_from))
+    if f.due_to:
+        conds.append(Task.due_at < _local_start(f.due_to + timedelta(days=1)))
+    needs_instance = bool(f.text)
+    if f.text:
+        like = f"%{f.text.strip().lower()}%"
+        conds.append(or_(func.lower(Instance.reference).like(like), func.lower(Instance.title).like(like)))
+    where = and_(*conds)
+    now = clock.now()
+    today = now.astimezone(HERMOSILLO).date()
+    tomorrow = _local_start(today + timedelta(days=1))
+    with db.read() as s:
+        count_q = select(func.count(Task.id)).where(where)
+        if needs_instance:
+            count_q = count_q.join(Instance, Instance.id == Task.instance_id)
+        total = int(s.execute(count_q).scalar_one())
+        base = and_(Task.state == "READY", _scope_condition(user, "all"))
+        overdue = or_(Task.due_at < now, Task.overdue.is_(True))
+        badges = s.execute(select(
+            func.count(Task.id),
+            func.sum(case((overdue, 1), else_=0)),
+            func.sum(case((and_(Task.due_at >= now, Task.due_at < tomorrow, Task.overdue.is_(False)), 1), else_=0)),
+            func.sum(case((Task.assignee == user.username, 1), else_=0)),
+        ).where(base)).one()
+        rows = s.execute(
+            select(Task, Instance.reference, Instance.title, Definition.name)
+            .join(Instance, Instance.id == Task.instance_id)
+            .join(Definition, Definition.id == Instance.definition_id)
+            .where(where)
+            .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+            .limit(per_page).offset((page - 1) * per_page)).all()
+    items = [InboxItem(t.id, t.instance_id, t.process_key, pname, t.name, t.title, ref, ctitle, t.candidate_group,
+                       t.assignee, t.created_at, t.due_at, t.deadline, badge(t.due_at, t.overdue, now),
+                       t.assignee == user.username) for t, ref, ctitle, pname in rows]
+    counts = {"all": int(badges[0] or 0), "overdue": int(badges[1] or 0), "today": int(badges[2] or 0),
+              "mine": int(badges[3] or 0)}
+    counts["group"] = counts["all"] - counts["mine"]
+    return InboxPage(items, total, page, per_page, counts)
+
+
+def facets(db: Database, user: UserView) -> dict[str, list[tuple[str, str]]]:
+    """The procedures and task names present in the user's inbox, for the filter menus."""
+    scope = and_(Task.state == "READY", _scope_condition(user, "all"))
+    with db.read() as s:
+        procs = s.execute(select(Task.process_key, func.max(Definition.name)).join(
+            Instance, Instance.id == Task.instance_id).join(Definition, Definition.id == Instance.definition_id)
+            .where(scope).group_by(Task.process_key).order_by(Task.process_key)).all()
+        tasks = s.execute(select(Task.name, func.max(Task.title)).where(scope).group_by(Task.name)
+                          .order_by(func.max(Task.title))).all()
+    return {"processes": [(k, n or k) for k, n in procs], "tasks": [(k, n or k) for k, n in tasks]}
+
+
+def claim(db: Database, user: UserView, task_id: str) -> None:
+    grant = task_access(db, user, task_id)
+    if not grant.view:
+        raise Forbidden("No puede atender esta tarea.", field="task")
+    if not grant.act:
+        if grant.reason == "claimed" or _held_by_other(db, task_id, user.username):
+            raise Conflict("Otra persona tomó esta tarea antes que usted.", field="task")
+        raise Forbidden("No puede atender esta tarea.", field="task")
+    with db.write() as s:
+        task = s.get(Task, str(task_id))
+        if task is None or task.state != "READY":
+            raise Conflict("La tarea ya no está abierta.", field="task")
+        if task.assignee == user.username:
+            return
+        n = s.execute(update(Task).where(Task.id == task.id, Task.assignee.is_(None), Task.state == "READY")
+                      .values(assignee=user.username).execution_options(synchronize_session=False)).rowcount
+        if n != 1:
+            raise Conflict("Otra persona tomó esta tarea antes que usted.", field="task")
+        s.add(Event(instance_id=task.instance_id, task_id=task.id, at=clock.now(), actor=user.username,
+                    kind="task_claimed", detail={"task": task.name, "title": task.title}))
+
+
+def unclaim(db: Database, user: UserView, task_id: str) -> None:
+    with db.write() as s:
+        task = s.get(Task, str(task_id))
+        if task is None:
+            from engine.errors import NotFound
+
+            raise NotFound(f"La tarea {task_id} no existe.", field="task")
+        if task.assignee != user.username:
+            raise Forbidden("Solo quien tomó la tarea puede liberarla.", field="task")
+        if task.state != "READY":
+            raise Conflict("La tarea ya no está abierta.", field="task")
+        s.execute(update(Task).where(Task.id == task.id, Task.assignee == user.username)
+                  .values(assignee=None).execution_options(synchronize_session=False))
+        s.add(Event(instance_id=task.instance_id, task_id=task.id, at=clock.now(), actor=user.username,
+                    kind="task_unclaimed", detail={"task": task.name, "title": task.title}))
+
+
+def _held_by_other(db: Database, task_id: str, username: str) -> bool:
+    with db.read() as s:
+        task = s.get(Task, str(task_id))
+        return task is not None and task.state == "READY" and task.assignee not in (None, username)

@@ -1,0 +1,123 @@
+"""The JSON API: token auth, the same permissions as the pages, errors that name the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.access import MASK
+from engine.store.models import Event
+from tests.web.conftest import SOLICITUD, open_task, start_case
+
+
+@pytest.fixture
+def api(app, wt):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    tokens = {u: wt.create_token(u, "pruebas") for u in ["ana", "mario", "dora", "gerente", "disenadora"]}
+
+    def call(method: str, url: str, user: str | None = "ana", **kw):  # type: ignore[no-untyped-def]
+        headers = kw.pop("headers", {})
+        if user:
+            headers["Authorization"] = f"Bearer {tokens[user]}"
+        return client.open(url, method=method, headers=headers, **kw)
+
+    return call
+
+
+def test_openapi_describes_every_endpoint(app) -> None:  # type: ignore[no-untyped-def]
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{id}", "/tasks",
+                                  "/tasks/{id}", "/tasks/{id}/complete"}
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule}
+    assert len(rules) == len(spec["paths"])
+
+
+def test_token_is_required_and_checked(api, wt) -> None:  # type: ignore[no-untyped-def]
+    r = api("GET", "/api/v1/processes", user=None)
+    assert r.status_code == 401 and r.get_json()["field"] == "Authorization"
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    r = api("GET", "/api/v1/processes", user=None, headers={"Authorization": "Bearer trm_falso"})
+    assert r.status_code == 401
+    wt.set_user_active("ana", False)
+    assert api("GET", "/api/v1/processes").status_code == 401
+
+
+def test_tokens_are_stored_hashed(wt) -> None:  # type: ignore[no-untyped-def]
+    from engine.store.accounts import ApiToken
+
+    token = wt.create_token("ana")
+    with wt.db.read() as s:
+        hashes = [t.token_hash for t in s.query(ApiToken)]
+    assert token not in hashes and all(len(h) == 64 for h in hashes)
+
+
+def test_a_whole_case_through_the_api(api, wt, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    procs = api("GET", "/api/v1/processes").get_json()["processes"]
+    assert procs[0]["key"] == "orden_prueba" and "victima_nombre" in procs[0]["start_form"]["properties"]
+    r = api("POST", "/api/v1/processes/orden_prueba/instances", json={"data": SOLICITUD, "reference": "API-1"})
+    assert r.status_code == 201
+    iid = r.get_json()["instance_id"]
+    assert wt.instance(iid).instance.reference == "API-1"
+    tasks = api("GET", "/api/v1/tasks").get_json()
+    assert tasks["total"] == 1 and tasks["items"][0]["badge"]["kind"] == "none"
+    task_id = tasks["items"][0]["task_id"]
+    detail = api("GET", f"/api/v1/tasks/{task_id}").get_json()
+    assert detail["can_complete"] and detail["form"]["schema"]["required"] == ["nivel_riesgo", "riesgos"]
+    r = api("POST", f"/api/v1/tasks/{task_id}/complete", json={"data": {"nivel_riesgo": "alto", "riesgos": ["vida"]}})
+    assert r.status_code == 200 and r.get_json()["status"] == "running"
+    mario_tasks = api("GET", "/api/v1/tasks", user="mario").get_json()
+    assert mario_tasks["items"][0]["name"] == "emitir_orden"
+    assert mario_tasks["items"][0]["deadline"]["citation"] == "Reglamento art. 42, párrafo segundo"
+    body = api("GET", f"/api/v1/instances/{iid}").get_json()
+    assert body["data"]["victima_nombre"] == "María Pérez Soto" and body["identifying_data_visible"]
+    with wt.db.read() as s:
+        assert s.query(Event).filter_by(instance_id=iid, kind="case_opened").one().detail["via"] == "api"
+
+
+def test_api_errors_name_the_field(api, wt) -> None:  # type: ignore[no-untyped-def]
+    r = api("POST", "/api/v1/processes/orden_prueba/instances", json={"data": {"victima_nombre": "Al"}})
+    body = r.get_json()
+    assert r.status_code == 422 and body["error"] == "invalid"
+    assert body["fields"]["victima_nombre"] == "Debe tener al menos 3 caracteres."
+    assert body["fields"]["solicitante"] == "Este campo es obligatorio."
+    r = api("POST", "/api/v1/processes/no_existe/instances", json={"data": {}})
+    assert r.status_code == 404 and r.get_json()["field"] == "key"
+    r = api("POST", "/api/v1/processes/orden_prueba/instances", data="{no json", content_type="application/json")
+    assert r.status_code == 422 and r.get_json()["field"] == "body"
+    r = api("POST", "/api/v1/processes/orden_prueba/instances", json={"data": SOLICITUD, "reference": 5})
+    assert r.status_code == 422 and r.get_json()["field"] == "reference"
+    iid = start_case(wt)
+    task_id = open_task(wt, iid, "valorar_riesgo")
+    r = api("POST", f"/api/v1/tasks/{task_id}/complete", json={"data": {"nivel_riesgo": "altísimo", "riesgos": []}})
+    assert r.status_code == 422
+    assert set(r.get_json()["fields"]) == {"nivel_riesgo", "riesgos"}
+    api("POST", f"/api/v1/tasks/{task_id}/complete", json={"data": {"nivel_riesgo": "alto", "riesgos": ["vida"]}})
+    r = api("POST", f"/api/v1/tasks/{task_id}/complete", json={"data": {"nivel_riesgo": "alto", "riesgos": ["vida"]}})
+    assert r.status_code == 409 and r.get_json()["error"] == "conflict" and r.get_json()["field"] == "task"
+    r = api("GET", "/api/v1/tasks?page=x")
+    assert r.status_code == 422 and r.get_json()["field"] == "page"
+    r = api("GET", "/api/v1/tasks/00000000-0000-0000-0000-000000000000")
+    assert r.status_code == 404 and r.get_json()["field"] == "task"
+
+
+def test_api_applies_the_same_permissions(api, wt) -> None:  # type: ignore[no-untyped-def]
+    iid = start_case(wt)
+    task_id = open_task(wt, iid, "valorar_riesgo")
+    r = api("GET", f"/api/v1/instances/{iid}", user="dora")
+    assert r.status_code == 403 and r.get_json()["error"] == "forbidden"
+    assert api("POST", f"/api/v1/tasks/{task_id}/complete", user="dora", json={"data": {}}).status_code == 403
+    assert api("GET", f"/api/v1/tasks/{task_id}", user="dora").status_code == 403
+    assert api("GET", "/api/v1/tasks", user="gerente").status_code == 403
+    assert api("POST", "/api/v1/processes/orden_prueba/instances", user="gerente",
+               json={"data": SOLICITUD}).status_code == 403
+    assert api("GET", f"/api/v1/instances/{iid}", user="disenadora").status_code == 403
+    body = api("GET", f"/api/v1/instances/{iid}", user="gerente").get_json()
+    assert body["data"]["victima_nombre"] == MASK and body["data"]["hechos"].startswith("Amenazas")
+    assert not body["identifying_data_visible"]
+    assert all("María" not in str(e["detail"]) for e in body["events"])
+
+
+def test_api_needs_no_csrf_token_but_pages_do(api) -> None:  # type: ignore[no-untyped-def]
+    r = api("POST", "/api/v1/processes/orden_prueba/instances", json={"data": SOLICITUD})
+    assert r.status_code == 201

@@ -1,0 +1,179 @@
+"""Sign-in, lockout, CSRF, language, security headers and the ``tramita users`` command."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine import accounts, clock
+from engine.store.accounts import User
+from tests.web.conftest import PASSWORD, Browser
+
+
+def test_sign_in_lands_each_role_on_its_home(browser) -> None:  # type: ignore[no-untyped-def]
+    homes = {"ana": "/bandeja", "gerente": "/casos", "admin": "/casos", "disenadora": "/procedimientos"}
+    for username, home in homes.items():
+        b = browser()
+        r = b.login(username)
+        assert r.status_code == 302 and r.headers["Location"] == home
+        assert b.get("/").headers["Location"] == home
+
+
+def test_wrong_password_is_refused_in_spanish(browser) -> None:  # type: ignore[no-untyped-def]
+    b = browser()
+    r = b.login("ana", "equivocada-123")
+    assert r.status_code == 401
+    assert "Usuario o contraseña incorrectos." in r.get_data(as_text=True)
+    r = b.login("nadie", "equivocada-123")
+    assert r.status_code == 401
+    assert "Usuario o contraseña incorrectos." in r.get_data(as_text=True)
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(browser, wt, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    b = browser()
+    for _ in range(4):
+        assert b.login("ana", "equivocada-123").status_code == 401
+    r = b.login("ana", "equivocada-123")
+    assert r.status_code == 429 and "bloqueada" in r.get_data(as_text=True)
+    # Even the right password is refused while locked.
+    r = b.login("ana")
+    assert r.status_code == 429
+    with wt.db.read() as s:
+        user = s.query(User).filter_by(username="ana").one()
+        assert user.locked_until == clock.now() + timedelta(minutes=15)
+    frozen_clock.advance(timedelta(minutes=15, seconds=1))
+    assert b.login("ana").status_code == 302
+
+
+def test_a_success_resets_the_failure_count(browser, wt) -> None:  # type: ignore[no-untyped-def]
+    b = browser()
+    for _ in range(4):
+        b.login("ana", "equivocada-123")
+    assert b.login("ana").status_code == 302
+    with wt.db.read() as s:
+        assert s.query(User).filter_by(username="ana").one().failed_logins == 0
+
+
+def test_disabled_user_cannot_sign_in_and_is_signed_out(browser, wt) -> None:  # type: ignore[no-untyped-def]
+    b = browser("ana")
+    wt.set_user_active("ana", False)
+    assert b.get("/bandeja").status_code == 302  # the session no longer loads a user
+    assert browser().login("ana").status_code == 401
+
+
+def test_post_without_csrf_token_is_refused(browser, app) -> None:  # type: ignore[no-untyped-def]
+    b = Browser(app)
+    r = b.client.post("/entrar", data={"username": "ana", "password": PASSWORD})
+    assert r.status_code == 400 and "CSRF" in r.get_data(as_text=True)
+    b = browser("ana")
+    for url in ["/salir", "/procedimientos/orden_prueba/iniciar", "/tareas/x/tomar", "/tareas/x/liberar",
+                "/casos/1/adjuntos", "/tareas/x"]:
+        assert b.client.post(url, data={}).status_code == 400, url
+
+
+def test_sign_out_needs_post_and_ends_the_session(browser) -> None:  # type: ignore[no-untyped-def]
+    b = browser("ana")
+    assert b.get("/salir").status_code == 405
+    r = b.post("/salir")
+    assert r.status_code == 302 and r.headers["Location"] == "/entrar"
+    assert b.get("/bandeja").status_code == 302
+
+
+def test_pages_need_sign_in(app) -> None:  # type: ignore[no-untyped-def]
+    c = app.test_client()
+    for url in ["/", "/bandeja", "/casos", "/casos/1", "/procedimientos", "/tareas/x"]:
+        r = c.get(url)
+        assert r.status_code == 302 and r.headers["Location"].startswith("/entrar"), url
+
+
+def test_next_parameter_only_goes_to_this_site(browser) -> None:  # type: ignore[no-untyped-def]
+    b = browser()
+    r = b.client.post("/entrar?next=https://evil.example/", data={"username": "ana", "password": PASSWORD,
+                                                                  "csrf_token": b.token()})
+    assert r.headers["Location"] == "/bandeja"
+    b = browser()
+    r = b.client.post("/entrar?next=/casos", data={"username": "ana", "password": PASSWORD, "csrf_token": b.token()})
+    assert r.headers["Location"] == "/casos"
+
+
+def test_language_is_spanish_by_default_and_english_selectable(browser) -> None:  # type: ignore[no-untyped-def]
+    b = browser("ana")
+    page = b.get("/bandeja").get_data(as_text=True)
+    assert 'lang="es-MX"' in page and "Mi bandeja" in page
+    r = b.get("/idioma/en?next=/bandeja")
+    assert r.headers["Location"] == "/bandeja"
+    page = b.get("/bandeja").get_data(as_text=True)
+    assert 'lang="en"' in page and "My inbox" in page
+    assert b.get("/idioma/en?next=//evil.example").headers["Location"] == "/"
+
+
+def test_security_headers_and_cookie_flags(browser, app) -> None:  # type: ignore[no-untyped-def]
+    b = Browser(app)
+    r = b.get("/entrar")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Cache-Control"] == "no-store"
+    r = b.login("ana")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=30)
+
+
+def test_secure_cookies_by_default(wt) -> None:  # type: ignore[no-untyped-def]
+    from web import create_app
+
+    app = create_app({"TRAMITA": wt, "SECRET_KEY": "x"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_secret_key_is_generated_once_into_var(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from engine import config
+    from web import security
+
+    monkeypatch.delenv("TRAMITA_SECRET_KEY", raising=False)
+    monkeypatch.setattr(config, "VAR_DIR", tmp_path)
+    first = security.secret_key()
+    assert len(first) == 64 and (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert security.secret_key() == first
+
+
+def test_users_command_adds_lists_and_disables(sqlite_url, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from engine.cli import main
+
+    monkeypatch.setenv("TRAMITA_DATABASE_URL", sqlite_url)
+    assert main(["users", "add", "lucia", "--role", "caseworker", "--institution", "DIF", "--group", "dif_atencion",
+                 "--password", "una-clave-larga", "--name", "Lucía"]) == 0
+    assert main(["users", "add", "lucia", "--role", "caseworker", "--institution", "DIF",
+                 "--password", "una-clave-larga"]) == 2
+    assert main(["users", "add", "corta", "--role", "caseworker", "--institution", "DIF", "--password", "x"]) == 2
+    assert main(["users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "lucia" in out and "dif_atencion" in out
+    assert main(["users", "disable", "lucia"]) == 0
+    assert main(["users", "list", "--json"]) == 0
+    assert '"active": false' in capsys.readouterr().out
+    assert main(["users", "disable", "nadie"]) == 2
+
+
+def test_passwords_are_stored_as_argon2_hashes(wt) -> None:  # type: ignore[no-untyped-def]
+    with wt.db.read() as s:
+        stored = s.query(User).filter_by(username="ana").one().password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert accounts.authenticate(wt.db, "ana", PASSWORD).user is not None
+
+
+def test_demo_users_one_per_role_and_institution_idempotent(wt, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from web import demo
+
+    (tmp_path / "lanes.toml").write_text('[lanes]\n"Instituto" = "instituto"\n"Ministerio Público" = '
+                                         '"ministerio_publico"\n"Policía" = "policia"\n"Juzgado" = "juzgado"\n')
+    users = demo.ensure(wt, tmp_path)
+    again = demo.ensure(wt, tmp_path)
+    assert users == again
+    roles = {(u.role, u.institution) for u in wt.users() if "." in u.username}
+    assert {(r, i) for r in ("caseworker", "manager") for i in demo.INSTITUTIONS} <= roles
+    assert ("legal_designer", "ISM") in roles and ("admin", "ISM") in roles
+    fgje = wt.find_user("operativo.fgje")
+    assert "policia" in fgje.groups and "ministerio_publico" in fgje.groups
+    assert accounts.authenticate(wt.db, "operativo.ism", demo.PASSWORD).user is not None

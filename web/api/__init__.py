@@ -1,0 +1,161 @@
+"""The JSON API under ``/api/v1``: bearer-token auth, the same permissions as the pages.
+
+Errors are JSON bodies that name the field (``TramitaError.to_dict()``) with a
+proper 4xx status; ``/api/v1/openapi.json`` describes every endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from engine.errors import Conflict, Forbidden, InvalidInput, TramitaError
+from engine.inbox import InboxFilters
+from web.api.openapi import spec
+from web.security import tramita
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class Unauthorized(TramitaError):
+    code = "unauthorized"
+    status = 401
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if is_dataclass(value):
+        return asdict(value)  # type: ignore[arg-type]
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    return str(value)
+
+
+def respond(value: Any, status: int = 200) -> Response:
+    body = json.dumps(value, default=_default, ensure_ascii=False)
+    return Response(body, status=status, mimetype="application/json")
+
+
+def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Falta el encabezado Authorization: Bearer <token>.", field="Authorization")
+        user = tramita().user_for_token(token.strip())
+        if user is None:
+            raise Unauthorized("Token no válido, revocado o de un usuario deshabilitado.", field="Authorization")
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _body() -> dict[str, Any]:
+    if not request.data:
+        return {}
+    try:
+        body = json.loads(request.data)
+    except ValueError as exc:
+        raise InvalidInput(f"El cuerpo no es JSON válido: {exc}", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("El cuerpo debe ser un objeto JSON.", field="body")
+    return body
+
+
+@bp.errorhandler(TramitaError)
+def _error(exc: TramitaError):  # type: ignore[no-untyped-def]
+    response = jsonify(exc.to_dict())
+    response.status_code = exc.status
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tramita"'
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(spec(request.host_url.rstrip("/")))
+
+
+@bp.get("/processes")
+@token_required
+def processes():  # type: ignore[no-untyped-def]
+    out = []
+    for p in tramita().processes():
+        form = tramita().start_form(p["key"])
+        out.append({**p, "start_form": form.schema, "documentation": form.documentation})
+    return respond({"processes": out})
+
+
+@bp.post("/processes/<key>/instances")
+@token_required
+def start(key: str):  # type: ignore[no-untyped-def]
+    user = g.api_user
+    if user.role != "caseworker":
+        raise Forbidden("Solo el personal operativo puede iniciar casos.", field="role")
+    body = _body()
+    for name in ("reference", "title"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise InvalidInput(f"{name} debe ser texto.", field=name)
+    result = tramita().start(key, body.get("data", {}), user.username, reference=body.get("reference"),
+                             title=body.get("title"), institution=user.institution)
+    return respond(asdict(result), 201)
+
+
+@bp.get("/instances/<int:instance_id>")
+@token_required
+def instance(instance_id: int):  # type: ignore[no-untyped-def]
+    cf = tramita().case_file(g.api_user, instance_id, via="api")
+    d = cf.detail
+    return respond({"instance": d.instance, "data": d.data, "tasks": d.tasks, "timers": d.timers, "events": d.events,
+                    "incidents": d.incidents, "attachments": cf.attachments,
+                    "documents": [doc.slug for doc in cf.documents],
+                    "identifying_data_visible": cf.access.identifying})
+
+
+@bp.get("/tasks")
+@token_required
+def tasks():  # type: ignore[no-untyped-def]
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 25))
+    except ValueError:
+        raise InvalidInput("page y per_page deben ser enteros.", field="page") from None
+    filters = InboxFilters(scope=request.args.get("scope", "all"), process_key=request.args.get("process"),
+                           task=request.args.get("task"), text=request.args.get("q"))
+    result = tramita().inbox(g.api_user, filters, page=page, per_page=per_page)
+    return respond({"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page,
+                    "pages": result.pages, "counts": result.counts})
+
+
+@bp.get("/tasks/<task_id>")
+@token_required
+def task(task_id: str):  # type: ignore[no-untyped-def]
+    grant = tramita().task_access(g.api_user, task_id)
+    if not grant.view:
+        raise Forbidden("No puede ver esta tarea.", field="task")
+    form = tramita().task_form(task_id)
+    return respond({"task": tramita().task(task_id), "form": form, "can_complete": grant.act})
+
+
+@bp.post("/tasks/<task_id>/complete")
+@token_required
+def complete(task_id: str):  # type: ignore[no-untyped-def]
+    grant = tramita().task_access(g.api_user, task_id)
+    if not grant.act:
+        current = tramita().task(task_id)
+        if grant.view and g.api_user.role == "caseworker" and (
+                current.state != "READY" or current.assignee not in (None, g.api_user.username)):
+            raise Conflict(f"La tarea {task_id} ya está {current.state.lower()} o la tomó otra persona; "
+                           "no se guardó nada.", field="task")
+        raise Forbidden("No puede completar esta tarea.", field="task")
+    body = _body()
+    result = tramita().complete(task_id, body.get("data", {}), g.api_user.username)
+    return respond(asdict(result))

@@ -1,0 +1,88 @@
+"""The OpenAPI 3.1 description of ``/api/v1``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "Bad request (invalid JSON)", 401: "Missing or invalid token", 403: "Not allowed for this user",
+            404: "Not found", 409: "Conflict: the task or case changed", 422: "Invalid data; `fields` names each field"}
+    return {str(c): {"description": text[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
+
+
+def _ok(description: str, schema: dict[str, Any] | None = None, code: int = 200) -> dict[str, Any]:
+    return {str(code): {"description": description,
+                        "content": {"application/json": {"schema": schema or {"type": "object"}}}}}
+
+
+def spec(server: str = "") -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tramita API", "version": "1.0.0",
+                 "description": "Sonora's legal procedures on violence against women. Every call needs "
+                                "`Authorization: Bearer <token>` (create one with `tramita users token USER`). "
+                                "The same access rules as the web pages apply; every case opening is audited."},
+        "servers": [{"url": f"{server}/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "message"], "properties": {
+                    "error": {"type": "string", "examples": ["invalid", "forbidden", "conflict", "not_found"]},
+                    "message": {"type": "string"},
+                    "field": {"type": "string", "description": "the field the error concerns"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                               "description": "every invalid field with its message (Spanish)"}}},
+                "Transition": {"type": "object", "properties": {
+                    "instance_id": {"type": "integer"}, "status": {"type": "string"},
+                    "revision": {"type": "integer"}, "open_tasks": {"type": "array", "items": {"type": "string"}}}},
+                "StartRequest": {"type": "object", "properties": {
+                    "data": {"type": "object", "description": "values for the process's start form"},
+                    "reference": {"type": "string", "description": "case number"},
+                    "title": {"type": "string"}}},
+                "CompleteRequest": {"type": "object", "required": ["data"], "properties": {
+                    "data": {"type": "object", "description": "values for the task's form"}}},
+            },
+        },
+        "paths": {
+            "/processes": {"get": {"summary": "Deployed procedures with their start forms",
+                                   "responses": {**_ok("Procedures"), **_errors(401)}}},
+            "/processes/{key}/instances": {"post": {
+                "summary": "Start a case of a procedure",
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/StartRequest"}}}},
+                "responses": {**_ok("Started", {"$ref": "#/components/schemas/Transition"}, 201),
+                              **_errors(400, 401, 403, 404, 422)}}},
+            "/instances/{id}": {"get": {
+                "summary": "A case: data (identifying data masked for roles that may not see it), tasks, "
+                           "timers, audit trail",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {**_ok("The case"), **_errors(401, 403, 404)}}},
+            "/tasks": {"get": {
+                "summary": "My tasks and my groups' unclaimed tasks, by legal deadline",
+                "parameters": [
+                    {"name": "scope", "in": "query", "schema": {"enum": ["all", "mine", "group"]}},
+                    {"name": "process", "in": "query", "schema": {"type": "string"}},
+                    {"name": "task", "in": "query", "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"},
+                     "description": "text in the case number or title"},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                "responses": {**_ok("A page of tasks with counts"), **_errors(401, 403, 422)}}},
+            "/tasks/{id}": {"get": {
+                "summary": "A task with its form (JSON Schema), instructions and deadline",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {**_ok("The task"), **_errors(401, 403, 404)}}},
+            "/tasks/{id}/complete": {"post": {
+                "summary": "Complete a task with its form data",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/CompleteRequest"}}}},
+                "responses": {**_ok("Completed", {"$ref": "#/components/schemas/Transition"}),
+                              **_errors(400, 401, 403, 404, 409, 422)}}},
+        },
+    }

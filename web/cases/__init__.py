@@ -1,0 +1,286 @@
+"""Procedures, task pages and case files."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+
+from engine import access as access_rules
+from engine.calendar import HERMOSILLO
+from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, TramitaError
+from engine.inbox import badge
+from web.cases import schema_form
+from web.security import me, tramita
+from web.views import roles_required
+
+bp = Blueprint("cases", __name__)
+
+ALL_ROLES = ("caseworker", "legal_designer", "manager", "admin")
+
+
+# --- procedures -----------------------------------------------------------------------------------
+
+
+@bp.get("/procedimientos")
+@roles_required(*ALL_ROLES)
+def processes():  # type: ignore[no-untyped-def]
+    procs = tramita().processes()
+    for p in procs:
+        try:
+            spec = tramita().start_form(p["key"])
+            p["documentation"] = spec.documentation
+        except TramitaError:
+            p["documentation"] = None
+    return render_template("cases/processes.html", processes=procs)
+
+
+def _new_reference(key: str) -> str:
+    from engine import clock
+
+    today = clock.now().astimezone(HERMOSILLO)
+    prefix = "".join(part[0] for part in key.split("_") if part)[:3].upper() or "EXP"
+    return f"{prefix}-{today:%Y%m%d}-{secrets.token_hex(2).upper()}"
+
+
+@bp.route("/procedimientos/<key>/iniciar", methods=["GET", "POST"])
+@roles_required("caseworker")
+def start(key: str):  # type: ignore[no-untyped-def]
+    spec = tramita().start_form(key)
+    schema = spec.schema
+    errors: dict[str, str] = {}
+    general: str | None = None
+    raw: dict[str, Any] | None = None
+    reference = request.form.get("_reference", "").strip()
+    title = request.form.get("_title", "").strip()
+    status = 200
+    if request.method == "POST":
+        parsed = schema_form.parse(_without_files(schema), request.form, request.files)
+        raw = parsed.raw
+        if len(reference) > 120:
+            errors["_reference"] = _("Máximo 120 caracteres.")
+        if len(title) > 255:
+            errors["_title"] = _("Máximo 255 caracteres.")
+        if not errors:
+            try:
+                result = tramita().start(key, parsed.data, me().username, reference=reference or _new_reference(key),
+                                         title=title or None, institution=me().institution)
+            except InvalidInput as exc:
+                errors, status = dict(exc.fields), 422
+                general = _("Revise los campos marcados.")
+            except TramitaError as exc:
+                general, status = exc.message, exc.status
+            else:
+                flash(_("Caso iniciado: %(ref)s.", ref=reference or _("nuevo expediente")), "success")
+                return redirect(url_for("cases.case", instance_id=result.instance_id))
+        else:
+            status = 422
+    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=access_rules.is_identifying)
+    leftover = schema_form.attach_errors(fields, errors)
+    return render_template("cases/start.html", spec=spec, fields=fields, errors=errors, leftover=leftover,
+                           general=general, reference=reference, title=title), status
+
+
+def _without_files(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Files need a case to belong to; on a start form they are attached afterwards, on the case file."""
+    if not schema:
+        return schema
+    props = {k: v for k, v in (schema.get("properties") or {}).items()
+             if not (isinstance(v, dict) and schema_form.is_file(v))}
+    return {**schema, "properties": props, "required": [r for r in schema.get("required", []) if r in props]}
+
+
+# --- tasks ----------------------------------------------------------------------------------------
+
+
+@bp.route("/tareas/<task_id>", methods=["GET", "POST"])
+@roles_required(*ALL_ROLES)
+def task(task_id: str):  # type: ignore[no-untyped-def]
+    grant = tramita().task_access(me(), task_id)
+    if not grant.view:
+        abort(403)
+    task_view = tramita().task(task_id)
+    spec = tramita().task_form(task_id)
+    schema = spec.schema
+    errors: dict[str, str] = {}
+    general: str | None = None
+    conflict = False
+    raw: dict[str, Any] | None = None
+    status = 200
+    if request.method == "POST":
+        raced = not grant.act and (task_view.state != "READY" or
+                                   (task_view.assignee not in (None, me().username) and me().role == "caseworker"))
+        if not grant.act and not raced:
+            abort(403)
+        parsed = schema_form.parse(schema, request.form, request.files)
+        raw = parsed.raw
+        data = parsed.data
+        if raced:  # finished or taken by someone else while this page was open: keep what was typed
+            parsed.files.clear()
+            errors["__conflict__"] = ""
+        for path, upload in parsed.files.items():
+            try:
+                att = tramita().add_attachment(me(), task_view.instance_id, upload.filename or "", upload.read(),
+                                               task_id=task_id, field=path)
+            except InvalidInput as exc:
+                errors[path] = exc.message
+                continue
+            ref = f"{schema_form.FILE_PREFIX}{att.id}:{att.filename}"
+            _set_path(data, path, ref)
+            raw[path] = ref
+        if errors.pop("__conflict__", None) is not None:
+            status, conflict = 409, True
+            general = _("Esta tarea ya no se puede completar (otra persona la completó, la tomó o el caso "
+                        "cambió). Sus datos siguen abajo: cópielos si los necesita.")
+        elif errors:
+            status, general = 422, _("Revise los campos marcados.")
+        else:
+            try:
+                tramita().complete(task_id, data, me().username)
+            except InvalidInput as exc:
+                errors, status = dict(exc.fields), 422
+                general = _("Revise los campos marcados. No se guardó nada.")
+            except (Conflict, InvalidState) as exc:
+                status, conflict = 409, True
+                general = _("Esta tarea ya no se puede completar (otra persona la completó, la tomó o el caso "
+                            "cambió). Sus datos siguen abajo: cópielos si los necesita.") + f" ({exc.message})"
+            except NotFound:
+                raise
+            except TramitaError as exc:
+                status, general = exc.status, exc.message
+            else:
+                flash(_("Tarea «%(t)s» completada.", t=task_view.title or task_view.name), "success")
+                if _sees_case(task_view.instance_id):
+                    return redirect(url_for("cases.case", instance_id=task_view.instance_id))
+                return redirect(url_for("inbox.index"))
+        task_view = tramita().task(task_id)
+        grant = tramita().task_access(me(), task_id)
+    values = None if raw is not None else {}
+    fields = schema_form.build(schema, values, None, raw=raw, identifying=access_rules.is_identifying)
+    leftover = schema_form.attach_errors(fields, errors)
+    instance = tramita().instance(task_view.instance_id).instance
+    return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
+                           general=general, conflict=conflict, grant=grant, instance=instance,
+                           badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
+                           sees_case=_sees_case(task_view.instance_id)), status
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _sees_case(instance_id: int) -> bool:
+    try:
+        tramita().check_case(me(), instance_id)
+    except TramitaError:
+        return False
+    return True
+
+
+# --- case files -----------------------------------------------------------------------------------
+
+
+@bp.get("/casos")
+@roles_required("caseworker", "manager", "admin")
+def case_list():  # type: ignore[no-untyped-def]
+    page = request.args.get("page", 1, type=int) or 1
+    filters = {"process_key": request.args.get("procedimiento") or None,
+               "status": request.args.get("estado") or None, "text": request.args.get("q") or None}
+    rows, total = tramita().cases(me(), page=page, per_page=25, **filters)
+    pages = max(1, -(-total // 25))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("cases/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
+                           processes=tramita().processes(), args=args)
+
+
+@bp.get("/casos/<int:instance_id>")
+@roles_required("caseworker", "manager", "admin")
+def case(instance_id: int):  # type: ignore[no-untyped-def]
+    cf = tramita().case_file(me(), instance_id)
+    detail = cf.detail
+    summary = []
+    for key, value in detail.data.items():
+        if key == "parametros" or key.startswith("_"):
+            continue
+        sub = cf.fields.get(key)
+        summary.append({"key": key, "label": (sub or {}).get("title") or key.replace("_", " ").capitalize(),
+                        "value": value, "text": _display(value, sub), "identifying":
+                        access_rules.is_identifying(key, sub), "file": _file_ref(value)})
+    open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == "READY"]
+    deadlines = [t for t in detail.tasks if t.deadline] + [tm for tm in detail.timers if tm.deadline
+                                                           and not tm.attached_to]
+    timeline = [e for e in detail.events if e.kind != "case_opened"]
+    openings = [e for e in detail.events if e.kind == "case_opened"]
+    return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
+                           open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings)
+
+
+def _file_ref(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str) and value.startswith(schema_form.FILE_PREFIX):
+        rest = value[len(schema_form.FILE_PREFIX):]
+        att_id, _sep, name = rest.partition(":")
+        if att_id.isdigit():
+            return {"id": int(att_id), "name": name or att_id}
+    return None
+
+
+def _display(value: Any, schema: dict[str, Any] | None) -> str:
+    if value == access_rules.MASK:
+        return value
+    return schema_form.display(value, schema)
+
+
+@bp.get("/casos/<int:instance_id>/diagrama.json")
+@roles_required("caseworker", "manager", "admin")
+def diagram(instance_id: int):  # type: ignore[no-untyped-def]
+    tramita().check_case(me(), instance_id)
+    view = tramita().diagram(instance_id)
+    return jsonify(xml=view.xml, completed=view.completed, active=view.active)
+
+
+@bp.post("/casos/<int:instance_id>/adjuntos")
+@roles_required("caseworker")
+def upload(instance_id: int):  # type: ignore[no-untyped-def]
+    f = request.files.get("archivo")
+    if f is None or not f.filename:
+        flash(_("Elija un archivo."), "error")
+    else:
+        try:
+            att = tramita().add_attachment(me(), instance_id, f.filename, f.read())
+        except InvalidInput as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("cases.case", instance_id=instance_id) + "#adjuntos"), 303
+        flash(_("Archivo «%(n)s» agregado.", n=att.filename), "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#adjuntos"), 303
+
+
+@bp.get("/casos/<int:instance_id>/adjuntos/<int:attachment_id>")
+@roles_required("caseworker", "manager", "admin")
+def attachment(instance_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
+    meta, content = tramita().attachment(me(), attachment_id, instance_id)
+    response = Response(content, mimetype=meta.content_type.split(";")[0])
+    response.headers["Content-Disposition"] = _disposition(meta.filename)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@bp.get("/casos/<int:instance_id>/documentos/orden-proteccion.pdf")
+@roles_required("caseworker", "manager", "admin")
+def protection_order(instance_id: int):  # type: ignore[no-untyped-def]
+    pdf = tramita().protection_order_pdf(me(), instance_id)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="orden-proteccion-{instance_id}.pdf"'
+    return response

@@ -1,0 +1,334 @@
+"""JSON-Schema forms rendered on the server, and submitted values turned back into JSON data.
+
+Supports text and textarea, enums as a select or radio buttons (``enum`` with
+``x-enumTitles``, or ``oneOf``/``anyOf`` of ``const`` + ``title``), booleans (Sí/No),
+integers and numbers with bounds, dates and date-times (Hermosillo time), arrays
+of simple items (checkboxes for enums, one per line otherwise), file attachments
+and one level of nested objects. Values that do not parse are passed through as
+typed, so the engine's validation reports them by field in Spanish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from engine.calendar import HERMOSILLO, to_local
+
+FILE_PREFIX = "adjunto:"
+_FILE_FORMATS = {"data-url", "binary", "file", "attachment"}
+
+
+@dataclass
+class Field:
+    name: str  # dotted path, also the HTML name
+    label: str
+    kind: str  # text textarea select radio boolean integer number date datetime lines checkboxes file group
+    required: bool = False
+    help: str | None = None
+    options: list[tuple[str, str]] = field(default_factory=list)
+    minimum: Any = None
+    maximum: Any = None
+    step: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    value: Any = None  # as the widget shows it (string, list of strings)
+    error: str | None = None
+    children: list["Field"] = field(default_factory=list)
+    identifying: bool = False
+    read_only: bool = False
+
+    @property
+    def html_id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+def _options(schema: dict[str, Any]) -> list[tuple[str, str]] | None:
+    if "enum" in schema:
+        titles = schema.get("x-enumTitles") or schema.get("x-enumNames") or schema.get("enumNames") or []
+        return [(_str(v), str(titles[i]) if i < len(titles) else _str(v)) for i, v in enumerate(schema["enum"])]
+    for key in ("oneOf", "anyOf"):
+        alts = schema.get(key)
+        if isinstance(alts, list) and alts and all(isinstance(a, dict) and "const" in a for a in alts):
+            return [(_str(a["const"]), str(a.get("title", a["const"]))) for a in alts]
+    return None
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _type(schema: dict[str, Any]) -> str:
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "string")
+    if t is None:
+        opts = schema.get("enum") or [a.get("const") for a in schema.get("oneOf", []) if isinstance(a, dict)]
+        if opts and all(isinstance(o, bool) for o in opts):
+            return "boolean"
+        if opts and all(isinstance(o, int) and not isinstance(o, bool) for o in opts):
+            return "integer"
+        return "string"
+    return str(t)
+
+
+def is_file(schema: dict[str, Any]) -> bool:
+    return (schema.get("format") in _FILE_FORMATS or schema.get("x-widget") == "file"
+            or "contentMediaType" in schema or schema.get("x-file") is True)
+
+
+def build(schema: dict[str, Any] | None, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+          *, raw: dict[str, Any] | None = None, identifying: Callable[[str, dict[str, Any]], bool] | None = None,
+          prefix: str = "") -> list[Field]:
+    """The fields of a form, filled from JSON values (or from raw submitted strings when re-rendering)."""
+    if not schema:
+        return []
+    props: dict[str, Any] = schema.get("properties") or {}
+    order = schema.get("x-order") or schema.get("ui:order") or list(props)
+    order = [n for n in order if n in props] + [n for n in props if n not in order]
+    required = set(schema.get("required") or [])
+    out = []
+    for name in order:
+        sub = props[name]
+        if not isinstance(sub, dict) or sub.get("x-hidden"):
+            continue
+        path = f"{prefix}{name}"
+        out.append(_field(path, name, sub, name in required, values, raw, errors or {}, identifying))
+    return out
+
+
+def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: dict[str, Any] | None,
+           raw: dict[str, Any] | None, errors: dict[str, str], identifying: Any) -> Field:
+    t = _type(sub)
+    label = str(sub.get("title") or name.replace("_", " ").capitalize())
+    f = Field(path, label, "text", required, sub.get("description"), read_only=bool(sub.get("readOnly")))
+    f.identifying = bool(identifying(name, sub)) if identifying else False
+    f.error = errors.get(path)
+    value = _lookup(values, path) if values is not None else None
+    if value is None and raw is None and "default" in sub:
+        value = sub["default"]
+    if t == "object" and isinstance(sub.get("properties"), dict):
+        f.kind = "group"
+        f.children = build(sub, values, errors, raw=raw, identifying=identifying, prefix=path + ".")
+        return f
+    opts = _options(sub)
+    if t == "array":
+        items = sub.get("items") if isinstance(sub.get("items"), dict) else {}
+        item_opts = _options(items)
+        f.minimum, f.maximum = sub.get("minItems"), sub.get("maxItems")
+        if item_opts is not None:
+            f.kind, f.options = "checkboxes", item_opts
+            f.value = raw.get(path, []) if raw is not None else [_str(v) for v in (value or [])]
+        else:
+            f.kind = "lines"
+            f.value = raw.get(path, "") if raw is not None else "\n".join(_str(v) for v in (value or []))
+        return f
+    if t == "boolean":
+        f.kind, f.options = "boolean", [("true", "Sí"), ("false", "No")]
+        f.value = raw.get(path, "") if raw is not None else _str(value) if value is not None else ""
+        return f
+    if opts is not None:
+        widget = sub.get("x-widget")
+        f.kind = widget if widget in ("radio", "select") else ("radio" if len(opts) <= 3 else "select")
+        f.options = opts
+        f.value = raw.get(path, "") if raw is not None else _str(value)
+        return f
+    if is_file(sub):
+        f.kind = "file"
+        f.value = raw.get(path, "") if raw is not None else _str(value)
+        return f
+    if t in ("integer", "number"):
+        f.kind = t
+        f.minimum = sub.get("minimum", sub.get("exclusiveMinimum"))
+        f.maximum = sub.get("maximum", sub.get("exclusiveMaximum"))
+        f.step = "1" if t == "integer" else str(sub.get("multipleOf", "any"))
+        f.value = raw.get(path, "") if raw is not None else _str(value)
+        return f
+    fmt = sub.get("format")
+    if fmt == "date":
+        f.kind = "date"
+        f.value = raw.get(path, "") if raw is not None else _str(value)[:10]
+        return f
+    if fmt == "date-time":
+        f.kind = "datetime"
+        f.value = raw.get(path, "") if raw is not None else _local_input(value)
+        return f
+    f.min_length, f.max_length, f.pattern = sub.get("minLength"), sub.get("maxLength"), sub.get("pattern")
+    long = sub.get("x-widget") == "textarea" or fmt == "textarea" or (f.max_length or 0) > 200 or \
+        (f.max_length is None and sub.get("x-multiline"))
+    f.kind = "textarea" if long else "text"
+    f.value = raw.get(path, "") if raw is not None else _str(value)
+    return f
+
+
+def _lookup(values: dict[str, Any] | None, path: str) -> Any:
+    node: Any = values
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _local_input(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        return to_local(str(value)).strftime("%Y-%m-%dT%H:%M")
+    except ValueError:
+        return str(value)
+
+
+@dataclass
+class Parsed:
+    data: dict[str, Any]
+    raw: dict[str, Any]  # what the user typed, to show again
+    files: dict[str, Any]  # dotted name -> uploaded FileStorage
+
+
+def parse(schema: dict[str, Any] | None, form: Any, files: Any = None) -> Parsed:
+    """Submitted form values -> JSON data shaped by the schema; empty inputs are left out."""
+    parsed = Parsed({}, {}, {})
+    if schema:
+        _parse_into(schema, form, files, "", parsed.data, parsed)
+    return parsed
+
+
+def _parse_into(schema: dict[str, Any], form: Any, files: Any, prefix: str, out: dict[str, Any],
+                parsed: Parsed) -> None:
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict) or sub.get("readOnly") or sub.get("x-hidden"):
+            continue
+        path = f"{prefix}{name}"
+        t = _type(sub)
+        if t == "object" and isinstance(sub.get("properties"), dict):
+            inner: dict[str, Any] = {}
+            _parse_into(sub, form, files, path + ".", inner, parsed)
+            if inner:
+                out[name] = inner
+            continue
+        if t == "array":
+            items = sub.get("items") if isinstance(sub.get("items"), dict) else {}
+            if _options(items) is not None:
+                chosen = [v for v in form.getlist(path) if v != ""]
+                parsed.raw[path] = chosen
+                if chosen or path + "__present" in form:
+                    out[name] = [_coerce(items, v) for v in chosen]
+            else:
+                text = form.get(path, "")
+                parsed.raw[path] = text
+                lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+                if lines:
+                    out[name] = [_coerce(items, v) for v in lines]
+            continue
+        if is_file(sub):
+            upload = files.get(path) if files is not None else None
+            kept = form.get(path + "__kept", "")
+            parsed.raw[path] = kept
+            if upload is not None and getattr(upload, "filename", ""):
+                parsed.files[path] = upload
+            elif kept.startswith(FILE_PREFIX):
+                out[name] = kept
+            continue
+        value = form.get(path, "")
+        parsed.raw[path] = value
+        if value == "":
+            continue
+        if _options(sub) is not None or t == "boolean":
+            out[name] = _coerce(sub, value)
+        elif sub.get("format") == "date-time":
+            out[name] = _datetime(value)
+        else:
+            out[name] = _coerce(sub, value)
+
+
+def _coerce(schema: dict[str, Any], value: str) -> Any:
+    t = _type(schema)
+    opts = _options(schema)
+    if opts is not None:  # give back the option's own JSON value
+        raw_values = schema.get("enum") or [a.get("const") for a in schema.get("oneOf") or schema.get("anyOf") or []]
+        for v in raw_values:
+            if _str(v) == value:
+                return v
+        return value
+    if t == "boolean":
+        return {"true": True, "false": False}.get(value, value)
+    if t == "integer":
+        try:
+            return int(value.strip())
+        except ValueError:
+            return value
+    if t == "number":
+        try:
+            n = float(value.strip().replace(",", "."))
+            return int(n) if n.is_integer() and "." not in value and "," not in value else n
+        except ValueError:
+            return value
+    return value
+
+
+def _datetime(value: str) -> str:
+    """An HTML datetime-local value (Hermosillo wall time) -> ISO 8601 with its offset."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=HERMOSILLO)
+    return parsed.isoformat(timespec="seconds")
+
+
+def attach_errors(fields: list[Field], errors: dict[str, str]) -> dict[str, str]:
+    """Put each error on its field (or nearest enclosing one); return the errors no field took."""
+    names: dict[str, Field] = {}
+
+    def walk(fs: list[Field]) -> None:
+        for f in fs:
+            names[f.name] = f
+            walk(f.children)
+
+    walk(fields)
+    left = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        for n in range(len(parts), 0, -1):
+            target = names.get(".".join(parts[:n]))
+            if target is not None:
+                target.error = target.error or message
+                break
+        else:
+            left[key] = message
+    return left
+
+
+def labels(schema_props: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {k: str(v.get("title") or k) for k, v in schema_props.items()}
+
+
+def display(value: Any, schema: dict[str, Any] | None) -> str:
+    """A stored value as a person reads it (option titles, Sí/No, dates)."""
+    schema = schema or {}
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    opts = _options(schema)
+    if opts is not None:
+        return dict(opts).get(_str(value), _str(value))
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return ", ".join(display(v, items) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {display(v, (schema.get('properties') or {}).get(k))}" for k, v in value.items())
+    if schema.get("format") == "date-time" and isinstance(value, str):
+        try:
+            return to_local(value).strftime("%d/%m/%Y %H:%M")
+        except ValueError:
+            return value
+    if schema.get("format") == "date" and isinstance(value, str) and len(value) == 10:
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+    return str(value)

@@ -1,0 +1,84 @@
+"""The caseworker's inbox, and claiming or releasing tasks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.errors import InvalidInput, TramitaError
+from engine.inbox import InboxFilters
+from web.auth import home_for, safe_next
+from web.security import me, tramita
+from web.views import roles_required
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():  # type: ignore[no-untyped-def]
+    return redirect(home_for(current_user.role))
+
+
+def _date(name: str) -> date | None:
+    value = request.args.get(name) or ""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(_("Fecha no válida."), field=name) from None
+
+
+@bp.get("/bandeja")
+@roles_required("caseworker")
+def index():  # type: ignore[no-untyped-def]
+    error = None
+    try:
+        filters = InboxFilters(scope=request.args.get("vista") or "all",
+                               process_key=request.args.get("procedimiento") or None,
+                               task=request.args.get("tarea") or None, due_from=_date("desde"),
+                               due_to=_date("hasta"), text=(request.args.get("q") or "").strip() or None)
+        page = tramita().inbox(me(), filters, page=request.args.get("page", 1, type=int) or 1,
+                               per_page=request.args.get("por_pagina", 25, type=int) or 25)
+    except InvalidInput as exc:
+        error = exc.message
+        filters = InboxFilters()
+        page = tramita().inbox(me(), filters)
+    template = "inbox/_results.html" if request.headers.get("HX-Request") else "inbox/index.html"
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(template, page=page, filters=filters, facets=tramita().inbox_facets(me()), error=error,
+                           args=args)
+
+
+def _back() -> str:
+    return safe_next(request.form.get("next"), url_for("inbox.index"))
+
+
+@bp.post("/tareas/<task_id>/tomar")
+@roles_required("caseworker")
+def claim(task_id: str):  # type: ignore[no-untyped-def]
+    try:
+        tramita().claim(task_id, me())
+        flash(_("Tarea tomada: ahora está a su nombre."), "success")
+    except TramitaError as exc:
+        if exc.status in (403, 404):
+            raise
+        flash(exc.message, "error")
+    return redirect(_back(), 303)
+
+
+@bp.post("/tareas/<task_id>/liberar")
+@roles_required("caseworker")
+def unclaim(task_id: str):  # type: ignore[no-untyped-def]
+    try:
+        tramita().unclaim(task_id, me())
+        flash(_("Tarea liberada: vuelve a la bandeja del grupo."), "success")
+    except TramitaError as exc:
+        if exc.status in (403, 404):
+            raise
+        flash(exc.message, "error")
+    return redirect(_back(), 303)
