@@ -34,7 +34,9 @@ test: install
 	$(BIN)/python -m pytest -q
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/web_load.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Sequence
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
@@ -33,7 +35,12 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so timing does not reveal which usernames are real.
-_DUMMY_HASH = _hasher.hash("tramita-dummy-password")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Hashed on first use, not at import: every ``tramita`` process imports this module."""
+    return _hasher.hash("tramita-dummy-password")
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ def authenticate(db: Database, username: str, password: str) -> SignIn:
     with db.write() as s:
         u = s.execute(select(User).where(User.username == (username or "").strip().lower())).scalar()
         if u is None:
-            _safe_verify(_DUMMY_HASH, password)
+            _safe_verify(_dummy_hash(), password)
             return SignIn(None, "bad_credentials")
         if u.locked_until is not None and u.locked_until > now:
             return SignIn(None, "locked")

@@ -67,6 +67,20 @@ _PRIMITIVES = frozenset({str, int, float, bool, type(None)})
 _IDS: dict[UUID, str] = {}
 
 
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether a value is JSON already (str keys, primitives, lists, dicts): conversion would only copy it."""
+    kind = value.__class__
+    if kind in _PRIMITIVES:
+        return True
+    if depth > 50:
+        return False
+    if kind is dict:
+        return all(k.__class__ is str and _plain(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
 def _sid(uuid: UUID) -> str:
     """str(uuid), remembered: every task id is written out on every transition of its instance."""
     text = _IDS.get(uuid)
@@ -119,8 +133,10 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
         tasks = {}
         for key, task in workflow.tasks.items():
             tasks[_sid(key)] = task_to_dict(task) if task.__class__ is task_class else registry.convert(task)
+        data = workflow.data
         return {
-            "data": registry.convert(registry.clean(workflow.data)),
+            # Case data is usually plain JSON already; only then it is written as it is.
+            "data": data if data.__class__ is dict and _plain(data) else registry.convert(registry.clean(data)),
             "correlations": workflow.correlations,
             "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
             "success": workflow.success,
@@ -168,7 +184,7 @@ def spec_from_dict(dct: dict[str, Any]) -> tuple[BpmnProcessSpec, dict[str, Bpmn
     return spec, subprocess_specs
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # state is a tree: same text, faster
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:

@@ -125,6 +125,17 @@ def cmd_message(args: argparse.Namespace) -> None:
     print(f"instance {result.instance_id} {result.status}; open tasks: {', '.join(result.open_tasks) or 'none'}")
 
 
+def cmd_term(args: argparse.Namespace) -> None:
+    t = _tramita()
+    if args.business_days is not None:
+        result = t.suspend_term(args.id, args.timer, args.business_days, _user(args), args.reason)
+    else:
+        result = t.rearm_timer(args.id, args.timer, args.due, _user(args), args.reason)
+    timer = next((tm for tm in t.instance(result.instance_id).timers
+                  if tm.task_name == args.timer and tm.status == "pending"), None)
+    print(f"instance {result.instance_id}: {args.timer} now due {timer.due_at.isoformat() if timer else '-'}")
+
+
 def cmd_deadline(args: argparse.Namespace) -> None:
     from engine.calendar import LegalCalendar
 
@@ -190,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("name")
     m.add_argument("--data", default="{}")
     m.set_defaults(func=cmd_message)
+
+    tm = sub.add_parser("term", help="suspend a running term (extend it by días hábiles) or re-arm its timer")
+    tm.add_argument("id", type=int)
+    tm.add_argument("timer", help="the timer event's element id")
+    how = tm.add_mutually_exclusive_group(required=True)
+    how.add_argument("--business-days", type=int, help="días hábiles the term was suspended")
+    how.add_argument("--due", help="the new due instant, ISO 8601 with offset")
+    tm.add_argument("--reason", required=True, help="the decree or prevención that suspends the term")
+    tm.set_defaults(func=cmd_term)
 
     dl = sub.add_parser("deadline", help="compute a legal deadline and explain it")
     dl.add_argument("start", help="the starting date or instant (ISO 8601)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, literal_column, or_, select, update
 
 from engine import clock
 from engine.access import task_access
@@ -23,6 +23,16 @@ from engine.store.db import Database
 from engine.store.models import Definition, Event, Instance, Task
 
 SCOPES = ("all", "mine", "group")
+
+# Open tasks are a small share of the tasks table. Migration 0003 gives them their own covering
+# index, partial on ``state = 'READY'`` (``ix_tasks_ready_inbox``), so counts, badges, sorting,
+# filters and facets read that small index and never the table. SQLite and PostgreSQL only use a
+# partial index when the query names the same constant, so it is written inline, not bound.
+_READY = literal_column("'READY'")
+
+
+def _open():  # type: ignore[no-untyped-def]
+    return Task.state == _READY
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
     per_page = max(1, min(per_page, 100))
     page = max(1, page)
     scope = _scope_condition(user, f.scope)
-    conds = [Task.state == "READY", scope]
+    conds = [_open(), scope]
     if f.process_key:
         conds.append(Task.process_key == f.process_key)
     if f.task:
@@ -142,7 +152,7 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
         if needs_instance:
             count_q = count_q.join(Instance, Instance.id == Task.instance_id)
         total = int(s.execute(count_q).scalar_one())
-        base = and_(Task.state == "READY", _scope_condition(user, "all"))
+        base = and_(_open(), _scope_condition(user, "all"))
         overdue = or_(Task.due_at < now, Task.overdue.is_(True))
         badges = s.execute(select(
             func.count(Task.id),
@@ -150,13 +160,18 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
             func.sum(case((and_(Task.due_at >= now, Task.due_at < tomorrow, Task.overdue.is_(False)), 1), else_=0)),
             func.sum(case((Task.assignee == user.username, 1), else_=0)),
         ).where(base)).one()
+        # The page's task ids first, from the index alone; only those rows are then joined to
+        # their case and procedure (joining every open task before sorting cost a case lookup each).
+        order = (Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+        page_ids = select(Task.id).where(where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        if needs_instance:
+            page_ids = page_ids.join(Instance, Instance.id == Task.instance_id)
         rows = s.execute(
             select(Task, Instance.reference, Instance.title, Definition.name)
             .join(Instance, Instance.id == Task.instance_id)
             .join(Definition, Definition.id == Instance.definition_id)
-            .where(where)
-            .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-            .limit(per_page).offset((page - 1) * per_page)).all()
+            .where(Task.id.in_(page_ids))
+            .order_by(*order)).all()
     items = [InboxItem(t.id, t.instance_id, t.process_key, pname, t.name, t.title, ref, ctitle, t.candidate_group,
                        t.assignee, t.created_at, t.due_at, t.deadline, badge(t.due_at, t.overdue, now),
                        t.assignee == user.username) for t, ref, ctitle, pname in rows]
@@ -168,14 +183,17 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
 
 def facets(db: Database, user: UserView) -> dict[str, list[tuple[str, str]]]:
     """The procedures and task names present in the user's inbox, for the filter menus."""
-    scope = and_(Task.state == "READY", _scope_condition(user, "all"))
+    scope = and_(_open(), _scope_condition(user, "all"))
     with db.read() as s:
-        procs = s.execute(select(Task.process_key, func.max(Definition.name)).join(
-            Instance, Instance.id == Task.instance_id).join(Definition, Definition.id == Instance.definition_id)
-            .where(scope).group_by(Task.process_key).order_by(Task.process_key)).all()
+        # Keys from the open-task index; names from the (few) deployed definitions of those keys,
+        # rather than through every open task's case.
+        keys = list(s.execute(select(Task.process_key).where(scope).group_by(Task.process_key)
+                              .order_by(Task.process_key)).scalars())
+        names = dict(s.execute(select(Definition.key, func.max(Definition.name)).where(
+            Definition.kind == "process", Definition.key.in_(keys)).group_by(Definition.key)).all()) if keys else {}
         tasks = s.execute(select(Task.name, func.max(Task.title)).where(scope).group_by(Task.name)
                           .order_by(func.max(Task.title))).all()
-    return {"processes": [(k, n or k) for k, n in procs], "tasks": [(k, n or k) for k, n in tasks]}
+    return {"processes": [(k, names.get(k) or k) for k in keys], "tasks": [(k, n or k) for k, n in tasks]}
 
 
 def claim(db: Database, user: UserView, task_id: str) -> None:

@@ -200,7 +200,7 @@ class _SqliteStatements(_Statements):
         return row[0]
 
     def latest_definition(self, key: str) -> int | None:
-        row = self._exec("SELECT id FROM definitions WHERE kind = 'process' AND key = ? "
+        row = self._exec("SELECT id FROM definitions WHERE kind = 'process' AND \"key\" = ? "
                                "ORDER BY version DESC LIMIT 1", (key,)).fetchone()
         return None if row is None else row[0]
 
@@ -264,7 +264,7 @@ class WorkflowCache:
     fails (error, conflict, anything) never does, so the entry is simply gone.
     """
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(self, size: int = 256) -> None:
         self.size = size
         self._lock = threading.Lock()
         self._items: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
@@ -335,37 +335,36 @@ class _Head:
 
 def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None = None,
           title: str | None = None, institution: str | None = None) -> TransitionResult:
+    """Create an instance of the newest version of ``key`` and run it to its first wait: one transaction."""
     data = _require_object(data)
-    with rt.db.read() as s:
+    initial = {**data, "parametros": rt.parameters} if rt.parameters else dict(data)
+    with DeadlineLog() as deadlines, rt.db.write() as s:
         definition_id = _statements(rt, s).latest_definition(key)
         if definition_id is None:
             deployments.latest_process(s, key)  # raises NotFound naming what is deployed
         loaded = rt.specs.get(s, definition_id)
-    start_form = _start_form(loaded.task_info)
-    if start_form is not None:
-        forms.validate(start_form, data)
-    initial = {**data, "parametros": rt.parameters} if rt.parameters else dict(data)
+        start_form = _start_form(loaded.task_info)
+        if start_form is not None:
+            forms.validate(start_form, data)
 
-    def fresh() -> BpmnWorkflow:
-        wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
-        wf.data.update(initial)
-        wf.task_tree.data.update(initial)
-        for task in wf.get_tasks(state=TaskState.READY):  # the start task carries the initial data
-            task.data.update(initial)
-        return wf
+        def fresh() -> BpmnWorkflow:
+            wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
+            wf.data.update(initial)
+            wf.task_tree.data.update(initial)
+            for task in wf.get_tasks(state=TaskState.READY):  # the start task carries the initial data
+                task.data.update(initial)
+            return wf
 
-    now = clock.now()
-    with DeadlineLog() as deadlines:
+        now = clock.now()
         wf = fresh()
         failure = _step(wf)
         if failure is not None:
             wf = fresh()
-        with rt.db.write() as s:
-            row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
-                       started_at=now, started_by=user, institution=institution)
-            detail = {"process": key, "version": loaded.version, "data": data}
-            result = _persist(rt, s, None, wf, loaded, user, "instance_started", detail, deadlines,
-                              failure=failure, new_row=row)
+        row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
+                   started_at=now, started_by=user, institution=institution)
+        detail = {"process": key, "version": loaded.version, "data": data}
+        result = _persist(rt, s, None, wf, loaded, user, "instance_started", detail, deadlines,
+                          failure=failure, new_row=row)
     if failure is not None:
         raise _failure_error(result.instance_id, failure)
     workflow_cache(rt).put(result.instance_id, result.revision, wf)

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import func, select
 
-from engine import deployments, instances
+from engine import deployments, instances, terms
 from engine.deployments import BundleFile, DeployResult
 from engine.errors import NotFound
 from engine.instances import TransitionResult
@@ -181,6 +181,14 @@ class Tramita:
 
     def send_message(self, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:
         return instances.send_message(self.runtime, instance_id, name, payload, user)
+
+    def suspend_term(self, instance_id: int, timer: str, business_days: int, user: str,
+                     reason: str) -> TransitionResult:
+        """Extend a running term by the días hábiles it was suspended (decree, pending prevención)."""
+        return terms.suspend_term(self.runtime, instance_id, timer, business_days, user, reason)
+
+    def rearm_timer(self, instance_id: int, timer: str, due: str, user: str, reason: str) -> TransitionResult:
+        return terms.rearm_timer(self.runtime, instance_id, timer, due, user, reason)
 
     # --- queries ---
     def tasks(self, *, user: str | None = None, groups: Sequence[str] = (), instance_id: int | None = None,

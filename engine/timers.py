@@ -266,8 +266,8 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
                       .values(claimed_by=None, claimed_until=None))
         return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
     fired = Fired(timer_id, instance_id, task_name, due_at, clock.now(), "fired")
-    log.info("timer %s (%s) of instance %s fired %.3f s after it was due", timer_id, task_name, instance_id,
-             fired.lateness)
+    log.debug("timer %s (%s) of instance %s fired %.3f s after it was due", timer_id, task_name, instance_id,
+              fired.lateness)  # the service logs it (once); the CLI prints it
     return fired
 
 

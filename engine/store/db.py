@@ -8,6 +8,7 @@ tries to write would otherwise fail with SQLITE_BUSY instead of waiting its turn
 from __future__ import annotations
 
 import os
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -15,6 +16,7 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import config
@@ -79,7 +81,11 @@ def _create_engine(url: str) -> Engine:
             immediate = connection.get_execution_options().get("tramita_write", False)
             # Straight to the DB-API connection: the same statement without SQLAlchemy's execution
             # context, which costs more than SQLite's own BEGIN on every transaction.
-            connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+            try:
+                connection.connection.driver_connection.execute(statement)
+            except sqlite3.Error as exc:  # raised as exec_driver_sql would (e.g. "database is locked")
+                raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
