@@ -656,8 +656,8 @@ def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> Transit
 
 
 def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:
-    from SpiffWorkflow.bpmn.event import BpmnEvent
-    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
     payload = _require_object(payload, "payload")
 
