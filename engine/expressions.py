@@ -113,4 +113,5 @@ HELPERS: dict[str, Callable[..., Any]] = {
 
 
 def script_engine() -> RestrictedScriptEngine:
-    return RestrictedScriptEngine(HELPERS)
+    """Diagrams read the legal parameters in force at start as ``parametros`` (workflow data)."""
+    return RestrictedScriptEngine(HELPERS, workflow_globals=("parametros",))

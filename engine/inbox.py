@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_, select, update
+from sqlalchemy import and_, case, false, func, literal_column, or_, select, union_all, update
 
 from engine import clock
 from engine.access import task_access
@@ -101,21 +101,41 @@ def badge(due_at: datetime | None, overdue_flag: bool = False, now: datetime | N
     return Badge("days", label, left)
 
 
-def _scope_condition(user: UserView, scope: str):  # type: ignore[no-untyped-def]
+def _scope_branches(user: UserView, scope: str) -> list[Any]:
+    """The user's open tasks as disjoint conditions, each one range of ``ix_tasks_ready_inbox``: the
+    tasks in their name, and the unclaimed tasks offered to their groups. (Written as one OR, both
+    databases read every open task of every group instead.)"""
     mine = Task.assignee == user.username
     groups = list(user.groups)
-    offered = and_(Task.assignee.is_(None), Task.candidate_group.in_(groups)) if groups else None
+    offered = [and_(Task.assignee.is_(None), Task.candidate_group.in_(groups))] if groups else []
     if scope == "mine":
-        return mine
+        return [mine]
     if scope == "group":
-        if offered is None:
-            return Task.id.is_(None)
         return offered
-    return or_(mine, offered) if offered is not None else mine
+    return [mine, *offered]
+
+
+def _scoped(user: UserView, scope: str, columns: tuple[Any, ...], conds: tuple[Any, ...] = ()) -> Any:
+    """The open tasks in the user's scope that meet ``conds``, as one subquery (UNION ALL of the branches)."""
+    selects = [select(*columns).where(_open(), branch, *conds) for branch in _scope_branches(user, scope) or [false()]]
+    return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery()
+
+
+def _case_text(text: str) -> Any:
+    """Whether the task's case number or case title contains ``text`` (case-insensitive).
+
+    A correlated subquery, so each task in scope looks its case up by key. Written as a join,
+    PostgreSQL plans a scan of every case's text instead (60-130 ms at 100,000 cases)."""
+    like = f"%{text.strip().lower()}%"
+    return (select(or_(func.lower(Instance.reference).like(like), func.lower(Instance.title).like(like)))
+            .where(Instance.id == Task.instance_id).correlate(Task).scalar_subquery())
 
 
 def _local_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), HERMOSILLO)
+
+
+_INBOX_COLUMNS = (Task.id, Task.due_at, Task.created_at, Task.overdue, Task.assignee)
 
 
 def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, page: int = 1,
@@ -129,8 +149,7 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
         raise InvalidInput("La fecha inicial del rango es posterior a la final.", field="due_to")
     per_page = max(1, min(per_page, 100))
     page = max(1, page)
-    scope = _scope_condition(user, f.scope)
-    conds = [_open(), scope]
+    conds = []
     if f.process_key:
         conds.append(Task.process_key == f.process_key)
     if f.task:
@@ -139,39 +158,39 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
         conds.append(Task.due_at >= _local_start(f.due_from))
     if f.due_to:
         conds.append(Task.due_at < _local_start(f.due_to + timedelta(days=1)))
-    needs_instance = bool(f.text)
     if f.text:
-        like = f"%{f.text.strip().lower()}%"
-        conds.append(or_(func.lower(Instance.reference).like(like), func.lower(Instance.title).like(like)))
-    where = and_(*conds)
+        conds.append(_case_text(f.text))
     now = clock.now()
     today = now.astimezone(HERMOSILLO).date()
     tomorrow = _local_start(today + timedelta(days=1))
     with db.read() as s:
-        count_q = select(func.count(Task.id)).where(where)
-        if needs_instance:
-            count_q = count_q.join(Instance, Instance.id == Task.instance_id)
-        total = int(s.execute(count_q).scalar_one())
-        base = and_(_open(), _scope_condition(user, "all"))
-        overdue = or_(Task.due_at < now, Task.overdue.is_(True))
+        found = _scoped(user, f.scope, _INBOX_COLUMNS, tuple(conds))
+        order = (found.c.due_at.is_(None), found.c.due_at, found.c.created_at, found.c.id)
+        if f.text:
+            # Matching the text costs a case lookup per task in scope: do it once, for the count and
+            # the page together (the matches are few; the ids are small).
+            matches = list(s.execute(select(found.c.id).order_by(*order)).scalars())
+            total = len(matches)
+            page_ids: Any = matches[(page - 1) * per_page:page * per_page]
+        else:
+            total = int(s.execute(select(func.count()).select_from(found)).scalar_one())
+            # The page's task ids from the index alone; only those rows are then read and joined.
+            page_ids = select(found.c.id).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        every = _scoped(user, "all", _INBOX_COLUMNS)
+        overdue = or_(every.c.due_at < now, every.c.overdue.is_(True))
         badges = s.execute(select(
-            func.count(Task.id),
+            func.count(),
             func.sum(case((overdue, 1), else_=0)),
-            func.sum(case((and_(Task.due_at >= now, Task.due_at < tomorrow, Task.overdue.is_(False)), 1), else_=0)),
-            func.sum(case((Task.assignee == user.username, 1), else_=0)),
-        ).where(base)).one()
-        # The page's task ids first, from the index alone; only those rows are then joined to
-        # their case and procedure (joining every open task before sorting cost a case lookup each).
-        order = (Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-        page_ids = select(Task.id).where(where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
-        if needs_instance:
-            page_ids = page_ids.join(Instance, Instance.id == Task.instance_id)
+            func.sum(case((and_(every.c.due_at >= now, every.c.due_at < tomorrow, every.c.overdue.is_(False)), 1),
+                          else_=0)),
+            func.sum(case((every.c.assignee == user.username, 1), else_=0)),
+        )).one()
         rows = s.execute(
             select(Task, Instance.reference, Instance.title, Definition.name)
             .join(Instance, Instance.id == Task.instance_id)
             .join(Definition, Definition.id == Instance.definition_id)
             .where(Task.id.in_(page_ids))
-            .order_by(*order)).all()
+            .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)).all()
     items = [InboxItem(t.id, t.instance_id, t.process_key, pname, t.name, t.title, ref, ctitle, t.candidate_group,
                        t.assignee, t.created_at, t.due_at, t.deadline, badge(t.due_at, t.overdue, now),
                        t.assignee == user.username) for t, ref, ctitle, pname in rows]
@@ -183,16 +202,16 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
 
 def facets(db: Database, user: UserView) -> dict[str, list[tuple[str, str]]]:
     """The procedures and task names present in the user's inbox, for the filter menus."""
-    scope = and_(_open(), _scope_condition(user, "all"))
+    every = _scoped(user, "all", (Task.process_key, Task.name, Task.title))
     with db.read() as s:
-        # Keys from the open-task index; names from the (few) deployed definitions of those keys,
-        # rather than through every open task's case.
-        keys = list(s.execute(select(Task.process_key).where(scope).group_by(Task.process_key)
-                              .order_by(Task.process_key)).scalars())
+        # Keys from the open-task index; their names from the (few) deployed definitions of those
+        # keys, rather than through every open task's case.
+        keys = list(s.execute(select(every.c.process_key).group_by(every.c.process_key)
+                              .order_by(every.c.process_key)).scalars())
         names = dict(s.execute(select(Definition.key, func.max(Definition.name)).where(
             Definition.kind == "process", Definition.key.in_(keys)).group_by(Definition.key)).all()) if keys else {}
-        tasks = s.execute(select(Task.name, func.max(Task.title)).where(scope).group_by(Task.name)
-                          .order_by(func.max(Task.title))).all()
+        tasks = s.execute(select(every.c.name, func.max(every.c.title)).group_by(every.c.name)
+                          .order_by(func.max(every.c.title))).all()
     return {"processes": [(k, names.get(k) or k) for k in keys], "tasks": [(k, n or k) for k, n in tasks]}
 
 

@@ -337,7 +337,7 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
           title: str | None = None, institution: str | None = None) -> TransitionResult:
     """Create an instance of the newest version of ``key`` and run it to its first wait: one transaction."""
     data = _require_object(data)
-    initial = {**data, "parametros": rt.parameters} if rt.parameters else dict(data)
+    parameters = rt.parameters
     with DeadlineLog() as deadlines, rt.db.write() as s:
         definition_id = _statements(rt, s).latest_definition(key)
         if definition_id is None:
@@ -349,10 +349,11 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
 
         def fresh() -> BpmnWorkflow:
             wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
-            wf.data.update(initial)
-            wf.task_tree.data.update(initial)
+            if parameters:  # the values in force today, kept with the case (see engine.parameters)
+                wf.data["parametros"] = parameters
+            wf.task_tree.data.update(data)
             for task in wf.get_tasks(state=TaskState.READY):  # the start task carries the initial data
-                task.data.update(initial)
+                task.data.update(data)
             return wf
 
         now = clock.now()

@@ -33,6 +33,9 @@ FORBIDDEN_NAMES = frozenset({
     "classmethod", "staticmethod", "property", "exit", "quit",
 })
 
+# str.format reaches attributes through its format spec ("{0.__class__}"); f-strings are compiled and checked.
+FORBIDDEN_ATTRIBUTES = frozenset({"format", "format_map"})
+
 _ALLOWED_BUILTINS = (
     "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "int",
     "isinstance", "len", "list", "map", "max", "min", "range", "reversed", "round", "set",
@@ -65,7 +68,7 @@ def _check_names(source: str, mode: str) -> None:
             raise ForbiddenExpression(f"{node.__class__.__name__} statements are not allowed")
         if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
             raise ForbiddenExpression(f"'{node.id}' is not allowed")
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        if isinstance(node, ast.Attribute) and (node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES):
             raise ForbiddenExpression(f"attribute '{node.attr}' is not allowed")
 
 
@@ -144,11 +147,31 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
-    """Spiff's script engine with restricted evaluation and restricted syntax checks."""
+    """Spiff's script engine with restricted evaluation and restricted syntax checks.
 
-    def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None) -> None:
+    ``workflow_globals`` names entries of the top workflow's data that every expression
+    can read (the legal parameters): kept once per instance instead of being copied
+    into the data of every task, where they would be serialized and diffed each step.
+    """
+
+    def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None,
+                 workflow_globals: tuple[str, ...] = ()) -> None:
         super().__init__(environment=RestrictedEnvironment(helpers))
+        self.workflow_globals = workflow_globals
 
-    def validate(self, expression: str) -> None:
+    def _with_globals(self, task: Any, external_context: dict | None) -> dict | None:
+        if not self.workflow_globals:
+            return external_context
+        data = task.workflow.top_workflow.data
+        shared = {k: data[k] for k in self.workflow_globals if k in data}
+        return {**shared, **(external_context or {})} if shared else external_context
+
+    def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
+        return super().evaluate(task, expression, self._with_globals(task, external_context))
+
+    def execute(self, task: Any, script: str, external_context: dict | None = None) -> Any:
+        return super().execute(task, script, self._with_globals(task, external_context))
+
+    def validate(self, expression: str) -> None:  # noqa: D401
         # DMN's needs_eq() relies on SyntaxError to decide how to join input and entry.
         ast.parse(expression)

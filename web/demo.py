@@ -1,93 +1,205 @@
 """Demo users for ``make run``: one per role and institution, with passwords printed for the demo only.
 
+The institutions and their groups come from ``workflows/lanes.toml``: every
+``[groups.<group>]`` table names the ``institution`` the group belongs to, and
+each distinct institution gets a caseworker (``operativo.<code>``) and a manager
+(``coordinacion.<code>``) holding all of that institution's groups. ``[lanes]``
+maps each lane of the diagrams to a group, so every lane whose group is listed
+under ``[groups]`` has a demo user who can take its tasks; :func:`coverage`
+checks it and ``python -m web.demo`` prints who does which procedure's steps.
+
 Idempotent: existing demo users get their demo password back (and are unlocked
-and enabled). Caseworkers are put in the groups that ``workflows/lanes.toml``
-maps their institution's lanes to, so every task of every procedure has someone
-in the demo who can take it.
+and enabled) and their groups are set again from ``lanes.toml``.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
+import unicodedata
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine import config
 from engine.services import Tramita
 
 PASSWORD = "Tramita-Demo-2026"
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
-INSTITUTIONS = {
-    "ISM": "Instituto Sonorense de la Mujer",
-    "FGJE": "Ministerio Público (Fiscalía General de Justicia del Estado)",
-    "DIF": "DIF Sonora",
-    "PJE": "Poder Judicial del Estado",
-}
-# Which groups (lanes.toml values) belong to each institution, by a word in the group name.
-_KEYWORDS = {
-    "FGJE": ("ministerio", "fiscal", "mp_", "policia", "policía", "emisora", "seguridad"),
-    "DIF": ("dif", "procuraduria", "procuraduría"),
-    "PJE": ("juez", "juzgado", "judicial", "tribunal", "sancion", "sanción", "recurso"),
-}
-BASE_GROUPS = {"ISM": ["instituto"], "FGJE": ["ministerio_publico"], "DIF": ["dif"], "PJE": ["juzgado"]}
+# Short codes (user.institution and username suffix) for institutions lanes.toml names, matched on its
+# `institution` text, first match wins. An institution matching none is coded by its first group's key.
+SHORT_CODES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Instituto Sonorense de la Mujer", re.I), "ISM"),
+    (re.compile(r"Ministerio Público|Fiscalía General", re.I), "FGJE"),
+    (re.compile(r"\bDIF\b"), "DIF"),
+    (re.compile(r"Poder Judicial", re.I), "PJE"),
+    (re.compile(r"Seguridad Pública", re.I), "SESP"),
+    (re.compile(r"Secretaría de Gobierno", re.I), "SEGOB"),
+    (re.compile(r"^Polic[ií]a", re.I), "POLICIA"),
+    (re.compile(r"Hacienda", re.I), "HACIENDA"),
+]
+STAFF_INSTITUTION = "ISM"  # where the demo's legal designer and admin work
 
 
-def lane_groups(workflows: Path) -> list[str]:
-    """Every group a task can be offered to: lanes.toml's values, and the lanes of the diagrams mapped by it."""
-    import re
+@dataclass(frozen=True)
+class DemoInstitution:
+    code: str  # stored as the users' institution; lower-cased in their usernames
+    name: str  # as lanes.toml names it
+    groups: tuple[str, ...]
 
-    mapping: dict[str, str] = {}
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    name: str
+    role: str
+    institution: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lane:
+    process: str  # the procedure (process id)
+    lane: str  # as named in the diagram
+    group: str  # the group lanes.toml maps it to (the lane's own name when unmapped)
+    steps: tuple[str, ...]  # names of the user tasks and start forms the engine offers to this lane's group
+    users: tuple[str, ...]  # demo caseworkers in that group
+
+
+def read_lanes_toml(workflows: Path) -> dict[str, Any]:
     path = workflows / "lanes.toml"
-    if path.exists():
-        with path.open("rb") as f:
-            mapping = {str(k): str(v) for k, v in tomllib.load(f).get("lanes", {}).items()}
-    groups = set(mapping.values())
-    for bpmn in (workflows / "bpmn").glob("*.bpmn") if (workflows / "bpmn").exists() else []:
-        for lane in re.findall(r'<(?:bpmn:)?lane\b[^>]*\bname="([^"]+)"', bpmn.read_text(encoding="utf-8")):
-            groups.add(mapping.get(lane, lane))
-    return sorted(groups)
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        return tomllib.load(f)
 
 
-def groups_by_institution(groups: list[str]) -> dict[str, list[str]]:
-    out = {k: list(v) for k, v in BASE_GROUPS.items()}
-    for group in groups:
-        low = group.lower()
-        home = next((inst for inst, words in _KEYWORDS.items() if any(w in low for w in words)), "ISM")
-        if group not in out[home]:
-            out[home].append(group)
+def institutions(workflows: Path) -> list[DemoInstitution]:
+    """One demo institution per distinct ``institution`` of lanes.toml's ``[groups.*]``, in file order."""
+    groups: dict[str, Any] = read_lanes_toml(workflows).get("groups", {})
+    by_name: dict[str, list[str]] = {}
+    for group, info in groups.items():
+        name = str((info or {}).get("institution") or (info or {}).get("name") or group).strip()
+        by_name.setdefault(name, []).append(str(group))
+    out: list[DemoInstitution] = []
+    used: set[str] = set()
+    for name, members in by_name.items():
+        code = next((c for pattern, c in SHORT_CODES if pattern.search(name)), None) or _code(members[0])
+        base, n = code, 2
+        while code in used:  # two institutions with the same short code stay apart
+            code, n = f"{base}{n}", n + 1
+        used.add(code)
+        out.append(DemoInstitution(code, name, tuple(members)))
     return out
 
 
-def demo_users(groups: dict[str, list[str]]) -> list[tuple[str, str, str, str, list[str]]]:
-    users = []
-    for inst in INSTITUTIONS:
-        low = inst.lower()
-        users.append((f"operativo.{low}", f"Personal operativo {inst}", "caseworker", inst, groups[inst]))
-        users.append((f"coordinacion.{low}", f"Coordinación {inst}", "manager", inst, groups[inst]))
-    users.append(("diseno.ism", "Diseño jurídico ISM", "legal_designer", "ISM", []))
-    users.append(("admin.ism", "Administración ISM", "admin", "ISM", []))
+def _code(group: str) -> str:
+    text = unicodedata.normalize("NFKD", group).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").upper() or "INST"
+
+
+def demo_users(insts: list[DemoInstitution]) -> list[DemoUser]:
+    users: list[DemoUser] = []
+    for inst in insts:
+        low = inst.code.lower()
+        users.append(DemoUser(f"operativo.{low}", f"Personal operativo — {inst.name}", "caseworker", inst.code,
+                              inst.groups))
+        users.append(DemoUser(f"coordinacion.{low}", f"Coordinación — {inst.name}", "manager", inst.code,
+                              inst.groups))
+    staff = next((i.code for i in insts if i.code == STAFF_INSTITUTION), insts[0].code if insts else "ISM")
+    users.append(DemoUser(f"diseno.{staff.lower()}", "Diseño jurídico", "legal_designer", staff, ()))
+    users.append(DemoUser(f"admin.{staff.lower()}", "Administración", "admin", staff, ()))
     return users
 
 
-def ensure(t: Tramita, workflows: Path | None = None) -> list[tuple[str, str, str, str, list[str]]]:
-    users = demo_users(groups_by_institution(lane_groups(workflows or config.WORKFLOWS_DIR)))
-    existing = {u.username for u in t.users()}
-    for username, name, role, inst, groups in users:
-        if username in existing:
-            t.set_password(username, PASSWORD)
-            t.set_user_active(username, True)
-            t.set_user_groups(username, groups)  # lanes.toml may have changed since the last run
+def diagram_lanes(workflows: Path) -> dict[str, dict[str, list[str]]]:
+    """Process id -> lane name -> the ids of the user tasks and start events drawn in it."""
+    out: dict[str, dict[str, list[str]]] = {}
+    folder = workflows / "bpmn"
+    for path in sorted(folder.glob("*.bpmn")) if folder.exists() else []:
+        root = ET.parse(path).getroot()
+        for process in root.iter(f"{BPMN}process"):
+            kinds = {el.get("id"): el.tag for el in process.iter()}
+            lanes = out.setdefault(str(process.get("id")), {})
+            for lane in process.iter(f"{BPMN}lane"):
+                refs = [r.text or "" for r in lane.findall(f"{BPMN}flowNodeRef")]
+                lanes[str(lane.get("name"))] = [r for r in refs
+                                                if kinds.get(r) in (f"{BPMN}userTask", f"{BPMN}startEvent")]
+    return out
+
+
+def coverage(workflows: Path, users: list[DemoUser], t: Tramita | None = None) -> list[Lane]:
+    """Every lane of every diagram, its group and the demo caseworkers who can take its tasks.
+
+    The steps are those the engine offers to the lane (from the deployed procedures when ``t`` is given,
+    which is what the inbox shows; otherwise as drawn in the diagram).
+    """
+    mapping = {str(k): str(v) for k, v in read_lanes_toml(workflows).get("lanes", {}).items()}
+    drawn = diagram_lanes(workflows)
+    offered: dict[tuple[str, str], list[str]] = {}
+    if t is not None:
+        offered = _offered_steps(t)
+    out: list[Lane] = []
+    for process, lanes in drawn.items():
+        for lane, elements in lanes.items():
+            group = mapping.get(lane, lane)
+            holders = tuple(u.username for u in users if u.role == "caseworker" and group in u.groups)
+            steps = offered.get((process, lane)) if t is not None else elements
+            out.append(Lane(process, lane, group, tuple(steps or ()), holders))
+    return out
+
+
+def _offered_steps(t: Tramita) -> dict[tuple[str, str], list[str]]:
+    from engine import deployments
+
+    out: dict[tuple[str, str], list[str]] = {}
+    with t.db.read() as s:
+        for proc in deployments.list_processes(s):
+            info = deployments.latest_process(s, proc.key).task_info or {}
+            for element, item in info.items():
+                if item.get("type") in ("UserTask", "StartEvent") and item.get("lane") and \
+                        (item.get("type") == "UserTask" or item.get("process") == proc.key):
+                    out.setdefault((proc.key, str(item["lane"])), []).append(str(item.get("title") or element))
+    return out
+
+
+def uncovered(lanes: list[Lane]) -> list[Lane]:
+    return [lane for lane in lanes if not lane.users]
+
+
+def ensure(t: Tramita, workflows: Path | None = None) -> list[DemoUser]:
+    users = demo_users(institutions(workflows or config.WORKFLOWS_DIR))
+    existing = {u.username: u for u in t.users()}
+    for u in users:
+        if u.username in existing:
+            t.set_password(u.username, PASSWORD)
+            t.set_user_active(u.username, True)
+            t.set_user_groups(u.username, u.groups)  # lanes.toml may have changed since the last run
         else:
-            t.add_user(username, PASSWORD, name=name, role=role, institution=inst, groups=groups)
+            t.add_user(u.username, PASSWORD, name=u.name, role=u.role, institution=u.institution, groups=u.groups)
     return users
 
 
 def main() -> int:
+    workflows = config.WORKFLOWS_DIR
     t = Tramita()
-    users = ensure(t)
+    users = ensure(t, workflows)
     print("\nDemo users (for the demo only; password for all: %s):" % PASSWORD)
-    for username, _name, role, inst, groups in users:
-        print(f"  {username:<22} {role:<15} {inst:<5} {', '.join(groups)}")
+    for u in users:
+        print(f"  {u.username:<34} {u.role:<15} {u.institution:<24} {', '.join(u.groups)}")
+    print("\nWho does which procedure's steps (caseworkers; lanes.toml maps each lane to a group):")
+    lanes = coverage(workflows, users, t)
+    for lane in lanes:
+        who = ", ".join(lane.users) or "NOBODY: add its group to [groups.*] of lanes.toml"
+        steps = "; ".join(lane.steps) or "(no task offered to this lane)"
+        print(f"  {lane.process:<17} {lane.lane} -> {lane.group}: {who}\n      {steps}")
+    missing = uncovered(lanes)
+    for lane in missing:
+        print(f"WARNING: lane {lane.lane!r} of {lane.process} maps to group {lane.group!r}, which no demo user holds",
+              file=sys.stderr)
     print()
     return 0
 

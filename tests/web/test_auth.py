@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from engine import accounts, clock
 from engine.store.accounts import User
-from tests.web.conftest import PASSWORD, Browser
+from tests.web.conftest import PASSWORD, REAL_WORKFLOWS, Browser
 
 
 def test_sign_in_lands_each_role_on_its_home(browser) -> None:  # type: ignore[no-untyped-def]
@@ -163,17 +163,44 @@ def test_passwords_are_stored_as_argon2_hashes(wt) -> None:  # type: ignore[no-u
     assert accounts.authenticate(wt.db, "ana", PASSWORD).user is not None
 
 
-def test_demo_users_one_per_role_and_institution_idempotent(wt, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_users_one_per_role_and_institution_idempotent(wt) -> None:  # type: ignore[no-untyped-def]
     from web import demo
 
-    (tmp_path / "lanes.toml").write_text('[lanes]\n"Instituto" = "instituto"\n"Ministerio Público" = '
-                                         '"ministerio_publico"\n"Policía" = "policia"\n"Juzgado" = "juzgado"\n')
-    users = demo.ensure(wt, tmp_path)
-    again = demo.ensure(wt, tmp_path)
+    users = demo.ensure(wt, REAL_WORKFLOWS)
+    again = demo.ensure(wt, REAL_WORKFLOWS)
     assert users == again
+    insts = demo.institutions(REAL_WORKFLOWS)
     roles = {(u.role, u.institution) for u in wt.users() if "." in u.username}
-    assert {(r, i) for r in ("caseworker", "manager") for i in demo.INSTITUTIONS} <= roles
+    assert {(r, i.code) for r in ("caseworker", "manager") for i in insts} <= roles
     assert ("legal_designer", "ISM") in roles and ("admin", "ISM") in roles
+    # Groups come from lanes.toml's [groups.*] institution field, not from lane names.
     fgje = wt.find_user("operativo.fgje")
-    assert "policia" in fgje.groups and "ministerio_publico" in fgje.groups
+    assert fgje.institution == "FGJE"
+    assert set(fgje.groups) == {"autoridad_emisora_orden", "victima_solicitante"}
+    assert wt.find_user("operativo.ism").groups == ("instituto",)
+    assert wt.find_user("operativo.policia").groups == ("policia",)
     assert accounts.authenticate(wt.db, "operativo.ism", demo.PASSWORD).user is not None
+
+
+def test_every_lane_of_the_three_procedures_has_a_demo_user(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from web import demo
+
+    users = demo.demo_users(demo.institutions(REAL_WORKFLOWS))
+    lanes = demo.coverage(REAL_WORKFLOWS, users)
+    assert {lane.process for lane in lanes} == {"agravio", "orden_proteccion", "sancion"}
+    assert demo.uncovered(lanes) == []
+    who = {(lane.process, lane.group): lane.users for lane in lanes}
+    assert who[("orden_proteccion", "autoridad_emisora_orden")] == ("operativo.fgje",)
+    assert who[("agravio", "instituto")] == ("operativo.ism",)
+    assert who[("agravio", "sistema_estatal")] == ("operativo.segob",)
+    assert who[("sancion", "autoridad_sancionadora")] == ("operativo.autoridad-sancionadora",)
+    # A lane whose group belongs to no institution of [groups.*] is reported.
+    (tmp_path / "bpmn").mkdir()
+    (tmp_path / "bpmn" / "p.bpmn").write_text(
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:process id="p">'
+        '<bpmn:laneSet><bpmn:lane id="a" name="A"><bpmn:flowNodeRef>t</bpmn:flowNodeRef></bpmn:lane>'
+        '<bpmn:lane id="b" name="B"/></bpmn:laneSet><bpmn:userTask id="t"/></bpmn:process></bpmn:definitions>')
+    (tmp_path / "lanes.toml").write_text('[lanes]\n"A" = "ga"\n"B" = "gb"\n[groups.ga]\ninstitution = "X"\n')
+    lanes = demo.coverage(tmp_path, demo.demo_users(demo.institutions(tmp_path)))
+    assert [(lane.lane, lane.group) for lane in demo.uncovered(lanes)] == [("B", "gb")]
+    assert [lane.steps for lane in lanes] == [("t",), ()]

@@ -1,0 +1,342 @@
+"""Agravio investigation (Reglamento arts. 32–40): every path of workflows/bpmn/agravio.bpmn.
+
+Calendar facts used below (computed by hand, America/Hermosillo):
+* 2026-03-02 is a Monday; 7–8 March are a weekend.
+* 16 March 2026 is the third Monday of March: LFT art. 74 holiday (Natalicio de Benito Juárez).
+* Easter 2026 is 5 April, so Holy Thursday 2 April and Good Friday 3 April are inhábiles.
+* 1 May 2026 (Friday) is an LFT art. 74 holiday.
+* A term in days runs from the day after its start and ends at 23:59:59 of its last day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.errors import InvalidInput
+from tests.procedures.conftest import DROP, Case, deadline_days, example, local
+
+INICIO = example("agravio_inicio")  # received in writing on Monday 2026-03-02
+RECIBIDA = "2026-03-02T10:00:00"
+
+
+def registrada(t: Any, start: Any, **registro: Any) -> Case:
+    c = start(t, "agravio", INICIO, RECIBIDA)
+    assert c.open() == ["registrar_solicitud"]
+    c.do("registrar_solicitud", example("agravio_registro", **registro))
+    return c
+
+
+def revisada(t: Any, start: Any, omitidos: list[str]) -> Case:
+    c = registrada(t, start)
+    c.do("informar_sistema_estatal", example("agravio_informe_sistema"), at="2026-03-04T12:00:00")
+    c.do("revisar_requisitos", {"requisitos_omitidos": omitidos}, at="2026-03-05T12:00:00")
+    return c
+
+
+def admitida(t: Any, start: Any) -> Case:
+    """Complete on receipt; radicación accepted on Monday 2026-03-09 (fecha_acuerdo_radicacion)."""
+    c = revisada(t, start, [])
+    c.do("resolver_radicacion", example("agravio_radicacion", 0), at="2026-03-09T12:00:00")
+    assert c.open() == ["planear_investigacion"]
+    return c
+
+
+def hasta_remision(t: Any, start: Any, recepcion_acuerdo: str) -> Case:
+    c = admitida(t, start)
+    c.do("planear_investigacion", example("agravio_plan_investigacion", 1), at="2026-03-20T10:00:00")
+    c.do("elaborar_proyecto_dictamen", example("agravio_proyecto_dictamen"))
+    c.do("convocar_sesion_extraordinaria", example("agravio_convocatoria"))
+    c.do("celebrar_sesion_extraordinaria", example("agravio_sesion_extraordinaria", 1))
+    c.do("resolver_existencia_agravio", example("agravio_resolucion_sistema", 0))
+    c.do("responder_procedencia", example("agravio_respuesta_procedencia"), at="2026-05-12T10:00:00")
+    assert c.open() == ["remitir_acuerdo_autoridad"]
+    c.do("remitir_acuerdo_autoridad", example("agravio_remision_acuerdo", fecha_recepcion_acuerdo=recepcion_acuerdo))
+    assert c.open() == []
+    return c
+
+
+# --- 1. registration and 2. the six-month bar ----------------------------------------------------------
+
+def test_registro_exige_un_organismo_del_art_33(tramita_sqlite: Any, start: Any) -> None:
+    c = start(tramita_sqlite, "agravio", INICIO, RECIBIDA)
+    with pytest.raises(InvalidInput) as err:
+        c.do("registrar_solicitud", example("agravio_registro", tipo_solicitante="persona_fisica"))
+    assert "art. 33" in err.value.fields["tipo_solicitante"]
+    assert c.open() == ["registrar_solicitud"]  # nothing was saved
+
+
+@pytest.mark.parametrize(("desechada", "admisible_desde", "impedida"), [
+    # Desechada 2025-12-15: six months later is 2026-06-15, after receipt on 2026-03-02: refused.
+    ("2025-12-15", "2026-06-15", True),
+    # Desechada 2025-09-03: admissible from 2026-03-03, one day after receipt: still refused.
+    ("2025-09-03", "2026-03-03", True),
+    # Desechada 2025-09-02: six months have run on 2026-03-02 itself (art. 36, «por lo menos seis meses»).
+    ("2025-09-02", "2026-03-02", False),
+])
+def test_seis_meses_desde_el_desechamiento(tramita_sqlite: Any, start: Any, desechada: str, admisible_desde: str,
+                                           impedida: bool) -> None:
+    c = registrada(tramita_sqlite, start, solicitud_previa_desechada=True, expediente_previo="AGR-2025-007",
+                   fecha_desechamiento_previo=desechada)
+    assert c.value("verificar_impedimento_seis_meses", "impedida_por_desechamiento") is impedida
+    assert c.value("verificar_impedimento_seis_meses", "fecha_admisible_desde") == admisible_desde
+    if not impedida:
+        assert c.open() == ["informar_sistema_estatal"]
+        return
+    assert c.open() == ["notificar_rechazo_impedimento"]
+    c.do("notificar_rechazo_impedimento", example("agravio_rechazo_impedimento"))
+    assert c.status == "completed"
+    assert {"fin_rechazo_impedimento"} <= c.reached()
+    assert "informar_sistema_estatal" not in c.reached()
+
+
+# --- 3. informing the Sistema Estatal ----------------------------------------------------------------
+
+def test_informe_al_sistema_estatal_en_cinco_dias_habiles_y_escalado(tramita_sqlite: Any, start: Any) -> None:
+    c = registrada(tramita_sqlite, start)
+    # Art. 33: received Monday 2 March -> 3, 4, 5, 6 (days 1-4), weekend 7-8 skipped, Monday 9 = day 5.
+    informe = c.task("informar_sistema_estatal")
+    assert local(informe.due_at) == "2026-03-09T23:59:59-07:00"
+    assert informe.deadline["citation"] == "Reglamento art. 33"
+    assert informe.deadline["unit"] == "business" and informe.deadline["count"] == 5
+    assert deadline_days(informe.deadline) == [("2026-03-07", "Sábado"), ("2026-03-08", "Domingo")]
+    timer = c.timer("plazo_informe_vencido")
+    assert local(timer.due_at) == "2026-03-09T23:59:59-07:00" and not timer.interrupting
+    assert timer.deadline == informe.deadline
+
+    assert c.fire("2026-03-09T23:59:58") == []  # still within the term
+    [fired] = c.fire("2026-03-10T00:00:00")
+    assert fired.outcome == "fired" and fired.task_name == "plazo_informe_vencido"
+    # The authority missed its term: the task stays open, flagged overdue, and the escalation is recorded.
+    informe = c.task("informar_sistema_estatal")
+    assert informe.overdue
+    assert "escalado_informe" in c.reached()
+    event = [e for e in c.detail().events if e.kind == "timer_fired"][-1]
+    assert event.detail["deadline_missed_on"] == "informar_sistema_estatal"
+    c.do("informar_sistema_estatal", example("agravio_informe_sistema", fecha_informe="2026-03-10"))
+    assert c.open() == ["revisar_requisitos"]
+
+
+# --- 4. completeness check and prevención ---------------------------------------------------------------
+
+def test_prevencion_no_desahogada_desecha_y_activa_el_impedimento(tramita_sqlite: Any, start: Any) -> None:
+    c = revisada(tramita_sqlite, start, ["V", "VII"])
+    assert c.open() == ["emitir_prevencion"]
+    # The prevención is notified in writing on Friday 2026-03-06.
+    c.do("emitir_prevencion", example("agravio_prevencion"), at="2026-03-06T12:00:00")
+    subsanar = c.task("subsanar_prevencion")
+    # Art. 36: 3 días hábiles from Fri 6 March -> weekend 7-8 skipped, Mon 9 (1), Tue 10 (2), Wed 11 (3).
+    assert local(subsanar.due_at) == "2026-03-11T23:59:59-07:00"
+    assert subsanar.deadline["citation"] == "Reglamento art. 36, primer párrafo"
+    assert deadline_days(subsanar.deadline) == [("2026-03-07", "Sábado"), ("2026-03-08", "Domingo")]
+    timer = c.timer("plazo_prevencion_vencido")
+    assert timer.interrupting and timer.attached_to == "subsanar_prevencion"
+
+    assert c.fire("2026-03-11T23:59:59") == []
+    c.fire("2026-03-12T00:00:01")
+    # Not cured in time: the request is desechada on Thursday 12 March (the legal effect for the citizen).
+    assert c.status == "completed"
+    assert {"registrar_desechamiento", "fin_desechada"} <= c.reached()
+    assert [t.state for t in c.all_tasks("subsanar_prevencion")] == ["CANCELLED"]
+    data = c.data()
+    assert data["fecha_desechamiento"] == "2026-03-12"
+    # Art. 36, third paragraph: six months from 12 March -> 12 September 2026.
+    assert data["fecha_admisible_nueva_solicitud"] == "2026-09-12"
+    assert "art. 36" in data["motivo_desechamiento"] and "2026-09-12" in data["motivo_desechamiento"]
+
+    # A new request about the same facts in August is refused, stating 12 September.
+    again = start(tramita_sqlite, "agravio", example("agravio_inicio", fecha_recepcion="2026-08-20"),
+                  "2026-08-20T10:00:00")
+    again.do("registrar_solicitud", example("agravio_registro", solicitud_previa_desechada=True,
+                                            fecha_desechamiento_previo=data["fecha_desechamiento"]))
+    assert again.open() == ["notificar_rechazo_impedimento"]
+    assert again.value("verificar_impedimento_seis_meses", "fecha_admisible_desde") == "2026-09-12"
+
+
+def test_prevencion_desahogada_y_no_admitida(tramita_sqlite: Any, start: Any) -> None:
+    c = revisada(tramita_sqlite, start, ["V"])
+    c.do("emitir_prevencion", example("agravio_prevencion", requisitos_a_subsanar=["V"]), at="2026-03-06T12:00:00")
+    # Cured on Tuesday 10 March, within the term (due Wednesday 11).
+    c.do("subsanar_prevencion", example("agravio_desahogo_prevencion"), at="2026-03-10T12:00:00")
+    assert c.open() == ["revisar_requisitos"]
+    assert c.timers("plazo_prevencion_vencido", status="cancelled")
+    c.do("revisar_requisitos", {"requisitos_omitidos": []})
+    assert c.value("sellar_solicitud_completa", "fecha_solicitud_completa") == "2026-03-10"
+    radicacion = c.task("resolver_radicacion")
+    # Art. 36: 5 días hábiles from Tue 10 March -> 11 (1), 12 (2), 13 (3); 14-15 weekend and Monday 16
+    # (third Monday of March, LFT art. 74) skipped; 17 (4), 18 (5).
+    assert local(radicacion.due_at) == "2026-03-18T23:59:59-07:00"
+    assert deadline_days(radicacion.deadline) == [
+        ("2026-03-14", "Sábado"), ("2026-03-15", "Domingo"), ("2026-03-16", "Natalicio de Benito Juárez")]
+    assert radicacion.deadline["citation"] == "Reglamento art. 36, primer párrafo"
+    # Art. 35: systematic violence not shown -> not admitted, and the requester is notified.
+    c.do("resolver_radicacion", example("agravio_radicacion", 1), at="2026-03-17T10:00:00")
+    assert c.open() == ["notificar_no_admision"]
+    c.do("notificar_no_admision", example("agravio_no_admision"))
+    assert c.status == "completed"
+    assert "fin_no_admitida" in c.reached() and "investigacion" not in c.reached()
+
+
+def test_la_prevencion_se_hace_una_sola_vez(tramita_sqlite: Any, start: Any) -> None:
+    c = revisada(tramita_sqlite, start, ["V"])
+    c.do("emitir_prevencion", example("agravio_prevencion", requisitos_a_subsanar=["V"]), at="2026-03-06T12:00:00")
+    c.do("subsanar_prevencion", {"fecha_desahogo": "2026-03-10"}, at="2026-03-10T12:00:00")
+    # Still incomplete after the only prevención (art. 36, «por una sola vez»): desechada, no second one.
+    c.do("revisar_requisitos", {"requisitos_omitidos": ["V"]}, at="2026-03-11T10:00:00")
+    assert c.status == "completed"
+    assert "fin_desechada" in c.reached()
+    assert len(c.all_tasks("emitir_prevencion")) == 1
+    assert c.data()["fecha_desechamiento"] == "2026-03-11"
+
+
+# --- 5. radicación, 6. investigation, 7. resolution, 8. amendment --------------------------------------
+
+def test_radicacion_fuera_de_plazo_escala(tramita_sqlite: Any, start: Any) -> None:
+    c = revisada(tramita_sqlite, start, [])
+    # Complete on receipt (2 March): 5 días hábiles -> Monday 9 March (weekend 7-8 skipped).
+    assert c.value("sellar_solicitud_completa", "fecha_solicitud_completa") == "2026-03-02"
+    assert local(c.task("resolver_radicacion").due_at) == "2026-03-09T23:59:59-07:00"
+    c.fire("2026-03-10T08:00:00")
+    assert "escalado_radicacion" in c.reached()
+    assert c.task("resolver_radicacion").overdue
+
+
+def test_investigacion_con_grupo_informacion_comision_y_norma_reformada(tramita_any: Any, start: Any) -> None:
+    c = admitida(tramita_any, start)
+    # Art. 36, second paragraph: 45 días hábiles from the acceptance on Monday 9 March 2026.
+    # March: 10-13 (4), 16 holiday, 17-20 (8), 23-27 (13), 30-31 (15);
+    # April: 1 (16), 2-3 Holy Thursday/Good Friday, 6-10 (21), 13-17 (26), 20-24 (31), 27-30 (35);
+    # May: 1 holiday, 4-8 (40), 11-15 (45) -> Friday 15 May 2026.
+    plan = c.task("planear_investigacion")
+    assert local(plan.due_at) == "2026-05-15T23:59:59-07:00"
+    assert plan.deadline["citation"] == "Reglamento art. 36, segundo párrafo"
+    inhabiles = dict(deadline_days(plan.deadline))
+    assert {d for d, r in inhabiles.items() if r not in ("Sábado", "Domingo")} == {
+        "2026-03-16", "2026-04-02", "2026-04-03", "2026-05-01"}
+    assert inhabiles["2026-04-02"] == "Jueves Santo" and inhabiles["2026-04-03"] == "Viernes Santo"
+    assert len(inhabiles) == 4 + 18  # and the 9 weekends between 14 March and 10 May
+    assert local(c.timer("plazo_procedencia_vencido").due_at) == "2026-05-15T23:59:59-07:00"
+
+    # Art. 37: an inter-institutional group, and more information from the requester.
+    c.do("planear_investigacion", example("agravio_plan_investigacion", 0), at="2026-03-12T10:00:00")
+    assert c.open() == ["conformar_grupo_interinstitucional"]
+    c.do("conformar_grupo_interinstitucional", example("agravio_grupo_interinstitucional"))
+    c.do("recibir_estudio_grupo", example("agravio_estudio_grupo"), at="2026-04-10T10:00:00")
+    # Requirement notified on Monday 13 April: 5 días hábiles -> 14-17 (4), weekend, Monday 20 (5).
+    c.do("solicitar_informacion_adicional", example("agravio_solicitud_informacion"), at="2026-04-13T10:00:00")
+    remitir = c.task("remitir_informacion_adicional")
+    assert local(remitir.due_at) == "2026-04-20T23:59:59-07:00"
+    assert remitir.deadline["citation"] == "Reglamento art. 37, primer párrafo"
+    assert c.fire("2026-04-20T23:59:59") == []
+    c.fire("2026-04-21T00:00:01")
+    # Not sent in time: recorded, and the investigation goes on with what is available.
+    assert "registrar_informacion_no_remitida" in c.reached()
+    assert c.value("registrar_informacion_no_remitida", "informacion_adicional_remitida") is False
+    assert c.open() == ["elaborar_proyecto_dictamen"]
+
+    # Arts. 37-38: proyecto de dictamen, extraordinary session, comisión dictaminadora, resolution.
+    c.do("elaborar_proyecto_dictamen", example("agravio_proyecto_dictamen"), at="2026-04-22T10:00:00")
+    c.do("convocar_sesion_extraordinaria", example("agravio_convocatoria"))
+    c.do("celebrar_sesion_extraordinaria", example("agravio_sesion_extraordinaria", 0), at="2026-04-27T10:00:00")
+    assert c.open() == ["dictaminar_comision"]
+    c.do("dictaminar_comision", example("agravio_comision_dictaminadora"), at="2026-05-04T10:00:00")
+    c.do("resolver_existencia_agravio", example("agravio_resolucion_sistema", 0), at="2026-05-11T10:00:00")
+    c.do("responder_procedencia", example("agravio_respuesta_procedencia"), at="2026-05-12T10:00:00")
+    # Answered within the 45 días hábiles: the escalation timer was cancelled, never fired.
+    assert c.timers("plazo_procedencia_vencido", status="cancelled")
+    assert "escalado_procedencia" not in c.reached()
+
+    # Art. 39: the agreement reaches the issuing authority on Friday 15 May 2026.
+    c.do("remitir_acuerdo_autoridad", example("agravio_remision_acuerdo"), at="2026-05-15T10:00:00")
+    # Art. 40: 90 días naturales from 15 May -> 14 June (30), 14 July (60), Thursday 13 August (90).
+    reforma = c.timer("plazo_reforma_vencido")
+    assert local(reforma.due_at) == "2026-08-13T23:59:59-07:00"
+    assert reforma.deadline["unit"] == "natural" and reforma.deadline["count"] == 90
+    assert reforma.deadline["citation"] == "Reglamento art. 40" and reforma.deadline["skipped"] == []
+
+    # The norm is amended (message): verified, and the case closes as resolved.
+    c.send("norma_reformada", {"fecha_publicacion": "2026-07-01", "medio": "Boletín Oficial"}, at="2026-07-02T10:00:00")
+    assert c.open() == ["verificar_reforma"]
+    assert c.value("esperar_reforma", "reforma") == {"fecha_publicacion": "2026-07-01", "medio": "Boletín Oficial"}
+    c.do("verificar_reforma", example("agravio_verificacion_reforma", 0))
+    assert c.status == "completed"
+    assert "fin_agravio_subsanado" in c.reached() and "solicitar_alerta_genero" not in c.reached()
+    assert c.timers("plazo_reforma_vencido", status="cancelled")
+    assert c.detail().timers and all(t.status != "pending" for t in c.detail().timers)
+
+
+def test_informacion_adicional_remitida_en_plazo(tramita_sqlite: Any, start: Any) -> None:
+    c = admitida(tramita_sqlite, start)
+    c.do("planear_investigacion", example("agravio_plan_investigacion", 0, conformar_grupo_interinstitucional=False))
+    assert c.open() == ["solicitar_informacion_adicional"]
+    c.do("solicitar_informacion_adicional", example("agravio_solicitud_informacion"), at="2026-04-13T10:00:00")
+    c.do("remitir_informacion_adicional", example("agravio_informacion_adicional"), at="2026-04-15T10:00:00")
+    assert c.open() == ["elaborar_proyecto_dictamen"]
+    assert "registrar_informacion_no_remitida" not in c.reached()
+    assert c.timers("plazo_informacion_vencido", status="cancelled")
+
+
+def test_procedencia_vencida_a_los_45_dias_habiles_escala(tramita_sqlite: Any, start: Any) -> None:
+    c = admitida(tramita_sqlite, start)
+    c.do("planear_investigacion", example("agravio_plan_investigacion", 1), at="2026-03-20T10:00:00")
+    # The investigation is still at the proyecto de dictamen when the 45th día hábil (15 May) ends.
+    assert c.fire("2026-05-15T23:59:59") == []
+    [fired] = c.fire("2026-05-16T08:00:00")
+    assert fired.task_name == "plazo_procedencia_vencido" and fired.outcome == "fired"
+    assert "escalado_procedencia" in c.reached()
+    # The boundary timer sits on the subprocess: the task open inside it is the one flagged overdue.
+    proyecto = c.task("elaborar_proyecto_dictamen")
+    assert proyecto.overdue and local(proyecto.due_at) == "2026-05-15T23:59:59-07:00"
+    event = [e for e in c.detail().events if e.kind == "timer_fired"][-1]
+    assert event.detail["deadline_missed_on"] == "investigacion"
+    # The case continues (non-interrupting) to an answer without agravio.
+    c.do("elaborar_proyecto_dictamen", example("agravio_proyecto_dictamen", propone_existencia_agravio=False))
+    c.do("convocar_sesion_extraordinaria", example("agravio_convocatoria"))
+    c.do("celebrar_sesion_extraordinaria", example("agravio_sesion_extraordinaria", 1))
+    assert c.open() == ["resolver_existencia_agravio"]  # no comisión dictaminadora
+    c.do("resolver_existencia_agravio", example("agravio_resolucion_sistema", 1))
+    c.do("responder_procedencia", example("agravio_respuesta_procedencia", fecha_respuesta="2026-05-20"))
+    assert c.status == "completed"
+    assert "fin_sin_agravio" in c.reached() and "remitir_acuerdo_autoridad" not in c.reached()
+
+
+def test_sin_reforma_en_90_dias_naturales_se_solicita_la_alerta(tramita_sqlite: Any, start: Any) -> None:
+    # Received by the authority on Monday 18 May: 90 días naturales -> 17 June (30), 17 July (60),
+    # Sunday 16 August (90); a term cannot end on a día inhábil (LFPA art. 29): Monday 17 August.
+    c = hasta_remision(tramita_sqlite, start, "2026-05-18")
+    reforma = c.timer("plazo_reforma_vencido")
+    assert local(reforma.due_at) == "2026-08-17T23:59:59-07:00"
+    assert deadline_days(reforma.deadline) == [("2026-08-16", "Domingo")]
+    assert reforma.interrupting and reforma.attached_to == "esperar_reforma"
+    assert c.fire("2026-08-17T23:59:59") == []
+    assert c.open() == []
+    c.fire("2026-08-18T00:00:00")
+    alerta = c.task("solicitar_alerta_genero")
+    assert alerta.title == "Solicitar inicio del procedimiento de declaratoria de alerta de violencia de género"
+    # A message after the term is no longer awaited.
+    with pytest.raises(Exception, match="not waiting"):
+        c.send("norma_reformada", {"medio": "Boletín Oficial"})
+    c.do("solicitar_alerta_genero", example("agravio_solicitud_alerta", fecha_solicitud_avgm="2026-08-18"))
+    assert c.status == "completed"
+    assert "fin_solicitud_alerta" in c.reached() and "fin_agravio_subsanado" not in c.reached()
+
+
+def test_reforma_insuficiente_sigue_el_plazo_y_luego_alerta(tramita_sqlite: Any, start: Any) -> None:
+    c = hasta_remision(tramita_sqlite, start, "2026-05-15")
+    c.send("norma_reformada", {"medio": "Gaceta municipal"}, at="2026-07-02T10:00:00")
+    c.do("verificar_reforma", example("agravio_verificacion_reforma", 1))
+    # The agravio subsists: back to waiting, with the same 90-day term (Thursday 13 August).
+    assert c.open() == []
+    assert local(c.timer("plazo_reforma_vencido").due_at) == "2026-08-13T23:59:59-07:00"
+    c.fire("2026-08-14T00:00:01")
+    assert c.open() == ["solicitar_alerta_genero"]
+    c.do("solicitar_alerta_genero", example("agravio_solicitud_alerta"))
+    assert "fin_solicitud_alerta" in c.reached() and "fin_agravio_subsanado" not in c.reached()
+
+
+def test_inicio_exige_solicitud_escrita(tramita_sqlite: Any, start: Any) -> None:
+    with pytest.raises(InvalidInput) as err:
+        start(tramita_sqlite, "agravio", example("agravio_inicio", presentada_por_escrito=False,
+                                                 folio_recepcion=DROP), RECIBIDA)
+    assert "art. 33" in err.value.fields["presentada_por_escrito"]
