@@ -32,6 +32,11 @@ MASK = "•••••• (dato reservado)"
 _IDENTIFYING_NAME = re.compile(
     r"(nombre|apellido|domicilio|direcci[oó]n|tel[eé]fono|celular|correo|email|e_mail|curp|rfc|contacto|"
     r"ubicaci[oó]n|coordenadas|fecha_nacimiento|identificaci[oó]n|ine)", re.IGNORECASE)
+# The names of the people in an order or a sanction, as the procedures store them (documento_orden,
+# registro_orden, emitir_orden, sancion_registro): exact names, so that e.g. «comparecio_persona_generadora»
+# (a yes/no) stays visible.
+_IDENTIFYING_NAMES = frozenset({"persona_protegida", "persona_agresora", "persona_contra_quien_se_expide",
+                                "persona_sujeta", "persona_generadora", "personas_receptoras", "promovente"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def can_see_identifying(user: UserView) -> bool:
 def is_identifying(name: str, schema: dict[str, Any] | None = None) -> bool:
     if isinstance(schema, dict) and "x-identifying" in schema:
         return bool(schema["x-identifying"])
-    return bool(_IDENTIFYING_NAME.search(name))
+    return name in _IDENTIFYING_NAMES or bool(_IDENTIFYING_NAME.search(name))
 
 
 def mask_data(data: Any, user: UserView, schemas: dict[str, dict[str, Any]] | None = None) -> Any:

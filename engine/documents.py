@@ -2,8 +2,15 @@
 
 The order is its own document and states the date, time and place of issue, its
 vigencia, the protected person, the person it is issued against, the type of
-order and the issuing authority. Its content comes from the case data; which
-data key holds each item is looked up among the names the procedure's forms use.
+order and the issuing authority. ``orden_proteccion.bpmn`` composes it in the
+script task «Generar el documento de la orden» (``generar_documento_orden``),
+which writes ``documento_orden`` (the document's content), ``registro_orden``
+(its entry in the registry of orders, art. 28) and the top-level ``folio_orden``,
+``fecha_emision``, ``vigencia_hasta`` and ``numero_orden``; the rest comes from
+the issuing form (``emitir_orden``: ``tipo_orden``, ``vigencia_dias``, ``medidas``,
+``lugar_emision``, ``autoridad_emisora``, ``persona_agresora``,
+``fundamentacion``) and the request (``nombre_victima``). The PDF is rendered
+from ``documento_orden``, item by item, and falls back to those top-level keys.
 """
 
 from __future__ import annotations
@@ -17,37 +24,42 @@ from fpdf import FPDF
 from engine.calendar import HERMOSILLO, to_local
 from engine.errors import NotFound
 
-# Procedures whose cases produce a protection order (by key prefix: orden_proteccion and its variants).
-PROTECTION_ORDER_PREFIX = "orden_"
+# The procedure whose cases produce a protection order, and the key its diagram writes the document to.
+PROTECTION_ORDER_PROCESS = "orden_proteccion"
+DOCUMENT_KEY = "documento_orden"
+REGISTRY_KEY = "registro_orden"
 
-# What art. 43 requires -> the data keys that may hold it, in order of preference.
-ORDER_FIELDS: dict[str, tuple[str, ...]] = {
-    "fecha_emision": ("fecha_emision", "fecha_hora_emision", "emitida_en", "fecha_orden", "fecha"),
-    "hora_emision": ("hora_emision", "hora"),
-    "lugar": ("lugar_emision", "lugar", "lugar_expedicion", "municipio"),
-    "vigencia": ("vigencia", "vigencia_texto", "vigencia_dias", "vigencia_horas", "duracion_dias", "duracion"),
-    "vigencia_inicio": ("vigencia_inicio", "inicio_vigencia"),
-    "vigencia_fin": ("vigencia_fin", "fin_vigencia", "vence_el", "vigencia_hasta"),
-    "persona_protegida": ("persona_protegida", "victima_nombre", "nombre_victima", "nombre_persona_protegida"),
-    "persona_contra": ("persona_contra", "agresor_nombre", "nombre_agresor", "persona_agresora",
-                       "nombre_persona_agresora", "contra_quien"),
-    "tipo": ("tipo_orden", "tipo", "tipo_orden_emitida", "medidas"),
-    "autoridad": ("autoridad_emisora", "autoridad", "autoridad_que_emite"),
-    "folio": ("folio_orden", "numero_orden", "folio"),
-    "medidas": ("medidas", "medidas_ordenadas", "medidas_proteccion"),
+# Art. 43 item -> (key in documento_orden, fallback key in the case data).
+ORDER_FIELDS: dict[str, tuple[str, str]] = {
+    "folio": ("folio", "folio_orden"),
+    "fecha": ("fecha", "fecha_emision"),
+    "hora": ("hora", "fecha_emision"),
+    "lugar": ("lugar", "lugar_emision"),
+    "vigencia_dias": ("vigencia_dias", "vigencia_dias"),
+    "vigente_hasta": ("vigente_hasta", "vigencia_hasta"),
+    "persona_protegida": ("persona_protegida", "nombre_victima"),
+    "persona_contra": ("persona_contra_quien_se_expide", "persona_agresora"),
+    "tipo": ("tipo_orden", "tipo_orden"),
+    "medidas": ("medidas", "medidas"),
+    "autoridad": ("autoridad_emisora", "autoridad_emisora"),
+    "fundamento": ("fundamento", ""),
 }
-REQUIRED = ("persona_protegida", "persona_contra", "tipo", "autoridad")
+# What the order cannot go without (art. 43); without them the PDF is not offered.
+REQUIRED = ("persona_protegida", "tipo", "autoridad", "lugar", "vigencia_dias")
+
+# The order types of the issuing form (orden_proteccion_emision.schema.json, Reglamento arts. 41 y 42).
+TIPO_LABELS = {"emergencia": "De emergencia", "preventiva": "Preventiva", "naturaleza_civil": "De naturaleza civil"}
 
 LABELS = {
-    "fecha_emision": "Fecha de emisión",
-    "hora_emision": "Hora de emisión",
+    "fecha": "Fecha de emisión",
+    "hora": "Hora de emisión",
     "lugar": "Lugar de emisión",
     "vigencia": "Vigencia",
     "persona_protegida": "Persona protegida",
-    "persona_contra": "Persona contra quien se emite",
+    "persona_contra": "Persona contra quien se expide",
     "tipo": "Tipo de orden",
-    "autoridad": "Autoridad emisora",
-    "medidas": "Medidas ordenadas",
+    "autoridad": "Autoridad que la emite",
+    "medidas": "Medidas de protección que se ordenan",
 }
 
 
@@ -58,24 +70,49 @@ class DocumentInfo:
     citation: str
 
 
-def _pick(data: dict[str, Any], key: str) -> Any:
-    for name in ORDER_FIELDS[key]:
-        value = data.get(name)
-        if value not in (None, "", [], {}):
-            return value
-    for nested in ("orden", "orden_proteccion", "emision"):
-        if isinstance(data.get(nested), dict):
-            found = _pick(data[nested], key)
-            if found not in (None, ""):
-                return found
-    return None
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _pick(data: dict[str, Any], item: str) -> Any:
+    doc_key, data_key = ORDER_FIELDS[item]
+    doc = data.get(DOCUMENT_KEY)
+    if isinstance(doc, dict) and not _empty(doc.get(doc_key)):
+        return doc[doc_key]
+    return data.get(data_key) if data_key else None
+
+
+def is_protection_order(process_key: str) -> bool:
+    return process_key == PROTECTION_ORDER_PROCESS or process_key.startswith(PROTECTION_ORDER_PROCESS + "_")
 
 
 def available(process_key: str, data: dict[str, Any], status: str = "running") -> list[DocumentInfo]:
-    """The documents a case can produce now (the order once it has been issued)."""
-    if process_key.startswith(PROTECTION_ORDER_PREFIX) and all(_pick(data, k) not in (None, "") for k in REQUIRED):
+    """The documents a case can produce now: the order, once the diagram has generated it."""
+    if is_protection_order(process_key) and isinstance(data.get(DOCUMENT_KEY), dict) \
+            and all(not _empty(_pick(data, k)) for k in REQUIRED):
         return [DocumentInfo("orden-proteccion", "Orden de protección", "Reglamento art. 43")]
     return []
+
+
+def _local(value: Any) -> datetime | None:
+    if isinstance(value, str) and len(value) >= 16 and "T" in value:
+        try:
+            return to_local(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _date(value: Any) -> str:
+    when = _local(value)
+    if when is not None:
+        return when.strftime("%d/%m/%Y")
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return datetime.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            pass
+    return _text(value)
 
 
 def _text(value: Any) -> str:
@@ -85,55 +122,70 @@ def _text(value: Any) -> str:
         return "; ".join(_text(v) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_text(v)}" for k, v in value.items())
-    if isinstance(value, str):
-        try:
-            if len(value) >= 16 and value[4] == "-" and "T" in value:
-                return to_local(value).strftime("%d/%m/%Y %H:%M")
-            if len(value) == 10 and value[4] == "-" and value[7] == "-":
-                return datetime.fromisoformat(value).strftime("%d/%m/%Y")
-        except ValueError:
-            pass
-    return str(value)
+    return "" if value is None else str(value)
 
 
 def order_fields(data: dict[str, Any], issued_at: datetime | None = None) -> dict[str, str]:
-    """The art. 43 items as text, falling back to the issuing instant for date and time."""
+    """The art. 43 items as text; date and time fall back to the instant the issuing task was completed."""
     out: dict[str, str] = {}
-    issued = _pick(data, "fecha_emision")
-    when = None
-    if isinstance(issued, str) and "T" in issued:
-        try:
-            when = to_local(issued)
-        except ValueError:
-            when = None
-    if when is None and issued_at is not None:
-        when = issued_at.astimezone(HERMOSILLO)
-    out["fecha_emision"] = when.strftime("%d/%m/%Y") if when and not (isinstance(issued, str) and "T" not in issued) \
-        else _text(issued) if issued else "—"
-    hora = _pick(data, "hora_emision")
-    out["hora_emision"] = _text(hora) if hora else (when.strftime("%H:%M") + " (hora de Hermosillo)" if when else "—")
-    for key in ("lugar", "persona_protegida", "persona_contra", "tipo", "autoridad", "medidas"):
-        value = _pick(data, key)
-        out[key] = _text(value) if value not in (None, "") else "—"
-    vig = _pick(data, "vigencia")
-    start, end = _pick(data, "vigencia_inicio"), _pick(data, "vigencia_fin")
+    fecha, hora = _pick(data, "fecha"), _pick(data, "hora")
+    when = _local(fecha) or (issued_at.astimezone(HERMOSILLO) if issued_at else None)
+    out["fecha"] = _date(fecha) if fecha and not _local(fecha) else when.strftime("%d/%m/%Y") if when else "—"
+    if isinstance(hora, str) and not _local(hora) and len(hora) >= 5:
+        out["hora"] = hora[:5] + " horas (hora de Hermosillo)"
+    elif when is not None:
+        out["hora"] = when.strftime("%H:%M") + " horas (hora de Hermosillo)"
+    else:
+        out["hora"] = "—"
+    for item in ("lugar", "persona_protegida", "persona_contra", "autoridad"):
+        value = _pick(data, item)
+        out[item] = _text(value) if not _empty(value) else "—"
+    tipo = _pick(data, "tipo")
+    out["tipo"] = TIPO_LABELS.get(str(tipo), _text(tipo).replace("_", " ").capitalize()) if not _empty(tipo) else "—"
+    medidas = _pick(data, "medidas")
+    out["medidas"] = "\n".join(f"{n}. {_text(m)}" for n, m in enumerate(medidas, 1)) \
+        if isinstance(medidas, list) and medidas else _text(medidas) if not _empty(medidas) else "—"
+    dias, hasta = _pick(data, "vigencia_dias"), _pick(data, "vigente_hasta")
     parts = []
-    if vig not in (None, ""):
-        parts.append(_text(vig) + (" días" if isinstance(vig, int) and not isinstance(vig, bool) else ""))
-    if start:
-        parts.append(f"desde {_text(start)}")
-    if end:
-        parts.append(f"hasta {_text(end)}")
-    out["vigencia"] = " ".join(parts) or "—"
+    if not _empty(dias):
+        parts.append(f"{_text(dias)} {'día natural' if dias == 1 else 'días naturales'}")
+    if not _empty(hasta):
+        start = f"del {out['fecha']} " if out["fecha"] != "—" else ""
+        parts.append(f"({start}al {_date(hasta)})")
+    extended = data.get("vigencia_hasta")
+    if data.get("prorrogas_usadas") and not _empty(extended) and extended != hasta:
+        parts.append(f"; prorrogada hasta el {_date(extended)} (LGAMVLV art. 28)")
+    out["vigencia"] = " ".join(parts).replace(" ;", ";") or "—"
     folio = _pick(data, "folio")
-    out["folio"] = _text(folio) if folio else ""
+    out["folio"] = _text(folio) if not _empty(folio) else ""
+    fundamento = _pick(data, "fundamento")
+    out["fundamento"] = _text(fundamento) if not _empty(fundamento) else "Reglamento art. 43"
+    motivacion = data.get("fundamentacion")
+    out["fundamentacion"] = _text(motivacion) if not _empty(motivacion) else ""
+    registro = data.get(REGISTRY_KEY)
+    out["registro"] = _text(registro.get("fundamento")) if isinstance(registro, dict) and registro.get("fundamento") \
+        else ""
     return out
 
 
 def _latin1(text: str) -> str:
-    table = {"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "•": "*"}
+    table = {"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "•": "*", "−": "-"}
     text = "".join(table.get(c, c) for c in text)
     return text.encode("latin-1", "replace").decode("latin-1")
+
+
+class _OrderPDF(FPDF):
+    """Letter size, with the generation note and the page number at the foot of every page."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(format="Letter")
+        self.note = note
+
+    def footer(self) -> None:
+        self.set_y(-22)
+        self.set_font("Helvetica", "I", 8)
+        self.multi_cell(0, 4, self.note, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 4, f"Página {self.page_no()} de {{nb}}", align="C")
 
 
 def protection_order_pdf(*, instance_id: int, reference: str | None, process_key: str, data: dict[str, Any],
@@ -141,14 +193,18 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
     if not available(process_key, data):
         raise NotFound("La orden de protección aún no ha sido emitida en este expediente.", field="document")
     fields = order_fields(data, issued_at)
-    pdf = FPDF(format="Letter")
-    pdf.set_title("Orden de protección")
+    stamp = generated_at.astimezone(HERMOSILLO).strftime("%d/%m/%Y %H:%M")
+    pdf = _OrderPDF(_latin1(f"Documento generado por Tramita el {stamp} (hora de Hermosillo) por {generated_by}. "
+                            "Reglamento art. 43. Contiene datos personales reservados: su divulgación está "
+                            "prohibida."))
+    pdf.set_title("Orden de protección" + (f" {fields['folio']}" if fields["folio"] else ""))
     pdf.set_author(_latin1(fields["autoridad"]))
     pdf.set_creator("Tramita")
-    pdf.set_margins(22, 20, 22)
+    pdf.set_margins(22, 16, 22)
+    pdf.set_auto_page_break(True, margin=26)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 6, _latin1(fields["autoridad"]).upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, _latin1(fields["autoridad"]).upper(), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, _latin1("ORDEN DE PROTECCIÓN"), align="C", new_x="LMARGIN", new_y="NEXT")
@@ -164,28 +220,48 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
         "Libre de Violencia para el Estado de Sonora, la autoridad que suscribe emite la presente orden de "
         "protección, en los términos siguientes:"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    for key in ("fecha_emision", "hora_emision", "lugar", "vigencia", "persona_protegida", "persona_contra", "tipo",
-                "autoridad", "medidas"):
-        if key == "medidas" and fields[key] in ("—", fields["tipo"]):
-            continue
+    for key in ("fecha", "hora", "lugar", "vigencia", "persona_protegida", "persona_contra", "tipo", "autoridad",
+                "medidas"):
+        label, value = _latin1(LABELS[key] + ":"), _latin1(fields[key])
         pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(62, 8, _latin1(LABELS[key] + ":"), border="B")
+        label_lines = len(pdf.multi_cell(60, 6, label, dry_run=True, output="LINES"))
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 8, _latin1(fields[key]), border="B", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
+        value_lines = len(pdf.multi_cell(pdf.epw - 62, 6, value, dry_run=True, output="LINES"))
+        height = 6 * max(label_lines, value_lines) + 1.5
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        y = pdf.get_y()
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.multi_cell(60, 6, label, align="L", new_x="RIGHT", new_y="TOP")
+        pdf.set_xy(pdf.l_margin + 62, y)
+        pdf.set_font("Helvetica", "", 11)
+        pdf.multi_cell(pdf.epw - 62, 6, value, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(y + height)
+        pdf.line(pdf.l_margin, y + height - 1, pdf.w - pdf.r_margin, y + height - 1)
+        pdf.ln(1)
+    if fields["fundamentacion"]:
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(0, 7, _latin1("Fundamentación y motivación:"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 11)
+        pdf.multi_cell(0, 6, _latin1(fields["fundamentacion"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(5)
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, _latin1(
-        "Notifíquese a las autoridades encargadas de su ejecución. La persona contra quien se emite la orden "
-        "no será notificada por conducto de la persona protegida (LGAMVLV art. 34 Decies). El incumplimiento de "
-        "esta orden se sancionará en términos de los artículos 23 fracción IV, 28 y 44 del Reglamento."),
-        new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(18)
+    closing = ("Notifíquese a las autoridades encargadas de auxiliar en su cumplimiento (Reglamento art. 43). La "
+               "persona contra quien se expide la orden no será notificada por conducto de la persona protegida "
+               "(LGAMVLV art. 34 Decies). El incumplimiento de esta orden se informa al Instituto y a la "
+               "Secretaría Ejecutiva de Seguridad Pública (Reglamento art. 28) y la policía interviene de "
+               "inmediato (art. 44).")
+    if fields["folio"]:
+        closing += (f" Inscrita en el registro de órdenes de protección con el folio {fields['folio']}"
+                    + (f" ({fields['registro']})." if fields["registro"] else "."))
+    pdf.multi_cell(0, 5, _latin1(closing), new_x="LMARGIN", new_y="NEXT")
+    if pdf.will_page_break(30):
+        pdf.add_page()
+    pdf.ln(12)
     pdf.cell(0, 6, "_______________________________________", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 6, _latin1(fields["autoridad"]), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(-25)
+    pdf.multi_cell(0, 6, _latin1(fields["autoridad"]), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "I", 8)
-    stamp = generated_at.astimezone(HERMOSILLO).strftime("%d/%m/%Y %H:%M")
-    pdf.multi_cell(0, 4, _latin1(f"Documento generado por Tramita el {stamp} (hora de Hermosillo) por "
-                                 f"{generated_by}. Reglamento art. 43. Contiene datos personales "
-                                 "reservados: su divulgación está prohibida."), align="C")
+    pdf.cell(0, 5, _latin1(f"Fundamento del documento: {fields['fundamento']}."), align="C",
+             new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -361,6 +361,7 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
         failure = _step(wf)
         if failure is not None:
             wf = fresh()
+        thrown = _thrown_messages(wf)
         row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
                    started_at=now, started_by=user, institution=institution)
         detail = {"process": key, "version": loaded.version, "data": data}
@@ -369,6 +370,8 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
     if failure is not None:
         raise _failure_error(result.instance_id, failure)
     workflow_cache(rt).put(result.instance_id, result.revision, wf)
+    if thrown:
+        _route_messages(rt, result.instance_id, thrown)
     return result
 
 
@@ -420,9 +423,12 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
                     failure = _step(wf)
                 if failure is not None:
                     raise _Discard()
+                thrown = _thrown_messages(wf)
                 result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
                                   completed_task=completed_task)
             cache.put(iid, result.revision, wf)  # only once committed
+            if thrown:
+                _route_messages(rt, iid, thrown)
             return result
         except _Discard:
             pass
@@ -439,6 +445,37 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
             _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, failure=failure,
                      completed_task=completed_task)
     raise _failure_error(iid, failure)
+
+
+def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
+    """Messages the case threw that none of its own tasks caught (signals stay inside the case)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+
+    return [(e.event_definition.name, e.payload) for e in wf.get_events()
+            if isinstance(e.event_definition, MessageEventDefinition)]
+
+
+def _route_messages(rt: Runtime, source_id: int, thrown: list[tuple[str, Any]]) -> None:
+    """Start the case each routed message asks for (``workflows/messages.toml``), after the sender committed.
+
+    The sender's transition stands either way; a message that cannot start its case is
+    recorded on the sender's audit trail for a person to act on.
+    """
+    for name, payload in thrown:
+        route = rt.message_routes.get(name)
+        if route is None:
+            continue
+        with rt.db.read() as s:
+            institution = s.execute(select(Instance.institution).where(Instance.id == source_id)).scalar()
+        try:
+            started = start(rt, route, payload if isinstance(payload, dict) else {}, SYSTEM,
+                            institution=institution, title=f"Iniciado por el caso {source_id} ({name})")
+            kind, detail = "case_started", {"message": name, "process": route, "instance": started.instance_id}
+        except TramitaError as exc:
+            kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
+        with rt.db.write() as s:
+            s.add(Event(instance_id=source_id, task_id=None, at=clock.now(), actor=SYSTEM, kind=kind,
+                        detail=_jsonable(detail)))
 
 
 def _step(wf: BpmnWorkflow) -> BaseException | None:

@@ -43,6 +43,16 @@ class Runtime:
         return self.lanes.get(lane, lane)
 
     @cached_property
+    def message_routes(self) -> dict[str, str]:
+        """Message name -> process key it starts, from ``workflows/messages.toml``."""
+        path = self.workflows_dir / "messages.toml"
+        if not path.exists():
+            return {}
+        with path.open("rb") as f:
+            data: dict[str, Any] = tomllib.load(f)
+        return {name: str(route["process"]) for name, route in data.get("start", {}).items()}
+
+    @cached_property
     def parameters(self) -> dict[str, Any]:
         from engine.parameters import load_parameters
 

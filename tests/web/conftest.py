@@ -1,9 +1,12 @@
-"""Web fixtures: an app on a fresh database with the test procedure deployed and one user per role.
+"""Web fixtures: an app on a fresh database with a procedure deployed and one user per role.
 
-The test procedure (``tests/web/workflows``) has a start form, a form per user task,
-two lanes mapped to groups by its own ``lanes.toml``, and a non-interrupting boundary
-timer computed with ``plazo_habil``. Route tests run on SQLite; the access-control
-and inbox tests also run on PostgreSQL (fixture ``db_url``).
+Route tests use a small test procedure (``tests/web/workflows``): a start form, a form
+per user task with every kind of widget (files, arrays, dates...), two lanes mapped to
+groups by its own ``lanes.toml``, and a non-interrupting boundary timer computed with
+``plazo_habil``. The real procedures (``workflows/``) are used where what matters is
+the real case data: the protection order PDF (fixture ``real``) and the browser tests.
+Route tests run on SQLite; the access-control and inbox tests also run on PostgreSQL
+(fixture ``db_url``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from argon2 import PasswordHasher
 from engine import accounts
 
 WORKFLOWS = Path(__file__).resolve().parent / "workflows"
+REAL_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 PASSWORD = "contrasena-de-prueba"
 
 # (username, role, institution, groups)
@@ -53,13 +57,21 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def make_tramita(url: str):  # type: ignore[no-untyped-def]
+# Users for the real procedures, with the groups workflows/lanes.toml gives their institution's lanes.
+REAL_USERS = [
+    ("mp", "caseworker", "FGJE", ["autoridad_emisora_orden", "victima_solicitante"]),
+    ("ism", "caseworker", "ISM", ["instituto"]),
+    ("gerente_fgje", "manager", "FGJE", []),
+]
+
+
+def make_tramita(url: str, workflows: Path = WORKFLOWS, users: list[Any] = USERS):  # type: ignore[no-untyped-def]
     from engine.services import Tramita
 
     t = Tramita(url)
-    t.runtime.workflows_dir = WORKFLOWS
-    t.deploy_paths([WORKFLOWS], "pruebas")
-    for username, role, institution, groups in USERS:
+    t.runtime.workflows_dir = workflows
+    t.deploy_paths([workflows], "pruebas")
+    for username, role, institution, groups in users:
         t.add_user(username, PASSWORD, name=username.capitalize(), role=role, institution=institution, groups=groups)
     return t
 
@@ -68,6 +80,14 @@ def make_tramita(url: str):  # type: ignore[no-untyped-def]
 def wt(sqlite_url: str) -> Iterator[Any]:
     """Tramita on SQLite with the test procedure and users."""
     t = make_tramita(sqlite_url)
+    yield t
+    t.db.dispose()
+
+
+@pytest.fixture
+def real(sqlite_url: str) -> Iterator[Any]:
+    """Tramita on SQLite with the real procedures of ``workflows/`` and users in their groups."""
+    t = make_tramita(sqlite_url, REAL_WORKFLOWS, REAL_USERS)
     yield t
     t.db.dispose()
 
@@ -153,3 +173,13 @@ def start_case(t: Any, institution: str = "ISM", user: str = "ana", reference: s
 def open_task(t: Any, instance_id: int, name: str) -> str:
     [task] = [x for x in t.tasks(instance_id=instance_id) if x.name == name]
     return task.id
+
+
+# A protection-order request and the steps to the issued order, as the real forms take them.
+REAL_REQUEST = {"solicitante_tipo": "victima", "forma_solicitud": "verbal", "nombre_victima": "María López Valenzuela",
+                "tipo_orden_solicitada": "no_especificada", "hechos": "Amenazas de muerte por su expareja."}
+REAL_RISK = {"riesgo_vida": True, "riesgo_integridad": True, "riesgo_patrimonio": False, "magnitud_dano": "grave"}
+REAL_ISSUE = {"decision_emision": "otorgar", "tipo_orden": "emergencia", "vigencia_dias": 60,
+              "medidas": ["Prohibición de acercarse al domicilio de la víctima", "Auxilio policiaco de reacción inmediata"],
+              "lugar_emision": "Hermosillo, Sonora", "autoridad_emisora": "Agente del Ministerio Público especializado",
+              "persona_agresora": "Pedro Ramírez Soto", "fundamentacion": "Reglamento arts. 42 y 43; LGAMVLV art. 28."}

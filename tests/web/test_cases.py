@@ -193,22 +193,52 @@ def test_missed_deadline_shows_as_overdue_and_escalates(browser, wt, frozen_cloc
     assert "Plazo cumplido (temporizador)" in page and "Revisar el retraso" in page
 
 
-def test_protection_order_pdf_once_issued(browser, wt) -> None:  # type: ignore[no-untyped-def]
-    iid = start_case(wt)
-    wt.complete(open_task(wt, iid, "valorar_riesgo"), {"nivel_riesgo": "alto", "riesgos": ["vida"]}, "ana")
-    b = browser("ana")
-    assert b.get(f"/casos/{iid}/documentos/orden-proteccion.pdf").status_code == 404
-    wt.complete(open_task(wt, iid, "emitir_orden"), {"tipo_orden": "emergencia", "vigencia_dias": 30,
-                                                      "autoridad_emisora": "Ministerio Público de Hermosillo",
-                                                      "lugar": "Hermosillo, Sonora",
-                                                      "agresor_nombre": "Juan Ruiz Gómez"}, "mario")
-    assert "Orden de protección (PDF)" in b.get(f"/casos/{iid}").get_data(as_text=True)
+def test_protection_order_pdf_from_the_real_case_data(real, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """Every art. 43 item of the PDF comes from what orden_proteccion.bpmn writes (documento_orden)."""
+    from tests.web.conftest import REAL_ISSUE, REAL_REQUEST, REAL_RISK, Browser, build_app
+
+    frozen_clock.set(datetime(2026, 3, 2, 17, 5, tzinfo=timezone.utc))  # 10:05 in Hermosillo
+    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference="OP-PDF-1", institution="FGJE").instance_id
+    real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
+    b = Browser(build_app(real))
+    assert b.login("mp").status_code == 302
+    assert b.get(f"/casos/{iid}/documentos/orden-proteccion.pdf").status_code == 404  # not issued yet
+    assert "Orden de protección (PDF)" not in b.get(f"/casos/{iid}").get_data(as_text=True)
+    real.complete(open_task(real, iid, "emitir_orden"), REAL_ISSUE, "mp")
+    data = real.instance(iid).data
+    assert data["documento_orden"]["folio"] == data["folio_orden"] == "OP-20260302-1"
+    page = b.get(f"/casos/{iid}").get_data(as_text=True)
+    assert "Orden de protección (PDF)" in page and "Reglamento art. 43" in page
     r = b.get(f"/casos/{iid}/documentos/orden-proteccion.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
-    text = _pdf_text(r.data)
-    for expected in ["ORDEN DE PROTECCI", "María Pérez Soto", "Juan Ruiz Gómez", "emergencia", "30 días",
-                     "Hermosillo, Sonora", "Ministerio Público de Hermosillo", "Fecha de emisión", "Hora de emisión"]:
+    text = " ".join(_pdf_text(r.data).split())
+    for expected in ["ORDEN DE PROTECCI", "Folio OP-20260302-1",
+                     "Fecha de emisión: 02/03/2026", "Hora de emisión: 10:05 horas (hora de Hermosillo)",
+                     "Lugar de emisión: Hermosillo, Sonora",
+                     "Vigencia: 60 días naturales (del 02/03/2026 al 01/05/2026)",
+                     "Persona protegida: María López Valenzuela", "Pedro Ramírez Soto", "Tipo de orden: De emergencia",
+                     "Agente del Ministerio Público especializado",
+                     "1. Prohibición de acercarse al domicilio de la víctima", "2. Auxilio policiaco de reacción inmediata",
+                     "Reglamento arts. 42 y 43; LGAMVLV art. 28."]:
         assert expected in text, expected
+    assert "—" not in text and " - " not in text.split("Folio")[1][:200]  # no item left empty
+    # A manager of the institution sees the case, but neither the order nor the names in its data.
+    g = Browser(build_app(real))
+    assert g.login("gerente_fgje").status_code == 302
+    page = g.get(f"/casos/{iid}").get_data(as_text=True)
+    assert "María López" not in page and "Pedro Ramírez" not in page and "Orden de protección (PDF)" not in page
+    assert g.get(f"/casos/{iid}/documentos/orden-proteccion.pdf").status_code == 403
+
+
+def test_a_denied_order_produces_no_document(real) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import REAL_REQUEST, REAL_RISK
+
+    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", institution="FGJE").instance_id
+    real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
+    real.complete(open_task(real, iid, "emitir_orden"), {"decision_emision": "negar", "motivo_negativa": "Sin riesgo.",
+                                                         "fundamentacion": "Reglamento art. 42."}, "mp")
+    cf = real.case_file(real.find_user("mp"), iid)
+    assert cf.detail.instance.status == "completed" and cf.documents == []
 
 
 def _pdf_text(data: bytes) -> str:
