@@ -27,15 +27,17 @@ class Runtime:
     def script_engine(self) -> RestrictedScriptEngine:
         return script_engine()
 
-    @cached_property
-    def lanes(self) -> dict[str, str]:
-        """Lane name -> user group, from ``workflows/lanes.toml`` (organizational, so read live)."""
-        path = self.workflows_dir / "lanes.toml"
+    def _toml(self, name: str) -> dict[str, Any]:
+        path = self.workflows_dir / name
         if not path.exists():
             return {}
         with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-        return {str(k): str(v) for k, v in data.get("lanes", {}).items()}
+            return tomllib.load(f)
+
+    @cached_property
+    def lanes(self) -> dict[str, str]:
+        """Lane name -> user group, from ``workflows/lanes.toml`` (organizational: not part of a version)."""
+        return {str(k): str(v) for k, v in self._toml("lanes.toml").get("lanes", {}).items()}
 
     def group_for_lane(self, lane: str | None) -> str | None:
         if lane is None:
@@ -45,12 +47,7 @@ class Runtime:
     @cached_property
     def message_routes(self) -> dict[str, str]:
         """Message name -> process key it starts, from ``workflows/messages.toml``."""
-        path = self.workflows_dir / "messages.toml"
-        if not path.exists():
-            return {}
-        with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-        return {name: str(route["process"]) for name, route in data.get("start", {}).items()}
+        return {name: str(route["process"]) for name, route in self._toml("messages.toml").get("start", {}).items()}
 
     @cached_property
     def parameters(self) -> dict[str, Any]:

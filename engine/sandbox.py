@@ -72,29 +72,27 @@ def _check_names(source: str, mode: str) -> None:
             raise ForbiddenExpression(f"attribute '{node.attr}' is not allowed")
 
 
-@lru_cache(maxsize=4096)
-def compile_expression(source: str) -> CodeType:
-    """Compile an expression under the restrictions (cached: diagrams repeat them)."""
+def _compile(source: str, mode: str) -> CodeType:
     try:
-        _check_names(source, "eval")
+        _check_names(source, mode)
     except SyntaxError as exc:
-        raise ForbiddenExpression(f"invalid expression: {exc.msg}") from None
-    result = compile_restricted_eval(source)
+        what = "expression" if mode == "eval" else "script"
+        raise ForbiddenExpression(f"invalid {what}: {exc.msg} (line {exc.lineno})") from None
+    result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source)
     if result.errors:
         raise ForbiddenExpression("; ".join(result.errors))
     return result.code
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> CodeType:
+    """Compile an expression under the restrictions (cached: diagrams repeat them)."""
+    return _compile(source, "eval")
 
 
 @lru_cache(maxsize=4096)
 def compile_script(source: str) -> CodeType:
-    try:
-        _check_names(source, "exec")
-    except SyntaxError as exc:
-        raise ForbiddenExpression(f"invalid script: {exc.msg} (line {exc.lineno})") from None
-    result = compile_restricted_exec(source)
-    if result.errors:
-        raise ForbiddenExpression("; ".join(result.errors))
-    return result.code
+    return _compile(source, "exec")
 
 
 def check_expression(source: str, *, script: bool = False) -> None:
