@@ -6,8 +6,8 @@ in a single database transaction guarded by the instance's revision. If a script
 expression fails, the in-memory workflow is thrown away: the instance is reloaded
 from the database and put in ``error`` with an incident, and nothing is half-applied.
 
-The hot path is written for throughput: bookkeeping goes through prebuilt Core
-statements (no ORM unit of work), and the workflow a transition leaves behind is
+The hot path is written for throughput: bookkeeping goes through the prebuilt
+statements of ``engine.store.statements`` (no ORM unit of work), and the workflow a transition leaves behind is
 kept in memory keyed by (instance id, revision), so the next transition on the same
 instance skips deserializing it. The row is still read every time and the revision
 compared, and the ``UPDATE ... WHERE revision = ?`` still guards the write, so
@@ -16,18 +16,13 @@ another process's change simply makes the cached copy miss.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
 
-from sqlalchemy import Dialect, Table, bindparam, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -37,10 +32,10 @@ from engine import bpmn, clock, deployments, forms, timers
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState, NotFound, TramitaError
 from engine.expressions import DeadlineLog
 from engine.runtime import Runtime
-from engine.store.models import Definition, Event, Incident, Instance, Task
+from engine.store.models import Event, Incident, Instance
+from engine.store.statements import OPEN, _Statements, jsonable, statements
 
 SYSTEM = "system"
-OPEN = "READY"
 
 Apply = Callable[[BpmnWorkflow, Session], dict[str, Any]]
 
@@ -57,252 +52,6 @@ def _require_object(data: Any, field: str = "data") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput(f"{field} must be a JSON object", field=field)
     return data
-
-
-# --- statements -----------------------------------------------------------------------------------
-# The few statements every transition runs. Through SQLAlchemy Core they are built once and reuse
-# their compiled form; on SQLite they go straight to the DB-API connection, where SQLAlchemy's
-# per-statement overhead is several times SQLite's own cost for these one-row statements.
-
-_I, _T, _E = Instance.__table__, Task.__table__, Event.__table__
-
-_SELECT_HEAD = select(_I.c.id, _I.c.definition_id, _I.c.process_key, _I.c.status, _I.c.revision).where(
-    _I.c.id == bindparam("b_id"))
-_SELECT_STATE = select(_I.c.state).where(_I.c.id == bindparam("b_id"))
-_INSERT_INSTANCE = insert(_I)
-_UPDATE_INSTANCE = update(_I).where(_I.c.id == bindparam("b_id"), _I.c.revision == bindparam("b_revision"))
-_SELECT_OPEN_TASKS = select(_T.c.id).where(_T.c.instance_id == bindparam("b_instance"), _T.c.state == OPEN)
-_SELECT_TASK = (select(_T.c.state, _T.c.title, _T.c.name, _T.c.assignee, _I.c.id, _I.c.definition_id,
-                       _I.c.process_key, _I.c.status, _I.c.revision)
-                .join(_I, _I.c.id == _T.c.instance_id).where(_T.c.id == bindparam("b_id")))
-_COMPLETE_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(
-    state="COMPLETED", completed_at=bindparam("b_at"), completed_by=bindparam("b_by"))
-_CANCEL_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(state="CANCELLED", completed_at=bindparam("b_at"))
-_INSERT_TASK = insert(_T)
-_INSERT_EVENT = insert(_E)
-_LATEST_DEFINITION = (select(Definition.id).where(Definition.kind == "process", Definition.key == bindparam("b_key"))
-                      .order_by(Definition.version.desc()).limit(1))
-
-
-class _Statements:
-    """The hot statements of a transition, through SQLAlchemy Core (any database)."""
-
-    def __init__(self, s: Session) -> None:
-        self.conn = s.connection()
-
-    def head(self, instance_id: int) -> tuple[Any, ...] | None:
-        """(id, definition_id, process_key, status, revision)"""
-        return self.conn.execute(_SELECT_HEAD, {"b_id": instance_id}).first()
-
-    def task(self, task_id: str) -> tuple[Any, ...] | None:
-        """(state, title, name, assignee) of the task, then the head of its instance."""
-        return self.conn.execute(_SELECT_TASK, {"b_id": task_id}).first()
-
-    def state(self, instance_id: int) -> str:
-        return self.conn.execute(_SELECT_STATE, {"b_id": instance_id}).scalar_one()
-
-    def latest_definition(self, key: str) -> int | None:
-        return self.conn.execute(_LATEST_DEFINITION, {"b_key": key}).scalar()
-
-    def insert_instance(self, values: dict[str, Any]) -> int:
-        return int(self.conn.execute(_INSERT_INSTANCE, values).inserted_primary_key[0])
-
-    def update_instance(self, instance_id: int, revision: int, values: dict[str, Any]) -> bool:
-        params = {"b_id": instance_id, "b_revision": revision, **values}
-        return self.conn.execute(_UPDATE_INSTANCE, params).rowcount == 1
-
-    def open_tasks(self, instance_id: int) -> list[str]:
-        return list(self.conn.execute(_SELECT_OPEN_TASKS, {"b_instance": instance_id}).scalars())
-
-    def complete_task(self, task_id: str, at: datetime, by: str) -> None:
-        self.conn.execute(_COMPLETE_TASK, {"b_id": task_id, "b_at": at, "b_by": by})
-
-    def cancel_tasks(self, task_ids: list[str], at: datetime) -> None:
-        self.conn.execute(_CANCEL_TASK, [{"b_id": task_id, "b_at": at} for task_id in task_ids])
-
-    def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
-        self.conn.execute(_INSERT_TASK, rows)
-
-    def insert_event(self, row: dict[str, Any]) -> None:
-        self.conn.execute(_INSERT_EVENT, {**row, "detail": _jsonable(row["detail"])})
-
-
-class _RawInsert:
-    """An INSERT of every column of a table for a DB-API connection, with SQLAlchemy's own bind
-    processors and scalar defaults, so rows read back exactly as if SQLAlchemy had written them."""
-
-    def __init__(self, table: Table, dialect: Dialect, *, omit: tuple[str, ...] = ()) -> None:
-        quote = dialect.identifier_preparer.quote
-        columns = [c for c in table.c if c.name not in omit]
-        self.sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-                    f"VALUES ({', '.join('?' for _ in columns)})")
-        self.columns = [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect),
-                         c.default.arg if c.default is not None and c.default.is_scalar else None) for c in columns]
-
-    def params(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        values = []
-        for name, process, default in self.columns:
-            value = row.get(name, default)
-            if value.__class__ is _RawJSON:
-                values.append(str(value))
-            else:
-                values.append(process(value) if process else value)
-        return tuple(values)
-
-
-class _RawJSON(str):
-    """JSON text already serialized: written as it is."""
-
-
-class _SqliteSQL:
-    """The statements of :class:`_Statements` as SQLite text, prepared once per dialect."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.instance = _RawInsert(_I, dialect, omit=("id",))
-        self.task = _RawInsert(_T, dialect)
-        self.event = _RawInsert(_E, dialect, omit=("id",))
-        self.when = _T.c.completed_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
-
-
-class _SqliteStatements(_Statements):
-    """:class:`_Statements` on SQLite's DB-API connection, inside the same transaction."""
-
-    def __init__(self, s: Session, sql: _SqliteSQL) -> None:
-        self.raw = s.connection().connection.driver_connection
-        self.sql = sql
-
-    def _exec(self, statement: str, params: tuple[Any, ...]) -> Any:
-        try:
-            return self.raw.execute(statement, params)
-        except sqlite3.Error as exc:  # raised as SQLAlchemy would, so callers see one kind of error
-            raise DBAPIError.instance(statement, params, exc, sqlite3.Error) from exc
-
-    def _many(self, statement: str, params: list[tuple[Any, ...]]) -> Any:
-        try:
-            return self.raw.executemany(statement, params)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(statement, params, exc, sqlite3.Error) from exc
-
-    def head(self, instance_id: int) -> tuple[Any, ...] | None:
-        return self._exec("SELECT id, definition_id, process_key, status, revision FROM instances "
-                                "WHERE id = ?", (instance_id,)).fetchone()
-
-    def task(self, task_id: str) -> tuple[Any, ...] | None:
-        return self._exec(
-            "SELECT t.state, t.title, t.name, t.assignee, i.id, i.definition_id, i.process_key, i.status, "
-            "i.revision FROM tasks AS t JOIN instances AS i ON i.id = t.instance_id WHERE t.id = ?",
-            (task_id,)).fetchone()
-
-    def state(self, instance_id: int) -> str:
-        row = self._exec("SELECT state FROM instances WHERE id = ?", (instance_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"instance {instance_id} does not exist", field="instance")
-        return row[0]
-
-    def latest_definition(self, key: str) -> int | None:
-        row = self._exec("SELECT id FROM definitions WHERE kind = 'process' AND \"key\" = ? "
-                               "ORDER BY version DESC LIMIT 1", (key,)).fetchone()
-        return None if row is None else row[0]
-
-    def insert_instance(self, values: dict[str, Any]) -> int:
-        return int(self._exec(self.sql.instance.sql, self.sql.instance.params(values)).lastrowid)
-
-    def update_instance(self, instance_id: int, revision: int, values: dict[str, Any]) -> bool:
-        when = self.sql.when
-        params: tuple[Any, ...] = (values["state"], values["status"], values["revision"], when(values["updated_at"]))
-        sql = "UPDATE instances SET state = ?, status = ?, revision = ?, updated_at = ?"
-        if "ended_at" in values:
-            sql += ", ended_at = ?"
-            params += (when(values["ended_at"]),)
-        return self._exec(sql + " WHERE id = ? AND revision = ?", (*params, instance_id, revision)).rowcount == 1
-
-    def open_tasks(self, instance_id: int) -> list[str]:
-        return [r[0] for r in self._exec("SELECT id FROM tasks WHERE instance_id = ? AND state = ?",
-                                               (instance_id, OPEN))]
-
-    def complete_task(self, task_id: str, at: datetime, by: str) -> None:
-        self._exec("UPDATE tasks SET state = 'COMPLETED', completed_at = ?, completed_by = ? WHERE id = ?",
-                         (self.sql.when(at), by, task_id))
-
-    def cancel_tasks(self, task_ids: list[str], at: datetime) -> None:
-        when = self.sql.when(at)
-        self._many("UPDATE tasks SET state = 'CANCELLED', completed_at = ? WHERE id = ?",
-                             [(when, task_id) for task_id in task_ids])
-
-    def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
-        self._many(self.sql.task.sql, [self.sql.task.params(row) for row in rows])
-
-    def insert_event(self, row: dict[str, Any]) -> None:
-        # The text SQLAlchemy's JSON type would write for _jsonable(detail), in one pass.
-        self._exec(self.sql.event.sql, self.sql.event.params(
-            {**row, "detail": _RawJSON(json.dumps(row["detail"], default=str))}))
-
-
-def _statements(rt: Runtime, s: Session) -> _Statements:
-    """The statements object of this session's transaction (one per session)."""
-    stmts = s.info.get("tramita_statements")
-    if stmts is None:
-        if rt.db.is_sqlite:
-            sql = rt.__dict__.get("_sqlite_sql")
-            if sql is None:
-                sql = rt.__dict__.setdefault("_sqlite_sql", _SqliteSQL(rt.db.engine.dialect))
-            stmts = _SqliteStatements(s, sql)
-        else:
-            stmts = _Statements(s)
-        s.info["tramita_statements"] = stmts
-    return stmts
-
-
-# --- the in-process workflow cache ----------------------------------------------------------------
-
-
-class WorkflowCache:
-    """Deserialized workflows by instance id, each valid for exactly one revision of its row.
-
-    ``take`` removes the entry, so a workflow object is only ever used by one transition at a
-    time; a transition that commits puts its workflow back under the new revision, and one that
-    fails (error, conflict, anything) never does, so the entry is simply gone.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._items: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
-
-    def take(self, instance_id: int, revision: int) -> BpmnWorkflow | None:
-        with self._lock:
-            item = self._items.pop(instance_id, None)
-        if item is None or item[0] != revision:
-            return None
-        return item[1]
-
-    def put(self, instance_id: int, revision: int, wf: BpmnWorkflow) -> None:
-        with self._lock:
-            current = self._items.get(instance_id)
-            if current is not None and current[0] > revision:
-                return
-            self._items[instance_id] = (revision, wf)
-            self._items.move_to_end(instance_id)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-_cache_lock = threading.Lock()
-
-
-def workflow_cache(rt: Runtime) -> WorkflowCache:
-    cache = rt.__dict__.get("_workflow_cache")
-    if cache is None:
-        with _cache_lock:
-            cache = rt.__dict__.setdefault("_workflow_cache", WorkflowCache())
-    return cache
 
 
 _timer_specs: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
@@ -339,7 +88,7 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
     data = _require_object(data)
     parameters = rt.parameters
     with DeadlineLog() as deadlines, rt.db.write() as s:
-        definition_id = _statements(rt, s).latest_definition(key)
+        definition_id = statements(s, rt.db).latest_definition(key)
         if definition_id is None:
             deployments.latest_process(s, key)  # raises NotFound naming what is deployed
         loaded = rt.specs.get(s, definition_id)
@@ -369,7 +118,7 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
                           failure=failure, new_row=row)
     if failure is not None:
         raise _failure_error(result.instance_id, failure)
-    workflow_cache(rt).put(result.instance_id, result.revision, wf)
+    rt.workflows.put(result.instance_id, result.revision, wf)
     if thrown:
         _route_messages(rt, result.instance_id, thrown)
     return result
@@ -401,7 +150,7 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
     ``instance_id`` may be a function that finds the instance's row inside the transaction (and
     may refuse, raising), so a caller's checks and the change share one transaction.
     """
-    cache = workflow_cache(rt)
+    cache = rt.workflows
     with DeadlineLog() as deadlines:
         failure: BaseException | None = None
         try:
@@ -475,7 +224,7 @@ def _route_messages(rt: Runtime, source_id: int, thrown: list[tuple[str, Any]]) 
             kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
         with rt.db.write() as s:
             s.add(Event(instance_id=source_id, task_id=None, at=clock.now(), actor=SYSTEM, kind=kind,
-                        detail=_jsonable(detail)))
+                        detail=jsonable(detail)))
 
 
 def _step(wf: BpmnWorkflow) -> BaseException | None:
@@ -488,14 +237,14 @@ def _step(wf: BpmnWorkflow) -> BaseException | None:
 
 
 def _head(rt: Runtime, s: Session, instance_id: int) -> _Head:
-    row = _statements(rt, s).head(instance_id)
+    row = statements(s, rt.db).head(instance_id)
     if row is None:
         raise NotFound(f"instance {instance_id} does not exist", field="instance")
     return _Head(*row)
 
 
 def _restore(rt: Runtime, s: Session, instance_id: int, loaded: deployments.LoadedSpec) -> BpmnWorkflow:
-    state = _statements(rt, s).state(instance_id)
+    state = statements(s, rt.db).state(instance_id)
     wf = bpmn.load_state(state, loaded.spec, loaded.subprocess_specs)
     wf.script_engine = rt.script_engine
     return wf
@@ -531,7 +280,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
     With ``new_row`` the instance is inserted (``start``) instead of updated.
     """
     s.flush()  # whatever the change wrote through the ORM goes before the statements below
-    sql = _statements(rt, s)
+    sql = statements(s, rt.db)
     now = clock.now()
     if failure is not None:
         new_status = "error"
@@ -574,10 +323,6 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
     sql.insert_event({"instance_id": head.id, "task_id": completed_task[0] if completed_task else None,
                       "at": now, "actor": actor, "kind": kind, "detail": detail})
     return TransitionResult(head.id, head.status, head.revision, open_tasks)
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
 
 
 def _sync_tasks(rt: Runtime, sql: _Statements, head: _Head, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
@@ -628,7 +373,7 @@ def complete_task(rt: Runtime, task_id: str, data: Any, user: str) -> Transition
 
     def locate(s: Session) -> _Head:
         """The checks on the task row, inside the transition's own transaction."""
-        row = _statements(rt, s).task(task_id)
+        row = statements(s, rt.db).task(task_id)
         if row is None:
             raise NotFound(f"task {task_id} does not exist", field="task")
         state, title, name, assignee, *head = row

@@ -13,6 +13,7 @@ from engine.deployments import SpecCache
 from engine.expressions import script_engine
 from engine.sandbox import RestrictedScriptEngine
 from engine.store.db import Database
+from engine.workflow_cache import WorkflowCache
 
 clock.install()
 
@@ -22,6 +23,7 @@ class Runtime:
     db: Database
     specs: SpecCache = field(default_factory=SpecCache)
     workflows_dir: Path = field(default_factory=lambda: config.WORKFLOWS_DIR)
+    workflows: WorkflowCache = field(default_factory=WorkflowCache)
 
     @cached_property
     def script_engine(self) -> RestrictedScriptEngine:

@@ -63,7 +63,9 @@ def start(key: str):  # type: ignore[no-untyped-def]
             errors["_reference"] = _("Máximo 120 caracteres.")
         if len(title) > 255:
             errors["_title"] = _("Máximo 255 caracteres.")
-        if not errors:
+        if request.form.get(schema_form.ADD_ROW):  # another row for a table: show the form again, save nothing
+            pass
+        elif not errors:
             try:
                 result = tramita().start(key, parsed.data, me().username, reference=reference or _new_reference(key),
                                          title=title or None, institution=me().institution)
@@ -75,7 +77,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
             else:
                 flash(_("Caso iniciado: %(ref)s.", ref=reference or _("nuevo expediente")), "success")
                 return redirect(url_for("cases.case", instance_id=result.instance_id))
-        else:
+        if errors:
             status = 422
     fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=access_rules.is_identifying)
     leftover = schema_form.attach_errors(fields, errors)
@@ -130,7 +132,9 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
             ref = f"{schema_form.FILE_PREFIX}{att.id}:{att.filename}"
             _set_path(data, path, ref)
             raw[path] = ref
-        if errors.pop("__conflict__", None) is not None:
+        if request.form.get(schema_form.ADD_ROW) and not raced:  # another row for a table: save nothing
+            pass
+        elif errors.pop("__conflict__", None) is not None:
             status, conflict = 409, True
             general = _("Esta tarea ya no se puede completar (otra persona la completó, la tomó o el caso "
                         "cambió). Sus datos siguen abajo: cópielos si los necesita.")
@@ -161,10 +165,14 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
     fields = schema_form.build(schema, values, None, raw=raw, identifying=access_rules.is_identifying)
     leftover = schema_form.attach_errors(fields, errors)
     instance = tramita().instance(task_view.instance_id).instance
+    sees_case = _sees_case(task_view.instance_id)
+    # What the case holds so far (e.g. the risk table's recommendation when issuing an order); seeing it is
+    # an opening of the case file, audited like one.
+    cf = tramita().case_file(me(), task_view.instance_id, via="tarea") if sees_case else None
     return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
                            general=general, conflict=conflict, grant=grant, instance=instance,
                            badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
-                           sees_case=_sees_case(task_view.instance_id)), status
+                           sees_case=sees_case, cf=cf, summary=_summary(cf) if cf else []), status
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -204,14 +212,7 @@ def case_list():  # type: ignore[no-untyped-def]
 def case(instance_id: int):  # type: ignore[no-untyped-def]
     cf = tramita().case_file(me(), instance_id)
     detail = cf.detail
-    summary = []
-    for key, value in detail.data.items():
-        if key == "parametros" or key.startswith("_"):
-            continue
-        sub = cf.fields.get(key)
-        summary.append({"key": key, "label": (sub or {}).get("title") or key.replace("_", " ").capitalize(),
-                        "value": value, "text": _display(value, sub), "identifying":
-                        access_rules.is_identifying(key, sub), "file": _file_ref(value)})
+    summary = _summary(cf)
     open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == "READY"]
     deadlines = [t for t in detail.tasks if t.deadline] + [tm for tm in detail.timers if tm.deadline
                                                            and not tm.attached_to]
@@ -219,6 +220,19 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
     openings = [e for e in detail.events if e.kind == "case_opened"]
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings)
+
+
+def _summary(cf: Any) -> list[dict[str, Any]]:
+    """The case data as rows of label and text (masked for roles that may not see identifying data)."""
+    rows = []
+    for key, value in cf.detail.data.items():
+        if key == "parametros" or key.startswith("_"):
+            continue
+        sub = cf.fields.get(key)
+        rows.append({"key": key, "label": (sub or {}).get("title") or key.replace("_", " ").capitalize(),
+                     "value": value, "text": _display(value, sub), "identifying":
+                     access_rules.is_identifying(key, sub), "file": _file_ref(value)})
+    return rows
 
 
 def _file_ref(value: Any) -> dict[str, Any] | None:

@@ -3,9 +3,12 @@
 Supports text and textarea, enums as a select or radio buttons (``enum`` with
 ``x-enumTitles``, or ``oneOf``/``anyOf`` of ``const`` + ``title``), booleans (Sí/No),
 integers and numbers with bounds, dates and date-times (Hermosillo time), arrays
-of simple items (checkboxes for enums, one per line otherwise), file attachments
-and one level of nested objects. Values that do not parse are passed through as
-typed, so the engine's validation reports them by field in Spanish.
+of simple items (checkboxes for enums, one per line otherwise), arrays of objects
+(a table of rows, named ``lista.0.campo``), file attachments and nested objects.
+Conditional requirements (``allOf`` of ``if``/``then`` on another field's value)
+are shown next to the fields they make obligatory ("Obligatorio si ..."). Values
+that do not parse are passed through as typed, so the engine's validation reports
+them by field in Spanish (with the schema's ``x-error`` where it gives one).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any, Callable
 from engine.calendar import HERMOSILLO, to_local
 
 FILE_PREFIX = "adjunto:"
+ADD_ROW = "_agregar_renglon"  # a submit button's name: add a row to the table of that array, save nothing
+ROWS_KEY = "__renglones__."  # in raw values: how many rows a table should show
 _FILE_FORMATS = {"data-url", "binary", "file", "attachment"}
 
 
@@ -39,6 +44,8 @@ class Field:
     children: list["Field"] = field(default_factory=list)
     identifying: bool = False
     read_only: bool = False
+    required_when: list[str] = field(default_factory=list)  # "«¿Quién solicita?» es «Otra persona»"
+    rows: list[list["Field"]] = field(default_factory=list)  # kind "rows": one list of fields per item
 
     @property
     def html_id(self) -> str:
@@ -91,14 +98,57 @@ def build(schema: dict[str, Any] | None, values: dict[str, Any] | None = None, e
     order = schema.get("x-order") or schema.get("ui:order") or list(props)
     order = [n for n in order if n in props] + [n for n in props if n not in order]
     required = set(schema.get("required") or [])
+    when = conditional_requirements(schema)
     out = []
     for name in order:
         sub = props[name]
         if not isinstance(sub, dict) or sub.get("x-hidden"):
             continue
         path = f"{prefix}{name}"
-        out.append(_field(path, name, sub, name in required, values, raw, errors or {}, identifying))
+        f = _field(path, name, sub, name in required, values, raw, errors or {}, identifying)
+        if name not in required:
+            f.required_when = when.get(name, [])
+        out.append(f)
     return out
+
+
+def conditional_requirements(schema: dict[str, Any]) -> dict[str, list[str]]:
+    """Field -> the conditions (in words) under which an ``if``/``then`` of the schema makes it obligatory."""
+    props: dict[str, Any] = schema.get("properties") or {}
+    rules = [r for r in schema.get("allOf") or [] if isinstance(r, dict)]
+    if "if" in schema:
+        rules.append(schema)
+    out: dict[str, list[str]] = {}
+    for rule in rules:
+        cond, then = rule.get("if"), rule.get("then")
+        if not isinstance(cond, dict) or not isinstance(then, dict):
+            continue
+        words = []
+        for name, test in (cond.get("properties") or {}).items():
+            sub = props.get(name) if isinstance(props.get(name), dict) else {}
+            label = str(sub.get("title") or name.replace("_", " ").capitalize())
+            if isinstance(test, dict) and "const" in test:
+                values = [test["const"]]
+            elif isinstance(test, dict) and isinstance(test.get("enum"), list):
+                values = test["enum"]
+            else:
+                words = []
+                break
+            shown = [_option_title(sub, v) for v in values]
+            words.append(f"«{label}» es " + " o ".join(f"«{v}»" for v in shown))
+        if not words:
+            continue
+        text = " y ".join(words)
+        for name in then.get("required") or []:
+            if text not in out.setdefault(name, []):
+                out[name].append(text)
+    return out
+
+
+def _option_title(schema: dict[str, Any], value: Any) -> str:
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    return dict(_options(schema) or []).get(_str(value), _str(value))
 
 
 def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: dict[str, Any] | None,
@@ -120,6 +170,19 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         items = sub.get("items") if isinstance(sub.get("items"), dict) else {}
         item_opts = _options(items)
         f.minimum, f.maximum = sub.get("minItems"), sub.get("maxItems")
+        if _type(items) == "object" and isinstance(items.get("properties"), dict):
+            f.kind = "rows"
+            f.children = build(items, None, None, raw=None, identifying=identifying, prefix=path + ".#.")
+            count = len(_row_indexes(raw, path)) if raw is not None else len(value) if isinstance(value, list) else 0
+            wanted = int((raw or {}).get(ROWS_KEY + path) or 0)
+            total = max(count + 1, int(f.minimum or 1), wanted)
+            if f.maximum is not None:
+                total = max(count, min(total, int(f.maximum)))
+            for i in range(total):
+                item = value[i] if raw is None and isinstance(value, list) and i < len(value) else None
+                f.rows.append(build(items, _nest(path, i, item) if item is not None else None, errors, raw=raw,
+                                    identifying=identifying, prefix=f"{path}.{i}."))
+            return f
         if item_opts is not None:
             f.kind, f.options = "checkboxes", item_opts
             f.value = raw.get(path, []) if raw is not None else [_str(v) for v in (value or [])]
@@ -158,19 +221,46 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         f.value = raw.get(path, "") if raw is not None else _local_input(value)
         return f
     f.min_length, f.max_length, f.pattern = sub.get("minLength"), sub.get("maxLength"), sub.get("pattern")
-    long = sub.get("x-widget") == "textarea" or fmt == "textarea" or (f.max_length or 0) > 200 or \
+    long = sub.get("x-widget") == "textarea" or fmt == "textarea" or (f.max_length or 0) >= 1000 or \
         (f.max_length is None and sub.get("x-multiline"))
     f.kind = "textarea" if long else "text"
     f.value = raw.get(path, "") if raw is not None else _str(value)
     return f
 
 
+def _nest(path: str, index: int, item: Any) -> dict[str, Any]:
+    """Values shaped so that ``path.index.field`` finds the item's fields."""
+    node: dict[str, Any] = {str(index): item}
+    for part in reversed(path.split(".")):
+        node = {part: node}
+    return node
+
+
+def _renumber(key: str, path: str, n: int) -> str:
+    rest = key[len(path) + 1:].split(".", 1)
+    return f"{path}.{n}.{rest[1]}" if len(rest) == 2 else key
+
+
+def _row_indexes(raw: dict[str, Any], path: str) -> list[int]:
+    """The row numbers submitted for an array of objects (``path.N.field``)."""
+    found = set()
+    for key in raw:
+        if key.startswith(path + "."):
+            head = key[len(path) + 1:].split(".", 1)[0]
+            if head.isdigit():
+                found.add(int(head))
+    return sorted(found)
+
+
 def _lookup(values: dict[str, Any] | None, path: str) -> Any:
     node: Any = values
     for part in path.split("."):
-        if not isinstance(node, dict):
+        if isinstance(node, list) and part.isdigit():
+            node = node[int(part)] if int(part) < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
             return None
-        node = node.get(part)
     return node
 
 
@@ -213,6 +303,23 @@ def _parse_into(schema: dict[str, Any], form: Any, files: Any, prefix: str, out:
             continue
         if t == "array":
             items = sub.get("items") if isinstance(sub.get("items"), dict) else {}
+            if _type(items) == "object" and isinstance(items.get("properties"), dict):
+                rows = []
+                for i in _row_indexes(dict.fromkeys(form.keys()), path):
+                    row: dict[str, Any] = {}
+                    one = Parsed({}, {}, {})
+                    _parse_into(items, form, files, f"{path}.{i}.", row, one)
+                    if not row:  # a row left blank is not an item
+                        continue
+                    n = len(rows)  # renumbered, so the engine's errors (path.n.field) land on the right row
+                    parsed.raw.update({_renumber(k, path, n): v for k, v in one.raw.items()})
+                    parsed.files.update({_renumber(k, path, n): v for k, v in one.files.items()})
+                    rows.append(row)
+                if rows:
+                    out[name] = rows
+                if form.get(ADD_ROW) == path:
+                    parsed.raw[ROWS_KEY + path] = str(len(rows) + 2)
+                continue
             if _options(items) is not None:
                 chosen = [v for v in form.getlist(path) if v != ""]
                 parsed.raw[path] = chosen
@@ -289,7 +396,11 @@ def attach_errors(fields: list[Field], errors: dict[str, str]) -> dict[str, str]
     def walk(fs: list[Field]) -> None:
         for f in fs:
             names[f.name] = f
-            walk(f.children)
+            if f.kind == "rows":
+                for row in f.rows:
+                    walk(row)
+            else:
+                walk(f.children)
 
     walk(fields)
     left = {}
@@ -323,7 +434,9 @@ def display(value: Any, schema: dict[str, Any] | None) -> str:
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         return ", ".join(display(v, items) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {display(v, (schema.get('properties') or {}).get(k))}" for k, v in value.items())
+        props = schema.get("properties") or {}
+        return "; ".join(f"{(props.get(k) or {}).get('title') or str(k).replace('_', ' ').capitalize()}: "
+                         f"{display(v, props.get(k))}" for k, v in value.items())
     if schema.get("format") == "date-time" and isinstance(value, str):
         try:
             return to_local(value).strftime("%d/%m/%Y %H:%M")

@@ -7,8 +7,6 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 import engine.store.models
-from sqlalchemy import Text
-from sqlalchemy.dialects import postgresql
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

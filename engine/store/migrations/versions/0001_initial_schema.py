@@ -9,7 +9,6 @@ import sqlalchemy as sa
 import engine.store.models
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
