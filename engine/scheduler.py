@@ -100,7 +100,9 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines per pass, every pass
-    service = TimerService(Tramita().runtime, interval=args.interval)
+    runtime = Tramita().runtime
+    runtime.workflows.size = 0  # a scheduler rarely touches the same case twice: keep no workflows in memory
+    service = TimerService(runtime, interval=args.interval)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
