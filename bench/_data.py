@@ -4,7 +4,8 @@ How the data is made (``build``):
 
 1. **Real rows.** A fresh SQLite database is migrated (``Tramita.init_db``), the project's
    procedures (``workflows/``) are deployed, and the benchmark's caseworkers are created through
-   ``Tramita.add_user`` (groups as ``web.demo`` gives each institution). Then ``seeds_per_process``
+   ``Tramita.add_user`` (each with all the groups ``workflows/lanes.toml`` gives their institution,
+   as ``web.demo`` reads them). Then ``seeds_per_process``
    cases of each procedure are started and walked through ``Tramita.start``/``Tramita.complete``
    with the ``examples`` of each task's own JSON-Schema form (a random valid one per step), some
    to the end, some stopped after a few steps. Every instance, task, event and timer row of these
@@ -50,14 +51,15 @@ PASSWORD = "Bench-Carga-2026"
 PROCESS_MIX = {"orden_proteccion": 0.5, "sancion": 0.25, "agravio": 0.25}
 INSTITUTIONS = {
     "orden_proteccion": (("FGJE", 0.8), ("DIF", 0.1), ("ISM", 0.1)),
-    "sancion": (("PJE", 0.85), ("DIF", 0.15)),
+    "sancion": (("AUTORIDAD-SANCIONADORA", 0.85), ("DIF", 0.15)),
     "agravio": (("ISM", 1.0),),
 }
 PREFIX = {"orden_proteccion": "OP", "sancion": "SAN", "agravio": "AGR"}
 CASE_TITLES = {"orden_proteccion": "Orden de protección", "sancion": "Procedimiento sancionador",
                "agravio": "Investigación de agravio"}
-# The 50 simulated caseworkers, by institution.
-CASEWORKERS = {"FGJE": 18, "ISM": 14, "PJE": 12, "DIF": 6}
+# The 50 simulated caseworkers, by institution (codes as web.demo derives them from lanes.toml).
+CASEWORKERS = {"FGJE": 16, "ISM": 12, "AUTORIDAD-SANCIONADORA": 10, "POLICIA": 4, "SEGOB": 3, "DIF": 3,
+               "RECURRENTE": 2}
 HISTORIC_PER_INSTITUTION = 80  # former staff who completed tasks (no account any more)
 RUNNING_SHARE = 0.12
 CANCELLED_SHARE = 0.03
@@ -87,14 +89,19 @@ class Caseworker:
     groups: tuple[str, ...]
 
 
-def caseworkers() -> list[Caseworker]:
+def institution_groups() -> dict[str, tuple[str, ...]]:
+    """Institution code -> its groups, from ``workflows/lanes.toml`` as the demo reads it."""
     from web import demo
 
-    groups = demo.groups_by_institution(demo.lane_groups(WORKFLOWS))
+    return {i.code: tuple(i.groups) for i in demo.institutions(WORKFLOWS)}
+
+
+def caseworkers() -> list[Caseworker]:
+    groups = institution_groups()
     out = []
     for inst, n in CASEWORKERS.items():
-        for k in range(1, n + 1):
-            out.append(Caseworker(f"cw.{inst.lower()}.{k:02d}", inst, tuple(groups[inst])))
+        for k in range(1, n + 1):  # an institution lanes.toml no longer names keeps its users, groupless
+            out.append(Caseworker(f"cw.{inst.lower()}.{k:02d}", inst, groups.get(inst, ())))
     return out
 
 
@@ -250,22 +257,27 @@ def clone(path: Path, n_instances: int, n_tasks: int, users: list[Caseworker], r
         raise SystemExit(f"no procedure has both running and completed real cases: {sorted(templates)}")
     now_naive = now.astimezone(timezone.utc).replace(tzinfo=None)
 
-    # Who: bench caseworkers (who sign in) and former staff, per institution; claimants per group.
+    # Who: bench caseworkers (who sign in) and former staff, per institution; claimants per group. A
+    # task is done by someone of the institution its group belongs to (the police, the appellant's
+    # office...), else of the case's institution.
     actors: dict[str, list[str]] = {}
-    for inst in {i for pairs in INSTITUTIONS.values() for i, _ in pairs}:
-        actors[inst] = [f"ant.{inst.lower()}.{k:03d}" for k in range(HISTORIC_PER_INSTITUTION)]
     bench_by_inst: dict[str, list[str]] = {}
     by_group: dict[str, list[str]] = {}
     for u in users:
         bench_by_inst.setdefault(u.institution, []).append(u.username)
         for g in u.groups:
             by_group.setdefault(g, []).append(u.username)
+    group_inst = {g: code for code, groups in institution_groups().items() for g in groups}
 
-    def actor(inst: str) -> str:
+    def actor(inst: str, group: str | None = None) -> str:
+        inst = group_inst.get(group or "", inst)
         bench = bench_by_inst.get(inst)
         if bench and rng.random() < 0.3:
             return rng.choice(bench)
-        return rng.choice(actors[inst])
+        pool = actors.get(inst)
+        if pool is None:
+            pool = actors[inst] = [f"ant.{inst.lower()}.{k:03d}" for k in range(HISTORIC_PER_INSTITUTION)]
+        return rng.choice(pool)
 
     # Plan every clone first, so the extra completed tasks can make the total exact.
     plan: list[tuple[str, str, Template]] = []
@@ -356,7 +368,7 @@ def clone(path: Path, n_instances: int, n_tasks: int, users: list[Caseworker], r
                 if rng.random() < CLAIMED_SHARE:
                     group = t["candidate_group"]
                     pool = by_group.get(group) if group else None
-                    new["assignee"] = rng.choice(pool) if pool and rng.random() < 0.6 else actor(inst_name)
+                    new["assignee"] = rng.choice(pool) if pool and rng.random() < 0.6 else actor(inst_name, group)
                     stats.claimed += 1
                 stats.open_tasks += 1
                 stats.by_group[t["candidate_group"] or "-"] = stats.by_group.get(t["candidate_group"] or "-", 0) + 1
@@ -369,7 +381,7 @@ def clone(path: Path, n_instances: int, n_tasks: int, users: list[Caseworker], r
                 else:
                     new["completed_at"] = _f(when(t["completed_at"]))
                     if t["state"] == "COMPLETED":
-                        new["completed_by"] = completed_by[t["id"]] = actor(inst_name)
+                        new["completed_by"] = completed_by[t["id"]] = actor(inst_name, t["candidate_group"])
             buffers["tasks"].append(tuple(new[c] for c in cols["tasks"]))
         pool = completed_pool[proc]
         for _ in range(extras[i]):
@@ -381,7 +393,8 @@ def clone(path: Path, n_instances: int, n_tasks: int, users: list[Caseworker], r
             if t["due_at"] is not None:
                 due = created + (_p(t["due_at"]) - _p(t["created_at"]))
             new.update(id=str(uuid.UUID(int=randbits(128), version=4)), instance_id=iid, created_at=_f(created),
-                       due_at=_f(due), completed_at=_f(done), completed_by=actor(inst_name), assignee=None)
+                       due_at=_f(due), completed_at=_f(done), completed_by=actor(inst_name, t["candidate_group"]),
+                       assignee=None)
             buffers["tasks"].append(tuple(new[c] for c in cols["tasks"]))
         stats.tasks += len(tpl.tasks) + extras[i]
 

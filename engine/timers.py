@@ -201,8 +201,10 @@ def claim(rt: "Runtime", worker: str, as_of: datetime, limit: int = 100) -> list
     now = clock.now()
     until = now + lease()
     with rt.db.write() as s:
+        # Strictly before: SpiffWorkflow fires a timer only once its instant has passed (value < now),
+        # and a term that "vence a las 23:59:59" still runs during that second.
         candidates = (select(Timer.id, Timer.instance_id, Timer.task_name, Timer.due_at).where(
-            Timer.status == PENDING, Timer.due_at <= as_of,
+            Timer.status == PENDING, Timer.due_at < as_of,
             or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
             .order_by(Timer.due_at).limit(limit))
         if not rt.db.is_sqlite:
@@ -243,12 +245,19 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
         # One guarded UPDATE both re-checks the lease and marks the row (it takes the row lock on
         # PostgreSQL): if another worker fired it, or a re-arm cancelled it, nothing matches.
         now = clock.now()
+        if due_at >= now:
+            # Claimed as of a later instant than the clock (``fire_due(as_of=...)`` without moving the
+            # clock): SpiffWorkflow would not fire it, and marking the row fired would only make the
+            # bookkeeping re-create it as a new pending row, claimed again, forever.
+            raise _NotDue()
         row = s.connection().execute(_TAKE, {"b_id": timer_id, "b_worker": worker, "b_now": now}).first()
         if row is None:
             raise _AlreadyTaken()
         name, kind, due, attached_to, interrupting = row
         if attached_to and not interrupting:
-            s.execute(update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.name == attached_to,
+            # The task the deadline is on or, when it is on a subprocess, the tasks open inside it.
+            names = [attached_to, *_open_inside(wf, attached_to)]
+            s.execute(update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.name.in_(names),
                                             TaskRow.state == "READY").values(overdue=True))
         return {"timer": name, "kind": kind, "due_at": due.isoformat(),
                 "late_seconds": round((now - due).total_seconds(), 3),
@@ -257,6 +266,11 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
     try:
         instances.transition(rt, instance_id, instances.SYSTEM, "timer_fired", apply)
     except _AlreadyTaken:
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
+    except _NotDue:
+        with rt.db.write() as s:
+            s.execute(update(Timer).where(Timer.id == timer_id, Timer.claimed_by == worker)
+                      .values(claimed_by=None, claimed_until=None))
         return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
     except ExecutionFailed:
         return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "error")
@@ -271,8 +285,28 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
     return fired
 
 
+def _open_inside(wf: BpmnWorkflow, subprocess: str) -> list[str]:
+    """Element ids of the READY user tasks running inside (at any depth) the subprocess ``subprocess``."""
+    found = []
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        owner = task.workflow
+        while owner is not wf and owner is not None:
+            parent = wf.get_task_from_id(owner.parent_task_id) if getattr(owner, "parent_task_id", None) else None
+            if parent is None:
+                break
+            if parent.task_spec.bpmn_id == subprocess:
+                found.append(task.task_spec.bpmn_id)
+                break
+            owner = parent.workflow
+    return found
+
+
 class _AlreadyTaken(Exception):
     """Another worker fired or re-armed this timer first."""
+
+
+class _NotDue(Exception):
+    """The timer is not due yet by the clock (only an ``as_of`` ahead of the clock claimed it)."""
 
 
 def fire_due(rt: "Runtime", *, as_of: datetime | None = None, worker: str = "cli", batch: int = 100) -> list[Fired]:

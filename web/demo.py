@@ -105,13 +105,12 @@ def demo_users(insts: list[DemoInstitution]) -> list[DemoUser]:
     users: list[DemoUser] = []
     for inst in insts:
         low = inst.code.lower()
-        users.append(DemoUser(f"operativo.{low}", f"Personal operativo — {inst.name}", "caseworker", inst.code,
-                              inst.groups))
-        users.append(DemoUser(f"coordinacion.{low}", f"Coordinación — {inst.name}", "manager", inst.code,
-                              inst.groups))
+        short = inst.name.split(" (")[0][:60]
+        users.append(DemoUser(f"operativo.{low}", short, "caseworker", inst.code, inst.groups))
+        users.append(DemoUser(f"coordinacion.{low}", short, "manager", inst.code, inst.groups))
     staff = next((i.code for i in insts if i.code == STAFF_INSTITUTION), insts[0].code if insts else "ISM")
-    users.append(DemoUser(f"diseno.{staff.lower()}", "Diseño jurídico", "legal_designer", staff, ()))
-    users.append(DemoUser(f"admin.{staff.lower()}", "Administración", "admin", staff, ()))
+    users.append(DemoUser(f"diseno.{staff.lower()}", "Diseño jurídico (demo)", "legal_designer", staff, ()))
+    users.append(DemoUser(f"admin.{staff.lower()}", "Administración (demo)", "admin", staff, ()))
     return users
 
 

@@ -321,3 +321,23 @@ def test_vendor_assets_are_served_from_node_modules_only_by_name(app) -> None:  
     assert r.status_code in (200, 404)  # 404 only where npm install has not run
     if r.status_code == 200:
         assert b"BpmnJS" in r.data or len(r.data) > 10000
+
+
+def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # type: ignore[no-untyped-def]
+    """Issuing an order, the authority sees the risk table's recommendation (DMN) next to the form."""
+    from tests.web.conftest import REAL_REQUEST, REAL_RISK, Browser, build_app
+
+    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference="OP-DMN", institution="FGJE").instance_id
+    real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
+    b = Browser(build_app(real))
+    b.login("mp")
+    page = b.get(f"/tareas/{open_task(real, iid, 'emitir_orden')}").get_data(as_text=True)
+    assert 'id="datos-caso"' in page and "Reglamento art. 42, fracción I: riesgo de perder la vida" in page
+    assert "Obligatorio si «Decisión» es «Otorgar la orden»." in page
+    with real.db.read() as s:
+        opened = s.query(Event).filter_by(instance_id=iid, kind="case_opened").one()
+    assert opened.actor == "mp" and opened.detail["via"] == "tarea"
+    # Another institution's caseworker, who cannot see the case, is refused the task page altogether.
+    other = Browser(build_app(real))
+    other.login("ism")
+    assert other.get(f"/tareas/{open_task(real, iid, 'emitir_orden')}").status_code == 403

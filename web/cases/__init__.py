@@ -219,7 +219,20 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
     timeline = [e for e in detail.events if e.kind != "case_opened"]
     openings = [e for e in detail.events if e.kind == "case_opened"]
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
-                           open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings)
+                           open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
+                           names=_element_names(instance_id))
+
+
+def _element_names(instance_id: int) -> dict[str, str]:
+    """Diagram element id -> its name, so timers and incidents read as the diagram labels them."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(tramita().diagram(instance_id).xml.encode("utf-8"))
+    except (ET.ParseError, TramitaError):
+        return {}
+    return {str(el.get("id")): " ".join(str(el.get("name")).split()) for el in root.iter()
+            if el.get("id") and el.get("name")}
 
 
 def _summary(cf: Any) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ them by field in Spanish (with the schema's ``x-error`` where it gives one).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -171,8 +172,7 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         item_opts = _options(items)
         f.minimum, f.maximum = sub.get("minItems"), sub.get("maxItems")
         if _type(items) == "object" and isinstance(items.get("properties"), dict):
-            f.kind = "rows"
-            f.children = build(items, None, None, raw=None, identifying=identifying, prefix=path + ".#.")
+            f.kind = "rows"  # one row of fields per item, plus a blank one to add another
             count = len(_row_indexes(raw, path)) if raw is not None else len(value) if isinstance(value, list) else 0
             wanted = int((raw or {}).get(ROWS_KEY + path) or 0)
             total = max(count + 1, int(f.minimum or 1), wanted)
@@ -423,7 +423,7 @@ def labels(schema_props: dict[str, dict[str, Any]]) -> dict[str, str]:
 def display(value: Any, schema: dict[str, Any] | None) -> str:
     """A stored value as a person reads it (option titles, Sí/No, dates)."""
     schema = schema or {}
-    if value is None or value == "":
+    if value is None or value == "" or value == {} or value == []:
         return "—"
     if isinstance(value, bool):
         return "Sí" if value else "No"
@@ -437,11 +437,16 @@ def display(value: Any, schema: dict[str, Any] | None) -> str:
         props = schema.get("properties") or {}
         return "; ".join(f"{(props.get(k) or {}).get('title') or str(k).replace('_', ' ').capitalize()}: "
                          f"{display(v, props.get(k))}" for k, v in value.items())
-    if schema.get("format") == "date-time" and isinstance(value, str):
+    if isinstance(value, str) and (schema.get("format") == "date-time" or _ISO_DATETIME.match(value)):
         try:
             return to_local(value).strftime("%d/%m/%Y %H:%M")
         except ValueError:
             return value
-    if schema.get("format") == "date" and isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str) and len(value) == 10 and (schema.get("format") == "date" or _ISO_DATE.match(value)):
         return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
     return str(value)
+
+
+# Dates the diagrams' scripts write (ahora(), plazo_natural(...)) carry no schema: recognized by their shape.
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -1,0 +1,140 @@
+"""The server-side JSON-Schema form on the real procedures' schemas (workflows/forms)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from engine import forms
+from tests.web.conftest import REAL_WORKFLOWS
+from web.cases import schema_form
+
+
+def schema(name: str) -> dict[str, Any]:
+    return json.loads((REAL_WORKFLOWS / "forms" / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def by_name(fields: list[schema_form.Field]) -> dict[str, schema_form.Field]:
+    return {f.name: f for f in fields}
+
+
+def test_every_real_form_renders_and_parses_its_own_examples() -> None:
+    """Each example of each form, typed into the widgets, comes back as the same data and validates."""
+    for path in sorted((REAL_WORKFLOWS / "forms").glob("*.schema.json")):
+        s = json.loads(path.read_text(encoding="utf-8"))
+        assert schema_form.build(s), path.name
+        for example in s.get("examples", []):
+            form = MultiDict(list(_typed(s, example)))
+            parsed = schema_form.parse(s, form)
+            assert parsed.data == example, path.name
+            forms.validate(s, parsed.data)
+
+
+def _typed(s: dict[str, Any], data: dict[str, Any], prefix: str = "") -> Any:
+    """What a browser would submit for these values."""
+    for name, value in data.items():
+        sub = (s.get("properties") or {}).get(name, {})
+        key = prefix + name
+        if isinstance(value, dict):
+            yield from _typed(sub, value, key + ".")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, item in enumerate(value):
+                yield from _typed(sub["items"], item, f"{key}.{i}.")
+        elif isinstance(value, list):
+            items = sub.get("items") or {}
+            if schema_form._options(items) is not None:
+                yield key + "__present", "1"  # the page's hidden marker: "none checked" is an empty list
+                yield from ((key, schema_form._str(v)) for v in value)
+            else:
+                yield key, "\n".join(str(v) for v in value)
+        elif sub.get("format") == "date-time":
+            yield key, schema_form._local_input(value)
+        else:
+            yield key, schema_form._str(value)
+
+
+def test_oneof_const_title_enums_and_widgets() -> None:
+    f = by_name(schema_form.build(schema("orden_proteccion_inicio")))
+    assert f["solicitante_tipo"].kind == "radio"
+    assert f["solicitante_tipo"].options == [("victima", "La persona afectada"),
+                                             ("tercero", "Otra persona (tercero), excepcionalmente")]
+    assert f["tipo_orden_solicitada"].kind == "select" and len(f["tipo_orden_solicitada"].options) == 4
+    assert f["nombre_victima"].kind == "text"  # a name (maxLength 300) is one line
+    assert f["hechos"].kind == "textarea"  # maxLength 5000
+    n = by_name(schema_form.build(schema("orden_proteccion_notificacion")))
+    assert n["fecha_hora_notificacion"].kind == "datetime"
+    assert n["autoridades_notificadas"].kind == "checkboxes"
+    group = by_name(n["notificacion_persona_agresora"].children)
+    assert group["notificacion_persona_agresora.por_conducto_de_la_victima"].kind == "boolean"
+    assert group["notificacion_persona_agresora.medio"].kind == "select"
+
+
+def test_if_then_requirements_are_shown_on_the_fields_they_concern() -> None:
+    f = by_name(schema_form.build(schema("orden_proteccion_emision")))
+    otorgar = "«Decisión» es «Otorgar la orden»"
+    for name in ("tipo_orden", "vigencia_dias", "medidas", "lugar_emision", "autoridad_emisora", "persona_agresora"):
+        assert f[name].required_when == [otorgar] and not f[name].required, name
+    assert f["motivo_negativa"].required_when == ["«Decisión» es «Negar la orden (motivadamente)»"]
+    assert f["decision_emision"].required and f["decision_emision"].required_when == []
+    r = by_name(schema_form.build(schema("sancion_recurso")))
+    assert r["folio_garantia"].required_when and " o " in r["folio_garantia"].required_when[0]  # an enum condition
+    s = by_name(schema_form.build(schema("sancion_resolucion")))
+    assert len(s["arresto_horas"].required_when) == 2  # two rules make it obligatory
+    assert any(" y " in c for c in s["multa_uma"].required_when)  # a rule on several fields
+
+
+def test_x_error_messages_land_next_to_their_fields() -> None:
+    s = schema("orden_proteccion_emision")
+    data = schema_form.parse(s, MultiDict({"decision_emision": "otorgar", "vigencia_dias": "90",
+                                           "fundamentacion": "x"})).data
+    try:
+        forms.validate(s, data)
+    except Exception as exc:  # InvalidInput
+        errors = exc.fields  # type: ignore[attr-defined]
+    fields = schema_form.build(s, raw={"vigencia_dias": "90"})
+    assert schema_form.attach_errors(fields, errors) == {}
+    f = by_name(fields)
+    assert f["vigencia_dias"].error == "LGAMVLV art. 28: la vigencia de la orden no excede de 60 días."
+    assert f["lugar_emision"].error.startswith("Reglamento art. 43:")
+
+
+def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
+    s = schema("agravio_grupo_interinstitucional")
+    [rows, fecha] = schema_form.build(s)
+    assert rows.kind == "rows" and len(rows.rows) == 2  # minItems 2
+    assert [c.name for c in rows.rows[1]] == ["integrantes.1.institucion", "integrantes.1.persona",
+                                             "integrantes.1.disciplina"]
+    assert fecha.kind == "date"
+    form = MultiDict({"integrantes.0.institucion": "ISM", "integrantes.0.persona": "Ana", "integrantes.0.disciplina":
+                      "Derecho", "integrantes.1.institucion": "", "integrantes.2.institucion": "UNISON",
+                      "fecha_instalacion": "2026-03-02"})
+    parsed = schema_form.parse(s, form)
+    assert parsed.data["integrantes"] == [{"institucion": "ISM", "persona": "Ana", "disciplina": "Derecho"},
+                                          {"institucion": "UNISON"}]
+    assert parsed.raw["integrantes.1.institucion"] == "UNISON"  # renumbered like the data
+    try:
+        forms.validate(s, parsed.data)
+    except Exception as exc:
+        errors = exc.fields  # type: ignore[attr-defined]
+    assert "integrantes.1.persona" in errors
+    [rows, _] = fields = schema_form.build(s, raw=parsed.raw)
+    assert schema_form.attach_errors(fields, errors) == {}
+    assert len(rows.rows) == 3  # the two kept and a blank one
+    assert by_name(rows.rows[1])["integrantes.1.institucion"].value == "UNISON"
+    assert by_name(rows.rows[1])["integrantes.1.persona"].error == "Este campo es obligatorio."
+    # "Agregar renglón" asks for more rows without saving.
+    more = schema_form.parse(s, MultiDict({**form, schema_form.ADD_ROW: "integrantes"}))
+    [rows, _] = schema_form.build(s, raw=more.raw)
+    assert len(rows.rows) == 4
+    # Stored values are shown back in the rows.
+    [rows, _] = schema_form.build(s, {"integrantes": parsed.data["integrantes"]})
+    assert by_name(rows.rows[0])["integrantes.0.persona"].value == "Ana"
+
+
+def test_script_dates_are_shown_in_hermosillo_time() -> None:
+    assert schema_form.display("2026-03-02T10:05:00-07:00", None) == "02/03/2026 10:05"
+    assert schema_form.display("2026-05-01", None) == "01/05/2026"
+    assert schema_form.display({"tipo_orden": "emergencia", "vigente_hasta": "2026-05-01T23:59:59-07:00"}, None) \
+        == "Tipo orden: emergencia; Vigente hasta: 01/05/2026 23:59"
