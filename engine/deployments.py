@@ -23,6 +23,8 @@ from lxml import etree
 from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import bpmn, clock, sandbox
@@ -251,6 +253,9 @@ def _task_info(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpe
                 entry["schema"] = forms.get(form_name) or _deployed_form(session, form_name, pid, bpmn_id)
             if props.get("dueDate"):
                 entry["due"] = props["dueDate"]
+            definition = getattr(ts, "event_definition", None)
+            if isinstance(definition, MessageEventDefinition) and isinstance(ts, CatchingEvent):
+                entry["message"] = definition.name  # a message this element waits for
             info[bpmn_id] = entry
     return info
 

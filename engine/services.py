@@ -275,6 +275,29 @@ class Tramita:
             return FormSpec(key, "", definition.name, None, None, None)
 
 
+    def waiting_messages(self, instance_id: int) -> list[dict[str, Any]]:
+        """The messages a case is waiting for now (e.g. a violation report), read without restoring it."""
+        import json
+
+        from SpiffWorkflow.util.task import TaskState
+
+        with self.db.read() as s:
+            inst = s.get(Instance, instance_id)
+            if inst is None:
+                raise NotFound(f"instance {instance_id} does not exist", field="instance")
+            info = self.runtime.specs.get(s, inst.definition_id).task_info
+            state = json.loads(inst.state)
+        waiting: dict[str, dict[str, Any]] = {}
+        task_maps = [state.get("tasks", {})] + [sp.get("tasks", {}) for sp in state.get("subprocesses", {}).values()]
+        for tasks in task_maps:
+            for task in tasks.values():
+                element = info.get(task.get("task_spec"), {})
+                if task["state"] == TaskState.WAITING and element.get("message"):
+                    waiting.setdefault(element["message"], {
+                        "name": element["message"], "element": task["task_spec"], "title": element.get("title"),
+                        "documentation": element.get("documentation")})
+        return sorted(waiting.values(), key=lambda m: m["name"])
+
     def diagram(self, instance_id: int) -> DiagramView:
         """The deployed XML of the instance's version, with which elements are done and which are current."""
         import json

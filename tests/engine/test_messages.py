@@ -71,3 +71,11 @@ def test_a_thrown_message_with_a_route_starts_the_other_procedure(tramita, tmp_p
     source_events = tramita.instance(r.instance_id).events
     assert source_events[-1].kind == "case_started"
     assert source_events[-1].detail["instance"] == started[0].id
+
+
+def test_waiting_messages_lists_what_the_case_waits_for(tramita) -> None:
+    tramita.deploy([bundle("w.bpmn", WAITER)], "d")
+    r = tramita.start("espera", {}, "u")
+    assert [m["name"] for m in tramita.waiting_messages(r.instance_id)] == ["norma_reformada"]
+    tramita.send_message(r.instance_id, "norma_reformada", {}, "enlace")
+    assert tramita.waiting_messages(r.instance_id) == []
