@@ -159,6 +159,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         raise DeploymentRejected("the bundle defines no executable process or decision", field="files")
 
     _resolve_dependencies(session, parser)
+    drawn_lanes = _drawn_lanes(roots.values())
 
     processes = []
     for pid in bundle_processes:
@@ -174,7 +175,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
             raise DeploymentRejected(f"process {pid} calls {missing[0]}, which is neither in the bundle nor deployed",
                                      field="files")
         pp = parser.process_parsers[pid]
-        task_info = _task_info(spec, subprocess_specs, forms, session, pid)
+        task_info = _task_info(spec, subprocess_specs, forms, session, pid, drawn_lanes)
         spec_dict = bpmn.spec_to_dict(spec, subprocess_specs)
         digest = hashlib.sha256(json.dumps(
             {"xml": hashlib.sha256(etree.tostring(roots[pp.filename])).hexdigest(), "spec": spec_dict,
@@ -233,8 +234,20 @@ def _resolve_dependencies(session: Any, parser: Any) -> None:
                 parser.add_dmn_xml(root, row.DeployedFile.name)
 
 
+def _drawn_lanes(roots: Iterable[etree._Element]) -> dict[str, str]:
+    """Element id -> the lane it is drawn in (SpiffWorkflow gives a subprocess's children its lane instead)."""
+    lanes: dict[str, str] = {}
+    for root in roots:
+        for lane in root.iter(BPMN + "lane"):
+            for ref in lane.iter(BPMN + "flowNodeRef"):
+                if ref.text and lane.get("name"):
+                    lanes[ref.text.strip()] = lane.get("name")
+    return lanes
+
+
 def _task_info(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
-               forms: dict[str, dict[str, Any]], session: Any, pid: str) -> dict[str, Any]:
+               forms: dict[str, dict[str, Any]], session: Any, pid: str,
+               drawn_lanes: dict[str, str]) -> dict[str, Any]:
     """What inboxes, forms and the case page need to know about each element, by element id."""
     info: dict[str, Any] = {}
     for s in [spec, *subprocess_specs.values()]:
@@ -243,7 +256,7 @@ def _task_info(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpe
             if bpmn_id is None:
                 continue
             entry: dict[str, Any] = {
-                "title": ts.bpmn_name, "lane": ts.lane, "documentation": ts.documentation,
+                "title": ts.bpmn_name, "lane": drawn_lanes.get(bpmn_id, ts.lane), "documentation": ts.documentation,
                 "type": ts.__class__.__name__, "process": s.name,
             }
             props = (getattr(ts, "extensions", None) or {}).get("properties", {})

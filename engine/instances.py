@@ -349,9 +349,10 @@ def _sync_tasks(rt: Runtime, sql: _Statements, head: _Head, wf: BpmnWorkflow, lo
         spec = task.task_spec
         info = loaded.task_info.get(spec.bpmn_id, {})
         due, deadline = timers.due_for_task(rt, task, info)
+        lane = info.get("lane") or spec.lane  # the lane it is drawn in, also inside a subprocess
         rows.append(dict(id=task_id, instance_id=head.id, process_key=head.process_key, name=spec.bpmn_id,
-                         title=spec.bpmn_name, lane=spec.lane, state=OPEN, assignee=None,
-                         candidate_group=rt.group_for_lane(spec.lane), created_at=now, due_at=due, deadline=deadline,
+                         title=spec.bpmn_name, lane=lane, state=OPEN, assignee=None,
+                         candidate_group=rt.group_for_lane(lane), created_at=now, due_at=due, deadline=deadline,
                          completed_at=None, completed_by=None, overdue=False))
         created.append(spec.bpmn_id)
     if rows:

@@ -165,3 +165,21 @@ def test_interop_corpus_loads_or_is_refused_with_a_reason(tramita) -> None:
 def test_collect_files_refuses_unknown_paths(tmp_path: Path) -> None:
     with pytest.raises(DeploymentRejected, match="no such file"):
         collect_files([tmp_path / "missing.bpmn"])
+
+
+def test_a_task_inside_a_subprocess_keeps_the_lane_it_is_drawn_in(tramita) -> None:
+    """SpiffWorkflow gives a subprocess's children the subprocess's lane; the lane drawn is the role."""
+    xml = process("lanes", "\n".join([
+        '<bpmn:laneSet id="ls"><bpmn:lane id="l1" name="Instituto"><bpmn:flowNodeRef>start</bpmn:flowNodeRef>'
+        '<bpmn:flowNodeRef>sub</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>'
+        '<bpmn:lane id="l2" name="Sistema Estatal"><bpmn:flowNodeRef>sesion</bpmn:flowNodeRef></bpmn:lane>'
+        '</bpmn:laneSet>',
+        '<bpmn:startEvent id="start"/>',
+        '<bpmn:subProcess id="sub"><bpmn:startEvent id="s_start"/>' + user_task("sesion") +
+        '<bpmn:endEvent id="s_end"/>' + flows(("s_start", "sesion"), ("sesion", "s_end")) + '</bpmn:subProcess>',
+        '<bpmn:endEvent id="end"/>', flows(("start", "sub"), ("sub", "end")),
+    ]))
+    tramita.deploy([bundle("lanes.bpmn", xml)], "d")
+    r = tramita.start("lanes", {}, "u")
+    [task] = tramita.tasks(instance_id=r.instance_id)
+    assert (task.name, task.lane) == ("sesion", "Sistema Estatal")
