@@ -253,6 +253,7 @@ def clone(path: Path, n_instances: int, n_tasks: int, users: list[Caseworker], r
     if want <= 0:
         raise SystemExit(f"asked for {n_instances} instances but the real cases alone are {have_instances}")
     procs = [p for p in PROCESS_MIX if (p, "completed") in templates and (p, "running") in templates]
+    log(f"  real cases to clone (procedure, status): {({k: len(v) for k, v in sorted(templates.items())})}")
     if not procs:
         raise SystemExit(f"no procedure has both running and completed real cases: {sorted(templates)}")
     now_naive = now.astimezone(timezone.utc).replace(tzinfo=None)

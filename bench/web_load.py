@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import random
 import re
@@ -73,8 +74,8 @@ def log(msg: str) -> None:
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))]
+    ordered = sorted(values)  # nearest rank
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 # --- what users ask for ----------------------------------------------------------------------------
@@ -449,6 +450,8 @@ def main() -> int:
                     "when the query target is missed)")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args()
+    # A plain kill still stops the private PostgreSQL and gunicorn and removes the data (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     began = time.perf_counter()
     workdir = args.reuse or args.workdir or Path(tempfile.mkdtemp(prefix="tramita-webload-"))
@@ -557,6 +560,7 @@ def main() -> int:
                 print(f"  {len(bad)} requests did not answer 200, e.g. {load.errors[:5]}")
                 missed.append("non-200 answers")
         (workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
+        print("json:", json.dumps({k: results[k] for k in ("query", "pages") if k in results}, default=str))
         print(f"\nTotal time {time.perf_counter() - began:.0f} s." +
               (f" Targets missed: {', '.join(missed)}." if missed else " All targets met."))
         return 1 if (missed and args.check) else 0

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -452,8 +453,9 @@ def latest_process(session: Any, key: str) -> Definition:
 
 
 def list_processes(session: Any) -> list[Definition]:
+    """The newest version of each process (its serialized spec left unloaded: listings don't need it)."""
     latest = (select(Definition.key, func.max(Definition.version).label("v"))
               .where(Definition.kind == "process").group_by(Definition.key).subquery())
     return list(session.execute(
         select(Definition).join(latest, (Definition.key == latest.c.key) & (Definition.version == latest.c.v))
-        .where(Definition.kind == "process").order_by(Definition.key)).scalars())
+        .where(Definition.kind == "process").order_by(Definition.key).options(defer(Definition.spec))).scalars())

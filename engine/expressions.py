@@ -9,7 +9,7 @@ deadline, which the engine stores beside the timer and the task's due date.
 from __future__ import annotations
 
 import contextvars
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
 from engine import clock
@@ -54,6 +54,30 @@ def plazo_natural(inicio: Any, n: int, cita: str | None = None, mover: bool = Tr
 
 def plazo_horas(inicio: Any, n: int, cita: str | None = None) -> str:
     return _record(_calendar().hours(inicio, n, citation=cita))
+
+
+_RULE_MONTHS = (
+    "Meses: el día de inicio cuenta entero; el plazo se cumple al iniciar (00:00:00, hora de Hermosillo) el "
+    "mismo día del mes que corresponda, o el último día de ese mes si no lo tiene. No se recorre por días "
+    "inhábiles (p. ej. la prescripción de la facultad de sancionar)."
+)
+
+
+def plazo_meses(inicio: Any, n: int, cita: str | None = None) -> str:
+    """A term of ``n`` months (a year is 12): it has run at 00:00 of the same day ``n`` months later.
+
+    For terms counted by months or years from an event, such as the one-year prescription of the
+    power to sanction (Ley de Violencia Familiar art. 53); the explanation is recorded like the
+    other helpers' so the timer and the due date show how the instant was reached.
+    """
+    from engine.calendar import HERMOSILLO, Deadline, to_local
+
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"el número de meses del plazo debe ser un entero positivo, no {n!r}")
+    begin = to_local(inicio)
+    end = date.fromisoformat(sumar_meses(begin.date().isoformat(), n))
+    due = datetime.combine(end, time(0, 0), HERMOSILLO)
+    return _record(Deadline(begin, "months", n, _RULE_MONTHS, due, (), cita))
 
 
 def ahora() -> str:
@@ -103,6 +127,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "plazo_habil": plazo_habil,
     "plazo_natural": plazo_natural,
     "plazo_horas": plazo_horas,
+    "plazo_meses": plazo_meses,
     "ahora": ahora,
     "hoy": hoy,
     "sumar_meses": sumar_meses,

@@ -204,10 +204,6 @@ class Case:
         runs.sort(key=lambda t: t.last_state_change)
         return [t.data[key] for t in runs if key in t.data]
 
-    def thrown(self, message: str) -> list[dict[str, Any]]:
-        """Payloads of the messages the instance threw that nothing in it caught."""
-        return [e.payload for e in self.workflow().get_events() if e.event_definition.name == message]
-
     def value(self, element: str, key: str) -> Any:
         found = self.values(element, key)
         assert found, f"{element} never completed with {key!r}"

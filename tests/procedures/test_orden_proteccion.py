@@ -110,6 +110,23 @@ def test_la_autoridad_decide_otro_tipo_que_el_recomendado(tramita_sqlite: Any, s
     assert doc["vigente_hasta"] == "2026-04-01T23:59:59-07:00"
 
 
+def test_un_tercero_nunca_obtiene_una_orden_civil_aunque_la_autoridad_la_elija(tramita_sqlite: Any,
+                                                                              start: Any) -> None:
+    # Art. 41, second paragraph: the exception for third parties never covers civil orders, so the
+    # authority cannot issue one on a third party's request either.
+    c = start(tramita_sqlite, "orden_proteccion", TERCERO, T0)
+    c.do("valorar_riesgo", example("orden_proteccion_valoracion_riesgo", 1), at="2026-03-02T10:30:00")
+    assert c.value("evaluar_riesgo", "tipo_recomendado") == "preventiva"
+    c.do("emitir_orden", example("orden_proteccion_emision", 0, tipo_orden="naturaleza_civil"), at="2026-03-02T11:00:00")
+    assert c.open() == ["emitir_orden"]  # sent back, with the reason
+    assert c.value("verificar_tipo_orden", "aviso_emision").startswith("Reglamento art. 41, segundo párrafo")
+    assert "generar_documento_orden" not in c.reached()
+    assert local(c.task("emitir_orden").due_at) == "2026-03-02T14:00:00-07:00"  # the same 4-hour limit
+    c.do("emitir_orden", example("orden_proteccion_emision", 0, tipo_orden="preventiva"), at="2026-03-02T11:10:00")
+    assert c.open() == ["notificar_orden"]
+    assert c.value("generar_documento_orden", "documento_orden")["tipo_orden"] == "preventiva"
+
+
 def test_emision_fuera_del_limite_de_cuatro_horas_escala(tramita_sqlite: Any, start: Any) -> None:
     c = start(tramita_sqlite, "orden_proteccion", VICTIMA, T0)
     # 4 hours (LGAMVLV art. 28, parameter «emision_horas») from 10:00 -> 14:00 the same day.

@@ -7,14 +7,15 @@ from typing import Any
 
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from engine import access as access_rules
 from engine.calendar import HERMOSILLO
-from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, TramitaError
+from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
 from engine.inbox import badge
-from web.cases import schema_form
+from web.cases import events, schema_form
 from web.security import me, tramita
-from web.views import roles_required
+from web.views import STATUS_LABELS, roles_required
 
 bp = Blueprint("cases", __name__)
 
@@ -210,6 +211,11 @@ def case_list():  # type: ignore[no-untyped-def]
 @bp.get("/casos/<int:instance_id>")
 @roles_required("caseworker", "manager", "admin")
 def case(instance_id: int):  # type: ignore[no-untyped-def]
+    return _render_case(instance_id)
+
+
+def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    """The case file; ``posted`` is an event form sent back with its values and errors (see ``register_event``)."""
     cf = tramita().case_file(me(), instance_id)
     detail = cf.detail
     summary = _summary(cf)
@@ -220,7 +226,96 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
     openings = [e for e in detail.events if e.kind == "case_opened"]
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
-                           names=_element_names(instance_id))
+                           names=_element_names(instance_id), waiting=_waiting(instance_id, posted),
+                           posted=posted, event_label=events.label,
+                           may_register=cf.access.act and detail.instance.status == "running"), status
+
+
+def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The events the case waits for, each with what its form shows (typed values and errors if just posted)."""
+    from engine import clock
+
+    now = events.local_input(clock.now())
+    out = []
+    for m in tramita().waiting_messages(instance_id):
+        kind = events.KINDS.get(m["name"])
+        mine = posted if posted and posted["name"] == m["name"] and posted.get("keep", True) else None
+        out.append({**m, "label": events.label(m["name"], m.get("title")), "kind": kind,
+                    "values": mine["values"] if mine else {"descripcion": "", "fecha": now},
+                    "errors": mine["errors"] if mine else {}, "general": mine.get("general") if mine else None})
+    return out
+
+
+# --- external events (BPMN messages) ----------------------------------------------------------------
+
+
+@bp.post("/casos/<int:instance_id>/eventos/<name>")
+@roles_required("caseworker", "manager", "admin")
+def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
+    """Register an event the case waits for (e.g. a reported violation of the order): send its message.
+
+    Only who may act on the case (as for its tasks and attachments) may register one; a refusal writes
+    nothing. Invalid input or a case that no longer waits for it shows the case again with what was typed.
+    """
+    from engine import clock
+
+    grant = tramita().check_case(me(), instance_id)  # 404 / 403, writing nothing
+    if not grant.act:
+        raise Forbidden(_("Su rol no permite registrar eventos en este expediente."), field="message")
+    inst = tramita().instance(instance_id).instance
+    label = events.label(name)
+    payload, values, errors = events.from_form(name, request.form, started_at=inst.started_at, now=clock.now())
+    posted: dict[str, Any] = {"name": name, "label": label, "values": values, "errors": errors}
+    waiting = {m["name"]: m for m in tramita().waiting_messages(instance_id)}
+    if name in waiting:
+        posted["label"] = label = events.label(name, waiting[name].get("title"))
+    if inst.status != "running":
+        posted.update(keep=False, general=_("El caso está %(s)s: no se pueden registrar eventos. No se guardó "
+                                            "nada.", s=str(STATUS_LABELS.get(inst.status, inst.status)).lower()))
+        return _render_case(instance_id, posted, 409)
+    if name not in waiting:
+        posted.update(keep=False, general=_no_longer_waiting(label))
+        return _render_case(instance_id, posted, 409)
+    if str(inst.revision) != request.form.get("_revision", str(inst.revision)):
+        posted["general"] = _changed()
+        return _render_case(instance_id, posted, 409)
+    if payload is None:
+        posted["general"] = _("Revise los campos marcados. No se guardó nada.")
+        return _render_case(instance_id, posted, 422)
+    before = {t.id for t in tramita().tasks(instance_id=instance_id)}
+    try:
+        tramita().send_message(instance_id, name, payload, me().username)
+    except InvalidState:  # someone registered it (or the case changed) between the check and now
+        posted.update(keep=False, general=_no_longer_waiting(label))
+        return _render_case(instance_id, posted, 409)
+    except Conflict:
+        posted["general"] = _changed()
+        return _render_case(instance_id, posted, 409)
+    except InvalidInput as exc:
+        posted.update(errors=dict(exc.fields), general=_("Revise los campos marcados. No se guardó nada."))
+        return _render_case(instance_id, posted, 422)
+    except NotFound:
+        raise
+    except TramitaError as exc:  # a script of the diagram failed: the engine recorded an incident
+        flash(_("El evento «%(e)s» se registró, pero el procedimiento tuvo un incidente: %(m)s", e=label,
+                m=exc.message), "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#tareas", 303)
+    new = [t.title or t.name for t in tramita().tasks(instance_id=instance_id) if t.id not in before]
+    message = _("Se registró «%(e)s».", e=label)
+    if new:
+        message += " " + ngettext("Tarea nueva: %(t)s.", "Tareas nuevas: %(t)s.", len(new), t="; ".join(new))
+    flash(message, "success")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#tareas", 303)
+
+
+def _changed() -> str:
+    return _("El expediente cambió desde que abrió esta página (por ejemplo, otra persona ya registró este "
+             "evento). Revise el historial y, si el evento sigue pendiente, vuelva a enviarlo. No se guardó nada.")
+
+
+def _no_longer_waiting(label: str) -> str:
+    return _("El expediente ya no espera «%(e)s»: otra persona ya lo registró o el caso cambió. No se guardó "
+             "nada; lo que escribió sigue abajo por si lo necesita.", e=label)
 
 
 def _element_names(instance_id: int) -> dict[str, str]:
