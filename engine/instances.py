@@ -228,9 +228,17 @@ def _route_messages(rt: Runtime, source_id: int, thrown: list[tuple[str, Any]]) 
 
 
 def _step(wf: BpmnWorkflow) -> BaseException | None:
+    """Fire what is due, then run the engine to its next wait.
+
+    ``BpmnWorkflow.do_engine_steps()`` ends with a second ``refresh_timers()``: a cycle
+    timer behind schedule would fire two occurrences in one transition, the second
+    without a timer row or an audit event of its own. So the loop runs here without it
+    (SpiffWorkflow is pinned to 3.2, whose ``_do_engine_steps`` this relies on).
+    """
     try:
         wf.refresh_timers()
-        wf.do_engine_steps()
+        while wf._do_engine_steps():
+            pass
     except Exception as exc:  # noqa: BLE001 - any failure of diagram code becomes an incident
         return exc
     return None

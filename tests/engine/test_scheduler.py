@@ -250,7 +250,7 @@ def test_timers_overdue_while_no_scheduler_ran_fire_at_start_up_and_say_how_late
         for timer_id, _, seconds in lines:
             row = rows[int(timer_id)]
             actual = (row.fired_at - row.due_at).total_seconds()
-            assert int(seconds) == round(actual)
+            assert abs(int(seconds) - actual) <= 1  # the log line is written just after the commit
             assert late.total_seconds() <= actual < late.total_seconds() + 120
     finally:
         t.db.dispose()
