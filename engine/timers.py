@@ -109,9 +109,23 @@ def sync(s: Session, instance_id: int, wf: BpmnWorkflow, deadlines: dict[str, di
         rows.append(dict(instance_id=instance_id, task_id=task_id, task_name=spec.bpmn_id or spec.name,
                          kind=_kind(spec.event_definition), interrupting=bool(getattr(spec, "cancel_activity", True)),
                          attached_to=_attached_to(task), due_at=due, status=PENDING, claimed_by=None,
-                         claimed_until=None, fired_at=None, deadline=deadlines.get(iso)))
+                         claimed_until=None, fired_at=None, deadline=_explanation(deadlines, iso, due)))
     if rows:
         conn.execute(_INSERT_TIMER, rows)
+
+
+def _explanation(deadlines: dict[str, dict[str, Any]], iso: str, due: datetime) -> dict[str, Any] | None:
+    """The recorded explanation of a timer's instant: by its text, else by the instant it denotes
+    (SpiffWorkflow keeps a cycle's next occurrence in UTC, not as the helper wrote it)."""
+    found = deadlines.get(iso)
+    if found is None:
+        for key, explanation in deadlines.items():
+            try:
+                if _instant(key) == due:
+                    return explanation
+            except ValueError:
+                continue
+    return found
 
 
 def _attached_to(task: SpiffTask) -> str | None:

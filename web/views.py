@@ -39,7 +39,7 @@ STATUS_LABELS = {"running": _l("En trámite"), "completed": _l("Concluido"), "ca
                  "pending": _l("Pendiente"), "fired": _l("Cumplido")}
 
 UNIT_LABELS = {"business": (_l("día hábil"), _l("días hábiles")), "natural": (_l("día natural"), _l("días naturales")),
-               "hours": (_l("hora"), _l("horas"))}
+               "hours": (_l("hora"), _l("horas")), "months": (_l("mes"), _l("meses"))}
 
 
 def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -179,6 +179,9 @@ def test_orden_documento_seguimiento_y_levantamiento(tramita_any: Any, start: An
     # LGAMVLV art. 34 Bis: a contact 24 h after issue (Tuesday 3 March, 11:00) and every 24 h, 6 times.
     ciclo = c.timer("contacto_24_horas")
     assert ciclo.kind == "cycle" and local(ciclo.due_at) == "2026-03-03T11:00:00-07:00"
+    assert ciclo.deadline["citation"] == "LGAMVLV art. 34 Bis"
+    assert ciclo.deadline["unit"] == "hours" and ciclo.deadline["count"] == 24
+    assert ciclo.deadline["start"] == "2026-03-02T11:00:00-07:00"
     contactos(c, SEIS_DIAS)
     assert len(c.all_tasks("contactar_victima")) == 6
     assert c.fire("2026-03-10T11:00:01") == [] and "contactar_victima" not in c.open()
@@ -203,24 +206,18 @@ def test_orden_documento_seguimiento_y_levantamiento(tramita_any: Any, start: An
 def test_seguimiento_atrasado_se_pone_al_dia_en_una_pasada(tramita_sqlite: Any, start: Any) -> None:
     c = emitida(tramita_sqlite, start)
     # The scheduler was down from Monday to Tuesday 10 March: one pass catches up all six
-    # occurrences (3-8 March, 11:00) and nothing more.
+    # occurrences (3-8 March, 11:00), one transition and one audit event each, and nothing more.
     fired = c.fire("2026-03-10T12:00:00")
-    assert fired and {(f.task_name, f.outcome) for f in fired} == {("contacto_24_horas", "fired")}
-    assert local(fired[0].due_at) == "2026-03-03T11:00:00-07:00"
+    assert [(f.task_name, f.outcome) for f in fired] == [("contacto_24_horas", "fired")] * 6
+    assert [local(f.due_at) for f in fired] == [f"{d}T11:00:00-07:00" for d in SEIS_DIAS]
     assert c.open().count("contactar_victima") == 6
+    eventos = [e for e in c.detail().events if e.kind == "timer_fired"]
+    assert [e.detail["due_at"] for e in eventos] == [f"{d}T18:00:00+00:00" for d in SEIS_DIAS]
+    assert [e.detail["tasks_created"] for e in eventos] == [["contactar_victima"]] * 6
+    assert [t.status for t in c.detail().timers if t.task_name == "contacto_24_horas"] == ["fired"] * 6
     assert c.timers("contacto_24_horas") == []
     assert c.fire("2026-03-20T12:00:00") == []
     assert c.open().count("contactar_victima") == 6
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/instances.py _step() runs wf.refresh_timers() and then wf.do_engine_steps(), which ends with "
-    "another refresh_timers(): a cycle timer behind schedule fires two occurrences per transition, so the "
-    "even occurrences (4, 6, 8 March) never get a timers row nor a timer_fired event of their own"))
-def test_seguimiento_atrasado_cada_ocurrencia_queda_registrada(tramita_sqlite: Any, start: Any) -> None:
-    c = emitida(tramita_sqlite, start)
-    fired = c.fire("2026-03-10T12:00:00")
-    assert [local(f.due_at) for f in fired] == [f"{d}T11:00:00-07:00" for d in SEIS_DIAS]
 
 
 def test_fire_due_adelantado_al_reloj_no_dispara_ni_se_cicla(tramita_sqlite: Any, start: Any) -> None:

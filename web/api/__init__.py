@@ -14,9 +14,10 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from engine.errors import Conflict, Forbidden, InvalidInput, TramitaError
+from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, TramitaError
 from engine.inbox import InboxFilters
 from web.api.openapi import spec
+from web.cases import events
 from web.security import tramita
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -159,3 +160,73 @@ def complete(task_id: str):  # type: ignore[no-untyped-def]
     body = _body()
     result = tramita().complete(task_id, body.get("data", {}), g.api_user.username)
     return respond(asdict(result))
+
+
+# --- external events a case waits for (BPMN messages) ---------------------------------------------
+
+
+def _message_view(m: dict[str, Any]) -> dict[str, Any]:
+    kind = events.KINDS.get(m["name"])
+    return {**m, "label": events.label(m["name"], m.get("title")),
+            "payload_keys": ["descripcion", *(kind.date_keys if kind else ("fecha",))]}
+
+
+@bp.get("/instances/<int:instance_id>/messages")
+@token_required
+def messages(instance_id: int):  # type: ignore[no-untyped-def]
+    grant = tramita().check_case(g.api_user, instance_id)
+    inst = tramita().instance(instance_id).instance
+    return respond({"instance_id": instance_id, "status": inst.status, "revision": inst.revision,
+                    "can_send": grant.act and inst.status == "running",
+                    "messages": [_message_view(m) for m in tramita().waiting_messages(instance_id)]})
+
+
+@bp.post("/instances/<int:instance_id>/messages/<name>")
+@token_required
+def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
+    """Register an event the case waits for; the same rule as acting on its tasks, nothing written if refused."""
+    from engine import clock
+
+    grant = tramita().check_case(g.api_user, instance_id)
+    if not grant.act:
+        raise Forbidden("Su rol no permite registrar eventos en este expediente.", field="instance")
+    body = _body()
+    unknown = sorted(set(body) - {"payload", "revision"})
+    if unknown:
+        raise InvalidInput(f"Campo no reconocido: {unknown[0]}. Envíe el evento como "
+                           '{"payload": {"descripcion": ..., "fecha": ...}}.', field=unknown[0])
+    payload = body.get("payload")
+    if not isinstance(payload, dict):
+        raise InvalidInput("payload debe ser un objeto JSON, p. ej. {\"descripcion\": \"...\", "
+                           "\"fecha\": \"2026-03-02T10:00:00-07:00\"}.", field="payload")
+    revision = body.get("revision")
+    if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+        raise InvalidInput("revision debe ser un entero.", field="revision")
+    inst = tramita().instance(instance_id).instance
+    if inst.status != "running":
+        raise InvalidState(f"El expediente {instance_id} está {inst.status}: no se pueden registrar eventos.",
+                           field="instance")
+    waiting = [m["name"] for m in tramita().waiting_messages(instance_id)]
+    if name not in waiting:
+        raise InvalidState(_not_waiting(instance_id, name, waiting), field="message")
+    if revision is not None and revision != inst.revision:
+        raise Conflict(f"El expediente cambió (revisión {inst.revision}, no {revision}); no se guardó nada.",
+                       field="revision")
+    checked, errors = events.from_api(name, payload, started_at=inst.started_at, now=clock.now())
+    if checked is None:
+        raise InvalidInput("Revise los campos del evento; no se guardó nada.", field=next(iter(errors)),
+                           fields=errors)
+    try:
+        result = tramita().send_message(instance_id, name, checked, g.api_user.username)
+    except InvalidState as exc:
+        if exc.field != "message":
+            raise
+        raise InvalidState(_not_waiting(instance_id, name, [m["name"] for m in
+                                                            tramita().waiting_messages(instance_id)]),
+                           field="message") from None
+    return respond({**asdict(result), "message": name, "payload": checked})
+
+
+def _not_waiting(instance_id: int, name: str, waiting: list[str]) -> str:
+    now = ", ".join(waiting) if waiting else "ninguno"
+    return f"El expediente {instance_id} no espera el evento «{name}» (espera ahora: {now}); no se guardó nada."

@@ -43,6 +43,27 @@ def spec(server: str = "") -> dict[str, Any]:
                     "data": {"type": "object", "description": "values for the process's start form"},
                     "reference": {"type": "string", "description": "case number"},
                     "title": {"type": "string"}}},
+                "WaitingMessage": {"type": "object", "properties": {
+                    "name": {"type": "string", "examples": ["violacion_orden", "fin_estado_riesgo",
+                                                             "norma_reformada"]},
+                    "element": {"type": "string", "description": "the diagram's receive task"},
+                    "title": {"type": "string"}, "label": {"type": "string", "description": "what a person does"},
+                    "documentation": {"type": "string", "description": "what it means, with the article cited"},
+                    "payload_keys": {"type": "array", "items": {"type": "string"},
+                                     "description": "the payload keys the diagram reads"}}},
+                "MessageRequest": {"type": "object", "required": ["payload"], "additionalProperties": False,
+                                   "properties": {
+                    "payload": {"type": "object", "description":
+                                "what happened: `descripcion` (text, required) and `fecha` (ISO 8601 date-time, "
+                                "e.g. 2026-03-02T10:00:00-07:00; without offset it is Hermosillo time; not in "
+                                "the future nor before the case started). For `fin_estado_riesgo` the date is "
+                                "also sent as `fecha_cese`, from which the 5 natural days of ratification run "
+                                "(Reglamento art. 41). Other keys are kept as sent.",
+                                "properties": {"descripcion": {"type": "string", "maxLength": 4000},
+                                               "fecha": {"type": "string", "format": "date-time"}},
+                                "required": ["descripcion", "fecha"]},
+                    "revision": {"type": "integer", "description": "the case's revision as you read it (GET "
+                                 "/instances/{id}/messages); if it changed meanwhile, 409 and nothing is written"}}},
                 "CompleteRequest": {"type": "object", "required": ["data"], "properties": {
                     "data": {"type": "object", "description": "values for the task's form"}}},
             },
@@ -62,6 +83,26 @@ def spec(server: str = "") -> dict[str, Any]:
                            "timers, audit trail",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {**_ok("The case"), **_errors(401, 403, 404)}}},
+            "/instances/{id}/messages": {"get": {
+                "summary": "The external events the case waits for now (e.g. a violation of the order)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {**_ok("Waiting messages, and whether this user may send them", {
+                    "type": "object", "properties": {
+                        "instance_id": {"type": "integer"}, "status": {"type": "string"},
+                        "revision": {"type": "integer"}, "can_send": {"type": "boolean"},
+                        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/WaitingMessage"}}}}),
+                              **_errors(401, 403, 404)}}},
+            "/instances/{id}/messages/{name}": {"post": {
+                "summary": "Register an event the case waits for (sends its message): only users who may act "
+                           "on the case; 409 with field `message` if the case does not wait for it",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                               {"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                                "description": "the message, e.g. violacion_orden"}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/MessageRequest"}}}},
+                "responses": {**_ok("Registered; the tasks it opened are among `open_tasks`",
+                                    {"$ref": "#/components/schemas/Transition"}),
+                              **_errors(400, 401, 403, 404, 409, 422)}}},
             "/tasks": {"get": {
                 "summary": "My tasks and my groups' unclaimed tasks, by legal deadline",
                 "parameters": [

@@ -224,11 +224,29 @@ def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status:
                                                            and not tm.attached_to]
     timeline = [e for e in detail.events if e.kind != "case_opened"]
     openings = [e for e in detail.events if e.kind == "case_opened"]
+    names = _element_names(instance_id)
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
-                           names=_element_names(instance_id), waiting=_waiting(instance_id, posted),
-                           posted=posted, event_label=events.label,
+                           names=names, waiting=_waiting(instance_id, posted), posted=posted,
+                           received={e.id: _received(e, names) for e in timeline if e.kind == "message_received"},
                            may_register=cf.access.act and detail.instance.status == "running"), status
+
+
+def _received(event: Any, names: dict[str, str]) -> dict[str, Any]:
+    """A registered event as the timeline shows it: what was done, what happened, when, which tasks it opened."""
+    from web.i18n import fecha
+
+    detail = event.detail or {}
+    body = detail.get("payload") if isinstance(detail.get("payload"), dict) else {}
+    when = body.get("fecha")
+    try:
+        when_text = fecha(when) if isinstance(when, str) and when else None
+    except (ValueError, TypeError):  # sent by hand (CLI) in another format: shown as sent
+        when_text = str(when)
+    return {"label": events.label(str(detail.get("message", ""))),
+            "descripcion": body.get("descripcion") if isinstance(body.get("descripcion"), str) else None,
+            "fecha": when_text,
+            "tasks": [names.get(t, t) for t in detail.get("tasks_created") or []]}
 
 
 def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -241,7 +259,7 @@ def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, 
         kind = events.KINDS.get(m["name"])
         mine = posted if posted and posted["name"] == m["name"] and posted.get("keep", True) else None
         out.append({**m, "label": events.label(m["name"], m.get("title")), "kind": kind,
-                    "values": mine["values"] if mine else {"descripcion": "", "fecha": now},
+                    "typed": mine["typed"] if mine else {"descripcion": "", "fecha": now},
                     "errors": mine["errors"] if mine else {}, "general": mine.get("general") if mine else None})
     return out
 
@@ -265,7 +283,7 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     inst = tramita().instance(instance_id).instance
     label = events.label(name)
     payload, values, errors = events.from_form(name, request.form, started_at=inst.started_at, now=clock.now())
-    posted: dict[str, Any] = {"name": name, "label": label, "values": values, "errors": errors}
+    posted: dict[str, Any] = {"name": name, "label": label, "typed": values, "errors": errors}
     waiting = {m["name"]: m for m in tramita().waiting_messages(instance_id)}
     if name in waiting:
         posted["label"] = label = events.label(name, waiting[name].get("title"))
