@@ -21,12 +21,18 @@ from tests.web.conftest import (REAL_ISSUE, REAL_REQUEST, REAL_RISK, REAL_WORKFL
                                 open_task)
 from web.cases import events
 
+try:  # the browser fixtures (a real server on the real procedures, Debian's Chromium)
+    from tests.web.test_browser import ARTIFACTS, chromium, no_script_errors, page_for, server, shot  # noqa: F401
+    NO_BROWSER = None
+except pytest.skip.Exception as exc:  # Chromium or bpmn-js missing: only the browser test is skipped
+    NO_BROWSER = str(exc)
+
 REQUESTED = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)  # Monday 2 March 2026, 10:00 in Hermosillo
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)  # 11:00: the order is issued and notified
 NOTIFICATION = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_notificacion.schema.json")
                           .read_text(encoding="utf-8"))["examples"][0]
-THIRD_PARTY = dict(REAL_REQUEST, solicitante_tipo="tercero", nombre_solicitante="Rosa López", vinculo_solicitante="Hermana",
-                   motivo_impedimento="Se encuentra hospitalizada por las lesiones.")
+THIRD_PARTY = dict(REAL_REQUEST, solicitante_tipo="tercero", nombre_solicitante="Rosa López",
+                   vinculo_solicitante="Hermana", motivo_impedimento="Se encuentra hospitalizada por las lesiones.")
 VIOLATION = {"descripcion": "El agresor se presentó en el domicilio de la víctima y la amenazó.",
              "fecha": "2026-03-02T10:30"}
 
@@ -81,7 +87,7 @@ def test_the_case_page_lists_what_the_case_waits_for(real, order, browser) -> No
     assert "Reportar violación de la orden de protección" in section
     assert "Recibir reporte de violación de la orden" in section  # the diagram's title
     assert "Reglamento arts. 23, fracción IV, y 44" in section  # and its documentation
-    assert f'action="/casos/{order}/eventos/violacion_orden"' in section
+    assert f'action="/casos/{order}/eventos/violacion_orden#evento-violacion_orden"' in section
     assert 'name="csrf_token"' in section and 'type="datetime-local"' in section
     assert 'value="2026-03-02T11:00"' in section  # now, in Hermosillo time
     assert re.search(r'<textarea[^>]*name="descripcion"[^>]*required', section)
@@ -187,7 +193,7 @@ def test_the_description_and_date_are_checked(real, order, browser) -> None:  # 
     assert r.status_code == 422 and "La fecha no puede ser posterior al momento actual." in page
     assert VIOLATION["descripcion"] in page and 'value="2026-03-03T09:00"' in page  # kept
     r = b.post(f"/casos/{order}/eventos/violacion_orden", dict(VIOLATION, fecha="2026-02-01T09:00"))
-    assert r.status_code == 422 and "anterior al inicio del expediente" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "anterior al inicio del expediente (02/03/2026 10:00)" in r.get_data(as_text=True)
     r = b.post(f"/casos/{order}/eventos/violacion_orden", dict(VIOLATION, fecha="ayer"))
     assert r.status_code == 422 and "Fecha y hora no válidas" in r.get_data(as_text=True)
     assert _written(real, order) == before
@@ -286,12 +292,6 @@ def test_openapi_describes_the_message_endpoints(app) -> None:  # type: ignore[n
 
 # --- in a real browser ----------------------------------------------------------------------------------
 
-try:  # the browser fixtures (a real server on the real procedures, Debian's Chromium)
-    from tests.web.test_browser import ARTIFACTS, chromium, no_script_errors, page_for, server, shot  # noqa: F401
-    NO_BROWSER = None
-except pytest.skip.Exception as exc:  # Chromium or bpmn-js missing: only this test is skipped
-    NO_BROWSER = str(exc)
-
 
 @pytest.mark.skipif(NO_BROWSER is not None, reason=str(NO_BROWSER))
 def test_a_violation_reported_from_the_case_page_in_the_browser(page_for: Any, server: dict[str, Any]) -> None:
@@ -311,11 +311,13 @@ def test_a_violation_reported_from_the_case_page_in_the_browser(page_for: Any, s
     mp.fill("#ev-violacion_orden-descripcion", "El agresor se presentó en el domicilio y la amenazó de muerte.")
     mp.click("button:has-text('Reportar violación de la orden de protección')")
     mp.wait_for_url(re.compile(rf"/casos/{iid}#tareas$"))
-    assert "Se registró «Reportar violación de la orden de protección»." in mp.locator(".flash-success").inner_text()
+    flash = mp.locator(".flash-success").inner_text()
+    assert "Se registró «Reportar violación de la orden de protección». Tareas nuevas:" in flash
     assert "Intervenir de inmediato" in mp.locator("#tareas").inner_text()
     assert "intervenir_policia" in _open(t, iid)
     entry = mp.locator("#historial li", has_text="Mensaje recibido: Reportar violación de la orden de protección")
     entry.locator("summary:has-text('Detalle del evento')").click()
-    assert "El agresor se presentó en el domicilio" in entry.inner_text() and "Intervenir de inmediato" in entry.inner_text()
+    assert "El agresor se presentó en el domicilio" in entry.inner_text()
+    assert "Intervenir de inmediato" in entry.inner_text()  # the tasks it opened
     shot(mp, "17-evento-violacion-registrado")
     no_script_errors(mp)

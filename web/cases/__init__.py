@@ -214,7 +214,7 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
     return _render_case(instance_id)
 
 
-def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200) -> Any:
     """The case file; ``posted`` is an event form sent back with its values and errors (see ``register_event``)."""
     cf = tramita().case_file(me(), instance_id)
     detail = cf.detail

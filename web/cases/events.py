@@ -102,8 +102,10 @@ def check(description: str, when: datetime | None, *, started_at: datetime | Non
     elif when > now + FUTURE_SLACK:
         errors[date_field] = _("La fecha no puede ser posterior al momento actual.")
     elif started_at is not None and when < _aware(started_at).replace(second=0, microsecond=0):
+        from web.i18n import fecha
+
         errors[date_field] = _("La fecha no puede ser anterior al inicio del expediente (%(d)s).",
-                               d=local_input(_aware(started_at)).replace("T", " "))
+                               d=fecha(_aware(started_at)))
     return errors
 
 
