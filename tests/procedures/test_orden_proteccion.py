@@ -264,16 +264,105 @@ def test_tercero_sin_ratificacion_la_orden_caduca(tramita_sqlite: Any, start: An
     assert c.open().count("ratificar_solicitud") == 1
     fired = c.fire("2026-03-10T00:00:00")
     assert "plazo_ratificacion_vencido" in [f.task_name for f in fired]
+    # The timer no longer declares the lapse by itself (a ratification made on time may not have been
+    # captured yet): the authority first certifies that none was received, and only then it lapses.
+    assert "registrar_caducidad" not in c.reached() and c.open().count("certificar_ratificacion") == 1
+    c.do("certificar_ratificacion", example("orden_proteccion_certificacion_ratificacion", 0),
+         at="2026-03-10T09:00:00")
     assert {"registrar_caducidad", "fin_caducidad", "fin_orden_caducada", "fin_vigilancia"} <= c.reached()
     data = c.value("registrar_caducidad", "orden_caducada")
     assert data is True
-    assert c.value("registrar_caducidad", "fecha_caducidad") == "2026-03-10T00:00:00-07:00"
-    assert "art. 41" in c.value("registrar_caducidad", "motivo_caducidad")
+    # Recorded when the authority certified the lapse (it used to be the timer pass at midnight).
+    assert c.value("registrar_caducidad", "fecha_caducidad") == "2026-03-10T09:00:00-07:00"
+    motivo = c.value("registrar_caducidad", "motivo_caducidad")
+    assert "art. 41" in motivo and "2026-03-09T23:59:59-07:00" in motivo
     # The order lapsed: no expiry, no reassessment, no more violations awaited.
     assert c.timers("vencimiento_vigencia") == []
     with pytest.raises(Exception, match="not waiting"):
         c.send("violacion_orden", {"descripcion": "x"})
     assert "revalorar_riesgo" not in c.open()
+
+
+def _riesgo_cesa_el_10_de_marzo(t: Any, start: Any) -> Case:
+    """Third-party order; the risk ends on Tuesday 10 March 2026 at 09:00.
+
+    Deadline by hand (Reglamento art. 41: 5 natural days after the risk ends): 11, 12, 13, 14, 15
+    March -> Sunday 15 March; a term cannot end on a día inhábil and Monday 16 March is a holiday
+    (third Monday of March), so it ends on Tuesday 17 March 2026 at 23:59:59 Hermosillo."""
+    c = emitida(t, start, TERCERO)
+    c.send("fin_estado_riesgo", {"fecha_cese": "2026-03-10T09:00:00-07:00"}, at="2026-03-10T12:00:00")
+    assert local(c.task("ratificar_solicitud").due_at) == "2026-03-17T23:59:59-07:00"
+    return c
+
+
+def test_ratificacion_oportuna_capturada_tras_el_vencimiento_la_orden_sigue_vigente(tramita_sqlite: Any,
+                                                                                   start: Any) -> None:
+    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
+    # The victim ratified on Tuesday 17 March (the last day) but nobody captured it before the
+    # scheduler's pass at midnight: the timer fires and asks for a certification, not a lapse.
+    assert "plazo_ratificacion_vencido" not in [f.task_name for f in c.fire("2026-03-17T23:59:59")]
+    fired = c.fire("2026-03-18T00:00:01")
+    assert "plazo_ratificacion_vencido" in [f.task_name for f in fired]
+    assert "ratificar_solicitud" not in c.open() and c.open().count("certificar_ratificacion") == 1
+    c.do("certificar_ratificacion",
+         example("orden_proteccion_certificacion_ratificacion", 1, fecha_certificacion="2026-03-18",
+                 fecha_ratificacion="2026-03-17"), at="2026-03-18T10:00:00")
+    assert c.value("calificar_oportunidad_ratificacion", "ratificacion_extemporanea") is False
+    assert "fin_ratificada" in c.reached()
+    assert not {"registrar_caducidad", "fin_orden_caducada"} & c.reached()
+    # The order stays in force: its expiry (60 natural days from 2 March) is still pending.
+    assert local(c.timer("vencimiento_vigencia").due_at) == "2026-05-01T23:59:59-07:00"
+    assert c.status != "completed"
+
+
+def test_ratificacion_extemporanea_certificada_la_orden_caduca_mostrando_el_plazo(tramita_sqlite: Any,
+                                                                                 start: Any) -> None:
+    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
+    c.fire("2026-03-18T00:00:01")
+    # She appeared on Wednesday 18 March, one day after the term ended on Tuesday 17 March.
+    c.do("certificar_ratificacion",
+         example("orden_proteccion_certificacion_ratificacion", 1, fecha_certificacion="2026-03-18",
+                 fecha_ratificacion="2026-03-18"), at="2026-03-18T10:00:00")
+    assert c.value("calificar_oportunidad_ratificacion", "ratificacion_extemporanea") is True
+    assert {"registrar_caducidad", "fin_caducidad", "fin_orden_caducada"} <= c.reached()
+    assert "fin_ratificada" not in c.reached()
+    motivo = c.value("registrar_caducidad", "motivo_caducidad")
+    assert motivo.startswith("Reglamento art. 41, primer párrafo")
+    assert "2026-03-18" in motivo and "2026-03-17T23:59:59-07:00" in motivo
+    assert c.timers("vencimiento_vigencia") == []
+
+
+def test_ratificacion_extemporanea_capturada_antes_del_vencimiento_caduca(tramita_sqlite: Any,
+                                                                          start: Any) -> None:
+    """Timeliness is judged by the date of the appearance, not by the clock: a ratification made on
+    Wednesday 18 March is late even if it is captured before any timer pass closed the term."""
+    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
+    c.do("ratificar_solicitud", example("orden_proteccion_ratificacion", 0, fecha_ratificacion="2026-03-18"),
+         at="2026-03-18T09:00:00")
+    assert {"registrar_caducidad", "fin_orden_caducada"} <= c.reached()
+    assert "2026-03-17T23:59:59-07:00" in c.value("registrar_caducidad", "motivo_caducidad")
+    assert c.timers("vencimiento_vigencia") == []
+
+
+def test_sin_ratificacion_certificada_la_orden_caduca(tramita_sqlite: Any, start: Any) -> None:
+    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
+    c.fire("2026-03-18T00:00:01")
+    c.do("certificar_ratificacion",
+         example("orden_proteccion_certificacion_ratificacion", 0, fecha_certificacion="2026-03-18"),
+         at="2026-03-18T10:00:00")
+    assert {"registrar_caducidad", "fin_orden_caducada"} <= c.reached()
+    assert "calificar_oportunidad_ratificacion" not in c.reached()
+    assert "2026-03-17T23:59:59-07:00" in c.value("registrar_caducidad", "motivo_caducidad")
+    assert c.timers("vencimiento_vigencia") == []
+
+
+def test_certificacion_de_ratificacion_exige_la_fecha(tramita_sqlite: Any, start: Any) -> None:
+    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
+    c.fire("2026-03-18T00:00:01")
+    with pytest.raises(InvalidInput) as err:
+        c.do("certificar_ratificacion", {"fecha_certificacion": "2026-03-18", "ratificacion_recibida": True})
+    assert any("Reglamento art. 41" in m for m in err.value.fields.values())
+    assert c.open().count("certificar_ratificacion") == 1
 
 
 def test_tercero_la_victima_no_ratifica(tramita_sqlite: Any, start: Any) -> None:
