@@ -225,7 +225,10 @@ def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status:
     timeline = [e for e in detail.events if e.kind != "case_opened"]
     openings = [e for e in detail.events if e.kind == "case_opened"]
     names = _element_names(instance_id)
+    process_name = next((p["name"] for p in tramita().processes() if p["key"] == detail.instance.process_key),
+                        None) or detail.instance.process_key
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
+                           process_name=process_name,
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
                            names=names, waiting=_waiting(instance_id, posted), posted=posted,
                            received={e.id: _received(e, names) for e in timeline if e.kind == "message_received"},
