@@ -458,4 +458,4 @@ def list_processes(session: Any) -> list[Definition]:
               .where(Definition.kind == "process").group_by(Definition.key).subquery())
     return list(session.execute(
         select(Definition).join(latest, (Definition.key == latest.c.key) & (Definition.version == latest.c.v))
-        .where(Definition.kind == "process").order_by(Definition.key).options(defer(Definition.spec))).scalars())
+        .where(Definition.kind == "process").order_by(Definition.key).options(defer(Definition.spec), defer(Definition.task_info))).scalars())
