@@ -135,8 +135,14 @@ def test_prevencion_no_desahogada_desecha_y_activa_el_impedimento(tramita_sqlite
 
     assert c.fire("2026-03-11T23:59:59") == []
     c.fire("2026-03-12T00:00:01")
+    # The timer no longer desecha by itself (a cure filed on time may not have been captured yet): the
+    # Instituto first certifies that nothing was filed, and only then the request is desechada.
+    assert "registrar_desechamiento" not in c.reached()
+    assert c.open() == ["certificar_desahogo_prevencion"]
+    c.do("certificar_desahogo_prevencion", example("agravio_certificacion_desahogo", 0), at="2026-03-12T09:00:00")
     # Not cured in time: the request is desechada on Thursday 12 March (the legal effect for the citizen).
     assert c.status == "completed"
+    assert "calificar_oportunidad_desahogo" not in c.reached()
     assert {"registrar_desechamiento", "fin_desechada"} <= c.reached()
     assert [t.state for t in c.all_tasks("subsanar_prevencion")] == ["CANCELLED"]
     data = c.data()
@@ -144,6 +150,7 @@ def test_prevencion_no_desahogada_desecha_y_activa_el_impedimento(tramita_sqlite
     # Art. 36, third paragraph: six months from 12 March -> 12 September 2026.
     assert data["fecha_admisible_nueva_solicitud"] == "2026-09-12"
     assert "art. 36" in data["motivo_desechamiento"] and "2026-09-12" in data["motivo_desechamiento"]
+    assert "2026-03-11T23:59:59-07:00" in data["motivo_desechamiento"]  # the computed deadline is shown
 
     # A new request about the same facts in August is refused, stating 12 September.
     again = start(tramita_sqlite, "agravio", example("agravio_inicio", fecha_recepcion="2026-08-20"),
@@ -159,6 +166,8 @@ def test_prevencion_desahogada_y_no_admitida(tramita_sqlite: Any, start: Any) ->
     c.do("emitir_prevencion", example("agravio_prevencion", requisitos_a_subsanar=["V"]), at="2026-03-06T12:00:00")
     # Cured on Tuesday 10 March, within the term (due Wednesday 11).
     c.do("subsanar_prevencion", example("agravio_desahogo_prevencion"), at="2026-03-10T12:00:00")
+    # The normal filing path is judged by the filing date too: 10 March <= 11 March.
+    assert c.value("calificar_oportunidad_desahogo", "desahogo_extemporaneo") is False
     assert c.open() == ["revisar_requisitos"]
     assert c.timers("plazo_prevencion_vencido", status="cancelled")
     c.do("revisar_requisitos", {"requisitos_omitidos": []})
@@ -230,8 +239,15 @@ def test_investigacion_con_grupo_informacion_comision_y_norma_reformada(tramita_
     assert remitir.deadline["citation"] == "Reglamento art. 37, primer párrafo"
     assert c.fire("2026-04-20T23:59:59") == []
     c.fire("2026-04-21T00:00:01")
+    # The timer no longer records the omission by itself: the Instituto first certifies that nothing
+    # was sent (information sent on time but not yet captured would still count).
+    assert c.open() == ["certificar_informacion_adicional"]
+    assert "registrar_informacion_no_remitida" not in c.reached()
+    c.do("certificar_informacion_adicional", example("agravio_certificacion_informacion", 0), at="2026-04-21T09:00:00")
     # Not sent in time: recorded, and the investigation goes on with what is available.
     assert "registrar_informacion_no_remitida" in c.reached()
+    assert "calificar_oportunidad_informacion" not in c.reached()
+    assert "2026-04-20T23:59:59-07:00" in c.value("registrar_informacion_no_remitida", "nota_informacion")
     assert c.value("registrar_informacion_no_remitida", "informacion_adicional_remitida") is False
     assert c.open() == ["elaborar_proyecto_dictamen"]
 
@@ -275,6 +291,7 @@ def test_informacion_adicional_remitida_en_plazo(tramita_sqlite: Any, start: Any
     assert c.open() == ["elaborar_proyecto_dictamen"]
     assert "registrar_informacion_no_remitida" not in c.reached()
     assert c.timers("plazo_informacion_vencido", status="cancelled")
+    assert c.value("calificar_oportunidad_informacion", "informacion_adicional_remitida") is True
 
 
 def test_procedencia_vencida_a_los_45_dias_habiles_escala(tramita_sqlite: Any, start: Any) -> None:
@@ -340,3 +357,163 @@ def test_inicio_exige_solicitud_escrita(tramita_sqlite: Any, start: Any) -> None
         start(tramita_sqlite, "agravio", example("agravio_inicio", presentada_por_escrito=False,
                                                  folio_recepcion=DROP), RECIBIDA)
     assert "art. 33" in err.value.fields["presentada_por_escrito"]
+
+
+# --- filing date, not capture date: the prevención (art. 36) ---------------------------------------------
+
+def prevenida_el_12_de_marzo(t: Any, start: Any) -> Case:
+    """Prevención notified on Thursday 2026-03-12; its 3 días hábiles end on Wednesday 18 March."""
+    c = revisada(t, start, ["V"])
+    c.do("emitir_prevencion", example("agravio_prevencion", fecha_notificacion_prevencion="2026-03-12",
+                                      requisitos_a_subsanar=["V"]), at="2026-03-12T12:00:00")
+    # Art. 36: 3 días hábiles from Thursday 12 March (Hermosillo): Friday 13 (1); Saturday 14 and
+    # Sunday 15 skipped; Monday 16 skipped too (third Monday of March, Natalicio de Benito Juárez,
+    # LFT art. 74 moves it there); Tuesday 17 (2), Wednesday 18 (3) -> 2026-03-18T23:59:59-07:00.
+    limite = "2026-03-18T23:59:59-07:00"
+    assert c.value("fijar_plazo_prevencion", "fecha_limite_prevencion") == limite
+    subsanar = c.task("subsanar_prevencion")
+    assert local(subsanar.due_at) == limite
+    assert deadline_days(subsanar.deadline) == [
+        ("2026-03-14", "Sábado"), ("2026-03-15", "Domingo"), ("2026-03-16", "Natalicio de Benito Juárez")]
+    assert local(c.timer("plazo_prevencion_vencido").due_at) == limite
+    return c
+
+
+def test_desahogo_presentado_en_plazo_y_capturado_tarde_se_tramita(tramita_sqlite: Any, start: Any) -> None:
+    c = prevenida_el_12_de_marzo(tramita_sqlite, start)
+    assert c.fire("2026-03-18T23:59:59") == []
+    c.fire("2026-03-19T00:00:01")
+    assert c.open() == ["certificar_desahogo_prevencion"]
+    # Filed at the oficialía de partes on the last day (18 March), captured on 19 March.
+    c.do("certificar_desahogo_prevencion",
+         example("agravio_certificacion_desahogo", 1, fecha_certificacion="2026-03-19", fecha_desahogo="2026-03-18"),
+         at="2026-03-19T10:00:00")
+    assert c.value("calificar_oportunidad_desahogo", "desahogo_extemporaneo") is False
+    assert "registrar_desechamiento" not in c.reached()
+    # Continues as a cured request: reviewed again, and radicación counts from the filing date.
+    assert c.open() == ["revisar_requisitos"]
+    c.do("revisar_requisitos", {"requisitos_omitidos": []})
+    assert c.value("sellar_solicitud_completa", "fecha_solicitud_completa") == "2026-03-18"
+    assert c.open() == ["resolver_radicacion"]
+
+
+def test_desahogo_extemporaneo_certificado_desecha_mostrando_el_plazo(tramita_sqlite: Any, start: Any) -> None:
+    c = prevenida_el_12_de_marzo(tramita_sqlite, start)
+    c.fire("2026-03-19T00:00:01")
+    # Filed on Thursday 19 March, one day after the term ended on Wednesday 18 March.
+    c.do("certificar_desahogo_prevencion",
+         example("agravio_certificacion_desahogo", 1, fecha_certificacion="2026-03-19", fecha_desahogo="2026-03-19"),
+         at="2026-03-19T10:00:00")
+    assert c.value("calificar_oportunidad_desahogo", "desahogo_extemporaneo") is True
+    assert c.status == "completed"
+    assert {"registrar_desechamiento", "fin_desechada"} <= c.reached()
+    assert c.open() == []
+    data = c.data()
+    assert data["fecha_desechamiento"] == "2026-03-19"
+    # Art. 36, third paragraph: six months from 19 March -> 19 September 2026.
+    assert data["fecha_admisible_nueva_solicitud"] == "2026-09-19"
+    motivo = data["motivo_desechamiento"]
+    assert motivo.startswith("Reglamento art. 36, primer párrafo")
+    assert "2026-03-19" in motivo and "2026-03-18T23:59:59-07:00" in motivo and "2026-09-19" in motivo
+
+
+def test_desahogo_extemporaneo_capturado_antes_del_timer_desecha(tramita_sqlite: Any, start: Any) -> None:
+    # The scheduler has not run yet; the clerk captures a cure filed on 19 March: still late.
+    c = prevenida_el_12_de_marzo(tramita_sqlite, start)
+    c.do("subsanar_prevencion", example("agravio_desahogo_prevencion", fecha_desahogo="2026-03-19"),
+         at="2026-03-19T08:00:00")
+    assert c.value("calificar_oportunidad_desahogo", "desahogo_extemporaneo") is True
+    assert {"registrar_desechamiento", "fin_desechada"} <= c.reached()
+    assert "2026-03-18T23:59:59-07:00" in c.data()["motivo_desechamiento"]
+
+
+def test_sin_desahogo_certificado_se_desecha(tramita_sqlite: Any, start: Any) -> None:
+    c = prevenida_el_12_de_marzo(tramita_sqlite, start)
+    c.fire("2026-03-19T00:00:01")
+    c.do("certificar_desahogo_prevencion",
+         example("agravio_certificacion_desahogo", 0, fecha_certificacion="2026-03-19"), at="2026-03-19T10:00:00")
+    assert {"registrar_desechamiento", "fin_desechada"} <= c.reached()
+    assert "calificar_oportunidad_desahogo" not in c.reached()
+    assert "2026-03-18T23:59:59-07:00" in c.data()["motivo_desechamiento"]
+
+
+def test_certificacion_del_desahogo_exige_la_fecha(tramita_sqlite: Any, start: Any) -> None:
+    c = prevenida_el_12_de_marzo(tramita_sqlite, start)
+    c.fire("2026-03-19T00:00:01")
+    with pytest.raises(InvalidInput) as err:
+        c.do("certificar_desahogo_prevencion", {"fecha_certificacion": "2026-03-19", "desahogo_recibido": True})
+    assert any("art. 36" in m for m in err.value.fields.values())
+    assert c.open() == ["certificar_desahogo_prevencion"]
+
+
+# --- filing date, not capture date: additional information (art. 37) ------------------------------------
+
+def requerida_el_31_de_marzo(t: Any, start: Any) -> Case:
+    """Requirement notified on Tuesday 2026-03-31; its 5 días hábiles end on Thursday 9 April."""
+    c = admitida(t, start)
+    c.do("planear_investigacion", example("agravio_plan_investigacion", 0, conformar_grupo_interinstitucional=False),
+         at="2026-03-20T10:00:00")
+    c.do("solicitar_informacion_adicional",
+         example("agravio_solicitud_informacion", fecha_notificacion_requerimiento="2026-03-31"), at="2026-03-31T10:00:00")
+    # Art. 37: 5 días hábiles from Tuesday 31 March (Easter 2026 is 5 April): Wednesday 1 April (1);
+    # Holy Thursday 2 and Good Friday 3 April skipped; weekend 4-5 skipped; Monday 6 (2), Tuesday 7 (3),
+    # Wednesday 8 (4), Thursday 9 (5) -> 2026-04-09T23:59:59-07:00.
+    limite = "2026-04-09T23:59:59-07:00"
+    assert c.value("fijar_plazo_informacion", "fecha_limite_informacion") == limite
+    remitir = c.task("remitir_informacion_adicional")
+    assert local(remitir.due_at) == limite
+    assert deadline_days(remitir.deadline) == [
+        ("2026-04-02", "Jueves Santo"), ("2026-04-03", "Viernes Santo"), ("2026-04-04", "Sábado"),
+        ("2026-04-05", "Domingo")]
+    assert c.fire("2026-04-09T23:59:59") == []
+    return c
+
+
+def test_informacion_remitida_en_plazo_y_capturada_tarde_se_considera(tramita_sqlite: Any, start: Any) -> None:
+    c = requerida_el_31_de_marzo(tramita_sqlite, start)
+    c.fire("2026-04-10T00:00:01")
+    assert c.open() == ["certificar_informacion_adicional"]
+    # Sent on the last day (9 April), captured on 10 April.
+    c.do("certificar_informacion_adicional",
+         example("agravio_certificacion_informacion", 1, fecha_certificacion="2026-04-10", fecha_remision="2026-04-09"),
+         at="2026-04-10T10:00:00")
+    assert c.value("calificar_oportunidad_informacion", "informacion_extemporanea") is False
+    assert c.value("calificar_oportunidad_informacion", "informacion_adicional_remitida") is True
+    assert "registrar_informacion_no_remitida" not in c.reached()
+    assert c.open() == ["elaborar_proyecto_dictamen"]
+
+
+def test_informacion_extemporanea_certificada_continua_sin_ella(tramita_sqlite: Any, start: Any) -> None:
+    c = requerida_el_31_de_marzo(tramita_sqlite, start)
+    c.fire("2026-04-10T00:00:01")
+    # Sent on Friday 10 April, one day after the term ended on Thursday 9 April.
+    c.do("certificar_informacion_adicional",
+         example("agravio_certificacion_informacion", 1, fecha_certificacion="2026-04-10", fecha_remision="2026-04-10"),
+         at="2026-04-10T10:00:00")
+    assert c.value("calificar_oportunidad_informacion", "informacion_extemporanea") is True
+    assert c.value("registrar_informacion_no_remitida", "informacion_adicional_remitida") is False
+    nota = c.value("registrar_informacion_no_remitida", "nota_informacion")
+    assert nota.startswith("Reglamento art. 37, primer párrafo")
+    assert "2026-04-10" in nota and "2026-04-09T23:59:59-07:00" in nota
+    assert c.open() == ["elaborar_proyecto_dictamen"]
+
+
+def test_informacion_extemporanea_capturada_antes_del_timer(tramita_sqlite: Any, start: Any) -> None:
+    # Captured before the scheduler ran, but sent on 10 April: late all the same.
+    c = requerida_el_31_de_marzo(tramita_sqlite, start)
+    c.do("remitir_informacion_adicional", example("agravio_informacion_adicional", fecha_remision="2026-04-10"),
+         at="2026-04-10T08:00:00")
+    assert "registrar_informacion_no_remitida" in c.reached()
+    assert "2026-04-09T23:59:59-07:00" in c.value("registrar_informacion_no_remitida", "nota_informacion")
+    assert c.open() == ["elaborar_proyecto_dictamen"]
+
+
+def test_sin_informacion_certificada_continua_sin_ella(tramita_sqlite: Any, start: Any) -> None:
+    c = requerida_el_31_de_marzo(tramita_sqlite, start)
+    c.fire("2026-04-10T00:00:01")
+    c.do("certificar_informacion_adicional",
+         example("agravio_certificacion_informacion", 0, fecha_certificacion="2026-04-10"), at="2026-04-10T10:00:00")
+    assert "calificar_oportunidad_informacion" not in c.reached()
+    assert c.value("registrar_informacion_no_remitida", "informacion_adicional_remitida") is False
+    assert "2026-04-09T23:59:59-07:00" in c.value("registrar_informacion_no_remitida", "nota_informacion")
+    assert c.open() == ["elaborar_proyecto_dictamen"]
