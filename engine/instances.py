@@ -86,8 +86,21 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
           title: str | None = None, institution: str | None = None) -> TransitionResult:
     """Create an instance of the newest version of ``key`` and run it to its first wait: one transaction."""
     data = _require_object(data)
+    with rt.db.write() as s:
+        result, wf, failure = _start_in(rt, s, key, data, user, reference=reference, title=title,
+                                        institution=institution)
+    if failure is not None:
+        raise _failure_error(result.instance_id, failure)
+    rt.workflows.put(result.instance_id, result.revision, wf)
+    return result
+
+
+def _start_in(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: str, *, reference: str | None,
+              title: str | None, institution: str | None
+              ) -> tuple[TransitionResult, BpmnWorkflow, BaseException | None]:
+    """Start a case inside the caller's transaction; bad input raises before anything is written."""
     parameters = rt.parameters
-    with DeadlineLog() as deadlines, rt.db.write() as s:
+    with DeadlineLog() as deadlines:
         definition_id = statements(s, rt.db).latest_definition(key)
         if definition_id is None:
             deployments.latest_process(s, key)  # raises NotFound naming what is deployed
@@ -116,12 +129,9 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
         detail = {"process": key, "version": loaded.version, "data": data}
         result = _persist(rt, s, None, wf, loaded, user, "instance_started", detail, deadlines,
                           failure=failure, new_row=row)
-    if failure is not None:
-        raise _failure_error(result.instance_id, failure)
-    rt.workflows.put(result.instance_id, result.revision, wf)
     if thrown:
-        _route_messages(rt, result.instance_id, thrown)
-    return result
+        _route_messages(rt, s, result.instance_id, thrown)
+    return result, wf, failure
 
 
 def _start_form(task_info: dict[str, Any]) -> dict[str, Any] | None:
@@ -175,9 +185,9 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
                 thrown = _thrown_messages(wf)
                 result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
                                   completed_task=completed_task)
+                if thrown:
+                    _route_messages(rt, s, iid, thrown)
             cache.put(iid, result.revision, wf)  # only once committed
-            if thrown:
-                _route_messages(rt, iid, thrown)
             return result
         except _Discard:
             pass
@@ -204,27 +214,27 @@ def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
             if isinstance(e.event_definition, MessageEventDefinition)]
 
 
-def _route_messages(rt: Runtime, source_id: int, thrown: list[tuple[str, Any]]) -> None:
-    """Start the case each routed message asks for (``workflows/messages.toml``), after the sender committed.
+def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[str, Any]]) -> None:
+    """Start the case each routed message asks for (``workflows/messages.toml``), in the sender's transaction.
 
-    The sender's transition stands either way; a message that cannot start its case is
-    recorded on the sender's audit trail for a person to act on.
+    Both commit together or not at all, so a crash never loses the case a violation
+    asked for. A message whose case refuses to start (bad data) is recorded on the
+    sender's audit trail for a person to act on; the sender's transition stands.
     """
     for name, payload in thrown:
         route = rt.message_routes.get(name)
         if route is None:
             continue
-        with rt.db.read() as s:
-            institution = s.execute(select(Instance.institution).where(Instance.id == source_id)).scalar()
+        institution = s.execute(select(Instance.institution).where(Instance.id == source_id)).scalar()
         try:
-            started = start(rt, route, payload if isinstance(payload, dict) else {}, SYSTEM,
-                            institution=institution, title=f"Iniciado por el caso {source_id} ({name})")
+            started, _, _ = _start_in(rt, s, route, payload if isinstance(payload, dict) else {}, SYSTEM,
+                                      reference=None, institution=institution,
+                                      title=f"Iniciado por el caso {source_id} ({name})")
             kind, detail = "case_started", {"message": name, "process": route, "instance": started.instance_id}
         except TramitaError as exc:
             kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
-        with rt.db.write() as s:
-            s.add(Event(instance_id=source_id, task_id=None, at=clock.now(), actor=SYSTEM, kind=kind,
-                        detail=jsonable(detail)))
+        s.add(Event(instance_id=source_id, task_id=None, at=clock.now(), actor=SYSTEM, kind=kind,
+                    detail=jsonable(detail)))
 
 
 def _step(wf: BpmnWorkflow) -> BaseException | None:

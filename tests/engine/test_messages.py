@@ -79,3 +79,36 @@ def test_waiting_messages_lists_what_the_case_waits_for(tramita) -> None:
     assert [m["name"] for m in tramita.waiting_messages(r.instance_id)] == ["norma_reformada"]
     tramita.send_message(r.instance_id, "norma_reformada", {}, "enlace")
     assert tramita.waiting_messages(r.instance_id) == []
+
+
+def test_a_routed_case_that_refuses_to_start_is_recorded_and_the_sender_stands(tramita, tmp_path: Path) -> None:
+    (tmp_path / "messages.toml").write_text('[start.pedir_otro_caso]\nprocess = "no_desplegado"\ncitation = "art. 1"\n')
+    tramita.runtime.workflows_dir = tmp_path
+    tramita.deploy([bundle("t.bpmn", THROWER)], "d")
+    r = tramita.start("lanza", {"folio": "OP-2"}, "u")
+    result = tramita.complete(r.open_tasks[0], {}, "u")
+    assert result.status == "completed"
+    last = tramita.instance(r.instance_id).events[-1]
+    assert last.kind == "message_not_delivered" and "no_desplegado" in last.detail["error"]
+
+
+def test_the_routed_case_is_written_in_the_senders_transaction(tramita, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the sender's transaction fails, the case it asked for does not exist either."""
+    (tmp_path / "messages.toml").write_text('[start.pedir_otro_caso]\nprocess = "destino"\ncitation = "art. 1"\n')
+    tramita.runtime.workflows_dir = tmp_path
+    tramita.deploy([bundle("t.bpmn", THROWER), bundle("d.bpmn", TARGET)], "d")
+    r = tramita.start("lanza", {"folio": "OP-3"}, "u")
+    from engine import instances
+
+    original = instances._route_messages
+
+    def route_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        original(*args, **kwargs)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(instances, "_route_messages", route_then_fail)
+    with pytest.raises(RuntimeError):
+        tramita.complete(r.open_tasks[0], {}, "u")
+    assert tramita.instances(process_key="destino") == []
+    assert [t.state for t in tramita.instance(r.instance_id).tasks] == ["READY"]
