@@ -36,6 +36,7 @@ test: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/web_load.py
 
 clean:
