@@ -99,30 +99,6 @@ def sumar_meses(fecha: str, n: int) -> str:
     return date(year, month, min(day.day, (next_month - timedelta(days=1)).day)).isoformat()
 
 
-def sumar_dias(fecha: str, n: int) -> str:
-    return (date.fromisoformat(str(fecha)[:10]) + timedelta(days=n)).isoformat()
-
-
-def uma_vigente(fecha: str, parametros: dict[str, Any]) -> float:
-    """The UMA daily value in force on a date: each value applies from 1 February to 31 January."""
-    day = str(fecha)[:10]
-    for period in parametros["uma"]["periodos"]:
-        if period["desde"] <= day <= period["hasta"]:
-            return float(period["valor"])
-    raise ValueError(f"no UMA value is known for {day}")
-
-
-def _to_instant(value: Any) -> datetime:
-    from engine.calendar import to_local
-
-    return to_local(value)
-
-
-def antes_de(a: Any, b: Any) -> bool:
-    """Whether instant or date ``a`` falls before ``b`` (compares in Hermosillo time)."""
-    return _to_instant(a) < _to_instant(b)
-
-
 HELPERS: dict[str, Callable[..., Any]] = {
     "plazo_habil": plazo_habil,
     "plazo_natural": plazo_natural,
@@ -131,9 +107,6 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "ahora": ahora,
     "hoy": hoy,
     "sumar_meses": sumar_meses,
-    "sumar_dias": sumar_dias,
-    "uma_vigente": uma_vigente,
-    "antes_de": antes_de,
 }
 
 

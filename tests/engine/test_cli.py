@@ -15,15 +15,14 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import text
 
-from engine import cli
 from engine.store.db import Database
+from tests.cli_runner import Run, runner as _runner
 from tests.conftest import ROOT, SHARED
 from tests.diagrams import CALLER, FAILING_SCRIPT, TWO_TASKS, flows, process, user_task
 
@@ -41,53 +40,10 @@ TIMED = process("plazo_cli", "\n".join([
 ]))
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def one_line_error(self) -> str:
-        """The refusal, asserting it is exactly one line and no traceback."""
-        assert self.code == 2, (self.code, self.out, self.err)
-        assert "Traceback" not in self.err
-        lines = self.err.strip("\n").split("\n")
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("tramita: "), lines[0]
-        return lines[0]
-
-
 @pytest.fixture
 def tramita_cli(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                 ) -> Iterator[Callable[..., Run]]:
     yield _runner(db_url, monkeypatch, capsys)
-
-
-def _runner(url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    monkeypatch.setenv("TRAMITA_DATABASE_URL", url)
-    monkeypatch.delenv("TRAMITA_USER", raising=False)
-    made = []
-    real = cli._tramita
-
-    def tracking():  # type: ignore[no-untyped-def]
-        t = real()
-        made.append(t)
-        return t
-
-    monkeypatch.setattr(cli, "_tramita", tracking)
-
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            code = cli.main([str(a) for a in args])
-        finally:
-            while made:  # one engine per invocation, closed as the process would close it
-                made.pop().db.dispose()
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from engine import cli
+from tests.cli_runner import runner
 from tests.procedures.conftest import example, hmo
 
 
@@ -25,27 +25,12 @@ def run(tmp_path: Path, deployed_sqlite: Path, monkeypatch: pytest.MonkeyPatch,
 
     db = tmp_path / "cli.db"
     shutil.copy(deployed_sqlite, db)
-    monkeypatch.setenv("TRAMITA_DATABASE_URL", f"sqlite:///{db}")
-    made: list[Any] = []
-    real = cli._tramita
-
-    def tracking() -> Any:
-        t = real()
-        made.append(t)
-        return t
-
-    monkeypatch.setattr(cli, "_tramita", tracking)
+    cli_run = runner(f"sqlite:///{db}", monkeypatch, capsys)
 
     def _run(*args: str) -> str:
-        capsys.readouterr()
-        try:
-            code = cli.main(["--user", "oficialia", *args])
-        finally:
-            while made:
-                made.pop().db.dispose()
-        out = capsys.readouterr()
-        assert code == 0, out.err
-        return out.out
+        result = cli_run("--user", "oficialia", *args)
+        assert result.code == 0, result.err
+        return result.out
 
     return _run
 

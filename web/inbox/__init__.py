@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -61,22 +62,20 @@ def _back() -> str:
 @bp.post("/tareas/<task_id>/tomar")
 @roles_required("caseworker")
 def claim(task_id: str):  # type: ignore[no-untyped-def]
-    try:
-        tramita().claim(task_id, me())
-        flash(_("Tarea tomada: ahora está a su nombre."), "success")
-    except TramitaError as exc:
-        if exc.status in (403, 404):
-            raise
-        flash(exc.message, "error")
-    return redirect(_back(), 303)
+    return _claiming(tramita().claim, task_id, _("Tarea tomada: ahora está a su nombre."))
 
 
 @bp.post("/tareas/<task_id>/liberar")
 @roles_required("caseworker")
 def unclaim(task_id: str):  # type: ignore[no-untyped-def]
+    return _claiming(tramita().unclaim, task_id, _("Tarea liberada: vuelve a la bandeja del grupo."))
+
+
+def _claiming(operation: Any, task_id: str, done: str) -> Any:
+    """Claim or release, then back to the inbox; refusals other than 403/404 become a flash message."""
     try:
-        tramita().unclaim(task_id, me())
-        flash(_("Tarea liberada: vuelve a la bandeja del grupo."), "success")
+        operation(task_id, me())
+        flash(done, "success")
     except TramitaError as exc:
         if exc.status in (403, 404):
             raise
