@@ -16,12 +16,15 @@ from uuid import UUID
 from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (BpmnSubWorkflowConverter, BpmnWorkflowConverter,
+                                                             TaskConverter)
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DMN_NAMESPACES = (
@@ -123,16 +126,29 @@ class _TaskConverter(TaskConverter):
         }
 
 
+class _SubWorkflowConverter(BpmnSubWorkflowConverter):
+    """A subprocess without its tasks: :func:`dump_state` writes them."""
+
+    def to_dict(self, workflow: BpmnSubWorkflow) -> dict[str, Any]:
+        data = workflow.data
+        return {
+            "data": data if data.__class__ is dict and _plain(data) else self.registry.convert(self.registry.clean(data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "root": str(workflow.task_tree.id),
+            "parent_task_id": str(workflow.parent_task_id),
+            "spec": workflow.spec.name,
+        }
+
+
 class _StateOnlyConverter(BpmnWorkflowConverter):
-    """Serializes a top-level workflow without its spec; restores it against a given one."""
+    """A top-level workflow without its spec (nor its tasks: :func:`dump_state` writes them);
+    restores it against a given spec."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         registry = self.registry
-        task_to_dict = registry.convert_to_dict["Task"]
-        task_class = _TASK_CLASS
-        tasks = {}
-        for key, task in workflow.tasks.items():
-            tasks[_sid(key)] = task_to_dict(task) if task.__class__ is task_class else registry.convert(task)
         data = workflow.data
         return {
             # Case data is usually plain JSON already; only then it is written as it is.
@@ -141,7 +157,6 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
             "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": tasks,
             "root": str(workflow.task_tree.id),
             "subprocesses": self.mapping_to_dict(workflow.subprocesses),
             "bpmn_events": registry.convert(workflow.bpmn_events),
@@ -164,11 +179,13 @@ def _registry():
     config = copy(SPIFF_CONFIG)
     config[BpmnWorkflow] = _StateOnlyConverter
     config[Task] = _TaskConverter
+    config[BpmnSubWorkflow] = _SubWorkflowConverter
     return BpmnWorkflowSerializer.configure(config)
 
 
 _TASK_CLASS = Task
 REGISTRY = _registry()
+_TASK_TO_DICT = REGISTRY.convert_to_dict["Task"]
 
 
 def spec_to_dict(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> dict[str, Any]:
@@ -185,10 +202,50 @@ def spec_from_dict(dct: dict[str, Any]) -> tuple[BpmnProcessSpec, dict[str, Bpmn
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # state is a tree: same text, faster
+_encode = _ENCODER.encode
+_FINISHED = TaskState.FINISHED_MASK
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
-    return _ENCODER.encode(REGISTRY.convert(workflow))
+    """The state as JSON text: what ``REGISTRY.convert`` gives with every workflow's tasks put back.
+
+    Every transition writes the whole state but changes only the few tasks it ran, so the
+    converters leave the tasks out and they are written here, each finished task's text
+    kept on the task and reused (see :func:`_task_json`).
+    """
+    dct = REGISTRY.convert(workflow)
+    subprocesses = dct.pop("subprocesses")
+    parts = [_encode(dct)[:-1], ',"tasks":', _tasks_json(workflow.tasks), ',"subprocesses":{']
+    for n, (key, sub) in enumerate(workflow.subprocesses.items()):
+        parts += [',' if n else '', '"', _sid(key), '":', _encode(subprocesses[str(key)])[:-1],
+                  ',"tasks":', _tasks_json(sub.tasks), '}']
+    parts.append('}}')
+    return "".join(parts)
+
+
+def _tasks_json(tasks: dict[UUID, Task]) -> str:
+    return "{" + ",".join([_task_json(key, task) for key, task in tasks.items()]) + "}"
+
+
+def _task_json(key: UUID, task: Task) -> str:
+    """One task's entry, from the task's memo when nothing it is written from can have changed.
+
+    Only finished tasks with a finished (or no) parent are memoized: their data and
+    their data's delta from the parent no longer change, and a reset, a new child, a
+    trigger or new internal data changes the memo's key.
+    """
+    memo = task.__dict__.get("_tramita_json")
+    if memo is not None:
+        if memo[0] == (task._state, task.last_state_change, len(task._children), task.triggered,
+                       len(task.internal_data)):
+            return memo[1]
+    text = f'"{_sid(key)}":' + _encode(_TASK_TO_DICT(task) if task.__class__ is _TASK_CLASS else REGISTRY.convert(task))
+    if task._state & _FINISHED:
+        parent = task.parent
+        if parent is None or parent._state & _FINISHED:
+            task._tramita_json = ((task._state, task.last_state_change, len(task._children), task.triggered,
+                                   len(task.internal_data)), text)
+    return text
 
 
 def load_state(state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:
