@@ -84,54 +84,75 @@ class _Head:
 
 def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None = None,
           title: str | None = None, institution: str | None = None) -> TransitionResult:
-    """Create an instance of the newest version of ``key`` and run it to its first wait: one transaction."""
+    """Create an instance of the newest version of ``key`` and run it to its first wait: one transaction.
+
+    The case is run and serialized before the write transaction opens, so on SQLite the
+    single writer's lock is held only while the rows are written.
+    """
     data = _require_object(data)
-    with rt.db.write() as s:
-        result, wf, failure = _start_in(rt, s, key, data, user, reference=reference, title=title,
-                                        institution=institution)
-    if failure is not None:
-        raise _failure_error(result.instance_id, failure)
-    rt.workflows.put(result.instance_id, result.revision, wf)
+    with DeadlineLog() as deadlines:
+        with rt.db.read() as s:
+            started = _run_start(rt, s, key, data, user, reference=reference, title=title, institution=institution)
+        state = bpmn.dump_state(started.wf)
+        with rt.db.write() as s:
+            result = _write_start(rt, s, started, deadlines, state)
+    if started.failure is not None:
+        raise _failure_error(result.instance_id, started.failure)
+    rt.workflows.put(result.instance_id, result.revision, started.wf)
     return result
 
 
-def _start_in(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: str, *, reference: str | None,
-              title: str | None, institution: str | None
-              ) -> tuple[TransitionResult, BpmnWorkflow, BaseException | None]:
-    """Start a case inside the caller's transaction; bad input raises before anything is written."""
+@dataclass
+class _Started:
+    """A new case run to its first wait, not yet written."""
+
+    loaded: deployments.LoadedSpec
+    wf: BpmnWorkflow
+    failure: BaseException | None
+    row: dict[str, Any]
+    detail: dict[str, Any]
+    user: str
+    thrown: list[tuple[str, Any]]  # taken out of the workflow before it is serialized
+
+
+def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: str, *, reference: str | None,
+               title: str | None, institution: str | None) -> _Started:
+    """Create and run a case in memory (bad input raises here, before anything is written)."""
     parameters = rt.parameters
-    with DeadlineLog() as deadlines:
-        definition_id = statements(s, rt.db).latest_definition(key)
-        if definition_id is None:
-            deployments.latest_process(s, key)  # raises NotFound naming what is deployed
-        loaded = rt.specs.get(s, definition_id)
-        start_form = _start_form(loaded.task_info)
-        if start_form is not None:
-            forms.validate(start_form, data)
+    definition_id = statements(s, rt.db).latest_definition(key)
+    if definition_id is None:
+        deployments.latest_process(s, key)  # raises NotFound naming what is deployed
+    loaded = rt.specs.get(s, definition_id)
+    start_form = _start_form(loaded.task_info)
+    if start_form is not None:
+        forms.validate(start_form, data)
 
-        def fresh() -> BpmnWorkflow:
-            wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
-            if parameters:  # the values in force today, kept with the case (see engine.parameters)
-                wf.data["parametros"] = parameters
-            wf.task_tree.data.update(data)
-            for task in wf.get_tasks(state=TaskState.READY):  # the start task carries the initial data
-                task.data.update(data)
-            return wf
+    def fresh() -> BpmnWorkflow:
+        wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
+        if parameters:  # the values in force today, kept with the case (see engine.parameters)
+            wf.data["parametros"] = parameters
+        wf.task_tree.data.update(data)
+        for task in wf.get_tasks(state=TaskState.READY):  # the start task carries the initial data
+            task.data.update(data)
+        return wf
 
-        now = clock.now()
+    wf = fresh()
+    failure = _step(wf)
+    if failure is not None:
         wf = fresh()
-        failure = _step(wf)
-        if failure is not None:
-            wf = fresh()
-        thrown = _thrown_messages(wf)
-        row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
-                   started_at=now, started_by=user, institution=institution)
-        detail = {"process": key, "version": loaded.version, "data": data}
-        result = _persist(rt, s, None, wf, loaded, user, "instance_started", detail, deadlines,
-                          failure=failure, new_row=row)
-    if thrown:
-        _route_messages(rt, s, result.instance_id, thrown)
-    return result, wf, failure
+    row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
+               started_at=clock.now(), started_by=user, institution=institution)
+    return _Started(loaded, wf, failure, row, {"process": key, "version": loaded.version, "data": data}, user,
+                    _thrown_messages(wf))
+
+
+def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]],
+                 state: str) -> TransitionResult:
+    result = _persist(rt, s, None, started.wf, started.loaded, started.user, "instance_started", started.detail,
+                      deadlines, failure=started.failure, new_row=started.row, state=state)
+    if started.thrown:
+        _route_messages(rt, s, result.instance_id, started.thrown, deadlines)
+    return result
 
 
 def _start_form(task_info: dict[str, Any]) -> dict[str, Any] | None:
@@ -145,65 +166,119 @@ def _start_form(task_info: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class _Discard(Exception):
-    """Raised inside the first transaction when the engine failed: roll back everything it did."""
+    """The engine failed: throw the workflow away and record the failure in a transaction of its own."""
+
+    def __init__(self, head: _Head) -> None:
+        super().__init__(head.id)
+        self.head = head
+
+
+class _Moved(Exception):
+    """The instance's revision moved between reading it and writing it."""
 
 
 Locate = Callable[[Session], "_Head"]
+_ATTEMPTS = 5
 
 
 def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, apply: Apply, *,
                allowed: tuple[str, ...] = ("running",), status: str | None = None,
                completed_task: tuple[str, str] | None = None, expected_revision: int | None = None,
-               step: bool = True) -> TransitionResult:
-    """Load one instance, apply a change, step the engine and persist, all in one transaction.
+               step: bool = True, writes: bool = False) -> TransitionResult:
+    """Load one instance, apply a change, step the engine and write the result in one transaction.
 
-    ``instance_id`` may be a function that finds the instance's row inside the transaction (and
-    may refuse, raising), so a caller's checks and the change share one transaction.
+    ``instance_id`` may be a function that finds the instance's row (and may refuse,
+    raising), so a caller's checks see the same instance the change is applied to.
+
+    The change is applied, the engine stepped and the state serialized before the write
+    transaction opens (SQLite has one writer: it waits only for the rows to be written);
+    the write is guarded by the revision read, and if another transition got there first
+    the whole thing runs again on the new state, re-checking everything (up to
+    ``_ATTEMPTS`` times; with ``expected_revision`` a moved revision is a conflict at once).
+    An ``apply`` that writes through its session (``writes=True``) runs inside the write
+    transaction instead, so what it writes commits with the state or not at all.
     """
     cache = rt.workflows
     with DeadlineLog() as deadlines:
-        failure: BaseException | None = None
-        try:
-            with rt.db.write() as s:
-                head = instance_id(s) if callable(instance_id) else _head(rt, s, instance_id)
-                iid = head.id
-                if head.status not in allowed:
-                    raise InvalidState(f"instance {iid} is {head.status}; {kind} needs it {' or '.join(allowed)}",
-                                       field="instance")
-                if expected_revision is not None and head.revision != expected_revision:
-                    raise Conflict(f"instance {iid} changed since you loaded it; reload and try again",
-                                   field="instance")
-                loaded = rt.specs.get(s, head.definition_id)
-                wf = cache.take(iid, head.revision)
-                if wf is None:
-                    wf = _restore(rt, s, iid, loaded)
-                detail = apply(wf, s)
-                if step:
-                    failure = _step(wf)
-                if failure is not None:
-                    raise _Discard()
-                thrown = _thrown_messages(wf)
-                result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
-                                  completed_task=completed_task)
-                if thrown:
-                    _route_messages(rt, s, iid, thrown)
-            cache.put(iid, result.revision, wf)  # only once committed
+        for _attempt in range(_ATTEMPTS):
+            try:
+                if writes:
+                    with rt.db.write() as s:
+                        head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
+                                                                  expected_revision, step)
+                        result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
+                                        completed_task, bpmn.dump_state(wf))
+                else:
+                    with rt.db.read() as s:
+                        head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
+                                                                  expected_revision, step)
+                    state = bpmn.dump_state(wf)
+                    with rt.db.write() as s:
+                        result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
+                                        completed_task, state)
+            except _Moved:
+                if expected_revision is not None:
+                    raise Conflict(f"instance {head.id} changed since you loaded it; reload and try again",
+                                   field="instance") from None
+                continue
+            except _Discard as discard:
+                head, failure = discard.head, discard.__cause__
+                break
+            cache.put(head.id, result.revision, wf)  # only once committed
             return result
-        except _Discard:
-            pass
+        else:
+            raise Conflict(f"instance {head.id} kept changing while this change was applied; try again",
+                           field="instance")
         # The failed workflow is discarded; reload, re-apply the change alone and record the incident.
         with rt.db.write() as s:
-            head = _head(rt, s, iid)
+            head = _head(rt, s, head.id)
             loaded = rt.specs.get(s, head.definition_id)
-            wf = _restore(rt, s, iid, loaded)
+            wf = _restore(rt, s, head.id, loaded)
             try:
                 detail = apply(wf, s)
             except Exception:  # the change itself fails: keep the stored state as it is
-                wf = _restore(rt, s, iid, loaded)
+                wf = _restore(rt, s, head.id, loaded)
                 completed_task = None
-            _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, failure=failure,
-                     completed_task=completed_task)
-    raise _failure_error(iid, failure)
+            try:
+                _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, failure=failure,
+                         completed_task=completed_task)
+            except _Moved:
+                raise Conflict(f"instance {head.id} was changed by someone else at the same time; reload and "
+                               "try again", field="instance") from None
+    raise _failure_error(head.id, failure)
+
+
+def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply: Apply,
+           allowed: tuple[str, ...], expected_revision: int | None, step: bool
+           ) -> tuple[_Head, deployments.LoadedSpec, BpmnWorkflow, dict[str, Any], list[tuple[str, Any]]]:
+    """Check the instance, take its workflow (cached, else restored), apply the change, step."""
+    head = instance_id(s) if callable(instance_id) else _head(rt, s, instance_id)
+    iid = head.id
+    if head.status not in allowed:
+        raise InvalidState(f"instance {iid} is {head.status}; {kind} needs it {' or '.join(allowed)}",
+                           field="instance")
+    if expected_revision is not None and head.revision != expected_revision:
+        raise Conflict(f"instance {iid} changed since you loaded it; reload and try again", field="instance")
+    loaded = rt.specs.get(s, head.definition_id)
+    wf = rt.workflows.take(iid, head.revision)
+    if wf is None:
+        wf = _restore(rt, s, iid, loaded)
+    detail = apply(wf, s)
+    if step:
+        failure = _step(wf)
+        if failure is not None:
+            raise _Discard(head) from failure
+    return head, loaded, wf, detail, _thrown_messages(wf)  # taken out before the state is serialized
+
+
+def _write(rt: Runtime, s: Session, head: _Head, wf: BpmnWorkflow, loaded: deployments.LoadedSpec, actor: str,
+           kind: str, detail: dict[str, Any], thrown: list[tuple[str, Any]], deadlines: dict[str, dict[str, Any]],
+           status: str | None, completed_task: tuple[str, str] | None, state: str) -> TransitionResult:
+    result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
+                      completed_task=completed_task, state=state)
+    if thrown:
+        _route_messages(rt, s, head.id, thrown, deadlines)
+    return result
 
 
 def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
@@ -214,7 +289,8 @@ def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
             if isinstance(e.event_definition, MessageEventDefinition)]
 
 
-def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[str, Any]]) -> None:
+def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[str, Any]],
+                    deadlines: dict[str, dict[str, Any]]) -> None:
     """Start the case each routed message asks for (``workflows/messages.toml``), in the sender's transaction.
 
     Both commit together or not at all, so a crash never loses the case a violation
@@ -227,9 +303,9 @@ def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[
             continue
         institution = s.execute(select(Instance.institution).where(Instance.id == source_id)).scalar()
         try:
-            started, _, _ = _start_in(rt, s, route, payload if isinstance(payload, dict) else {}, SYSTEM,
-                                      reference=None, institution=institution,
-                                      title=f"Iniciado por el caso {source_id} ({name})")
+            run = _run_start(rt, s, route, payload if isinstance(payload, dict) else {}, SYSTEM, reference=None,
+                             institution=institution, title=f"Iniciado por el caso {source_id} ({name})")
+            started = _write_start(rt, s, run, deadlines, bpmn.dump_state(run.wf))
             kind, detail = "case_started", {"message": name, "process": route, "instance": started.instance_id}
         except TramitaError as exc:
             kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
@@ -291,8 +367,8 @@ def _failed_task_name(failure: BaseException) -> str | None:
 def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
              actor: str, kind: str, detail: dict[str, Any], deadlines: dict[str, dict[str, Any]], *,
              status: str | None = None, failure: BaseException | None = None,
-             completed_task: tuple[str, str] | None = None, new_row: dict[str, Any] | None = None
-             ) -> TransitionResult:
+             completed_task: tuple[str, str] | None = None, new_row: dict[str, Any] | None = None,
+             state: str | None = None) -> TransitionResult:
     """Write the state (guarded by the revision), the task rows, the timer rows and the event.
 
     With ``new_row`` the instance is inserted (``start``) instead of updated.
@@ -309,7 +385,8 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
     else:
         new_status = "running"
     ended = new_status in {"completed", "cancelled"}
-    state = bpmn.dump_state(wf)
+    if state is None:
+        state = bpmn.dump_state(wf)
     if new_row is not None:
         values = dict(new_row, state=state, status=new_status, revision=1, updated_at=now,
                       ended_at=now if ended else None)
@@ -321,8 +398,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
         if ended:
             values["ended_at"] = now
         if not sql.update_instance(head.id, head.revision, values):
-            raise Conflict(f"instance {head.id} was changed by someone else at the same time; reload and try again",
-                           field="instance")
+            raise _Moved()
         head.status, head.revision = new_status, head.revision + 1
 
     created, open_tasks = _sync_tasks(rt, sql, head, wf, loaded, now, completed_task, ended,
@@ -354,7 +430,9 @@ def _sync_tasks(rt: Runtime, sql: _Statements, head: _Head, wf: BpmnWorkflow, lo
         if task_id in ready:
             still_open.append(task_id)
         elif completed_task and task_id == completed_task[0]:
-            sql.complete_task(task_id, now, completed_task[1])
+            if not sql.complete_task(task_id, now, completed_task[1]):
+                raise Conflict(f"task {task_id} was claimed by someone else meanwhile; nothing was saved",
+                               field="task")
         else:
             cancelled.append(task_id)
     if cancelled:
@@ -454,7 +532,7 @@ def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> Transit
                 task.data.update(patch)
         return {"data": patch} if patch else {}
 
-    return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",))
+    return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",), writes=True)
 
 
 def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:

@@ -139,7 +139,7 @@ def _rearm(rt: Runtime, instance_id: int, name: str, user: str, reason: str, kin
         return {"timer": name, "task_id": str(task.id), "old_due": str(old_value), "new_due": new_iso,
                 "reason": reason, "attached_to": attached, **extra}
 
-    return instances.transition(rt, instance_id, user, kind, apply, step=False)
+    return instances.transition(rt, instance_id, user, kind, apply, step=False, writes=True)
 
 
 def _waiting_timer(wf: BpmnWorkflow, instance_id: int, name: str) -> SpiffTask:

@@ -278,7 +278,7 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
                 "deadline_missed_on": attached_to if attached_to else None}
 
     try:
-        instances.transition(rt, instance_id, instances.SYSTEM, "timer_fired", apply)
+        instances.transition(rt, instance_id, instances.SYSTEM, "timer_fired", apply, writes=True)
     except _AlreadyTaken:
         return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
     except _NotDue:

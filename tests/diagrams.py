@@ -64,6 +64,14 @@ GATEWAY = process("gateway", "\n".join([
     '<bpmn:sequenceFlow id="f_default" sourceRef="gw" targetRef="small"/>',
 ]))
 
+# start -> fork -> (left | right) -> join -> end: two tasks open at once on one instance
+PARALLEL = process("parallel", "\n".join([
+    '<bpmn:startEvent id="start"/>', '<bpmn:parallelGateway id="fork"/>', user_task("left"), user_task("right"),
+    '<bpmn:parallelGateway id="join"/>', '<bpmn:endEvent id="end"/>',
+    flows(("start", "fork"), ("fork", "left"), ("fork", "right"), ("left", "join"), ("right", "join"),
+          ("join", "end")),
+]))
+
 CALLER = process("caller", "\n".join([
     '<bpmn:startEvent id="start"/>',
     '<bpmn:callActivity id="call" calledElement="two_tasks"/>',

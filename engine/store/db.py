@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -17,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from engine import config
 
@@ -29,20 +30,31 @@ class Database:
         self.url = url or config.database_url()
         self.engine = _create_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        writer = self.engine.execution_options(tramita_write=True) if self.is_sqlite else self.engine
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(writer, expire_on_commit=False)
+        self._writer = self.engine.execution_options(tramita_write=True) if self.is_sqlite else self.engine
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction that may write: committed on success, rolled back on any error."""
-        with self._write() as session, session.begin():
+        with self._transaction(self._writer) as session:
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
+        with self._transaction(self.engine) as session:
             yield session
+
+    @staticmethod
+    @contextmanager
+    def _transaction(engine: Engine) -> Iterator[Session]:
+        """A session inside a Core transaction: a transition opens two of these, and the ORM's own
+        transaction bookkeeping costs more than SQLite's commit."""
+        with engine.connect() as connection, connection.begin():
+            session = Session(connection, expire_on_commit=False)
+            try:
+                yield session
+                session.flush()
+            finally:
+                session.close()
 
     def upgrade(self) -> None:
         """Create or migrate the schema in place to the newest revision."""
@@ -59,6 +71,32 @@ class Database:
         self.engine.dispose()
 
 
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _begin_immediate(raw: sqlite3.Connection) -> None:
+    """Take SQLite's single write lock, polling every 50 µs to 1 ms while another writer holds it.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10 ... ms between tries, while a transition
+    holds the lock for about a tenth of a millisecond: with several processes writing
+    (web workers, the scheduler) most of the waiting would be oversleeping.
+    """
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        delay, deadline = 0.00005, time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.001)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
 def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -73,7 +111,7 @@ def _create_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -82,8 +120,12 @@ def _create_engine(url: str) -> Engine:
             # Straight to the DB-API connection: the same statement without SQLAlchemy's execution
             # context, which costs more than SQLite's own BEGIN on every transaction.
             statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+            raw = connection.connection.driver_connection
             try:
-                connection.connection.driver_connection.execute(statement)
+                if immediate:
+                    _begin_immediate(raw)
+                else:
+                    raw.execute(statement)
             except sqlite3.Error as exc:  # raised as exec_driver_sql would (e.g. "database is locked")
                 raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 

@@ -132,11 +132,8 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_open_group_due", "state", "candidate_group", "due_at"),
-        Index("ix_tasks_open_assignee_due", "state", "assignee", "due_at"),
-        # The inbox's own index (migration 0003): open tasks only, and every column the inbox and
-        # its filter menus read, so they never touch the table. ``state`` leads although constant,
-        # so SQLite (which runs without ANALYZE statistics) prefers it to the two indexes above.
+        # The open tasks' only index (migrations 0003, 0004): open tasks only, and every column the
+        # inbox, its filter menus and ``tramita tasks`` read, so they never touch the table.
         Index("ix_tasks_ready_inbox", *INBOX_INDEX_COLUMNS, sqlite_where=text("state = 'READY'"),
               postgresql_where=text("state = 'READY'")),
     )

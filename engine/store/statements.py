@@ -41,7 +41,9 @@ _SELECT_OPEN_TASKS = select(_T.c.id).where(_T.c.instance_id == bindparam("b_inst
 _SELECT_TASK = (select(_T.c.state, _T.c.title, _T.c.name, _T.c.assignee, _I.c.id, _I.c.definition_id,
                        _I.c.process_key, _I.c.status, _I.c.revision)
                 .join(_I, _I.c.id == _T.c.instance_id).where(_T.c.id == bindparam("b_id")))
-_COMPLETE_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(
+_COMPLETE_TASK = update(_T).where(
+    _T.c.id == bindparam("b_id"), _T.c.state == OPEN,
+    (_T.c.assignee.is_(None) | (_T.c.assignee == bindparam("b_by")))).values(
     state="COMPLETED", completed_at=bindparam("b_at"), completed_by=bindparam("b_by"))
 _CANCEL_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(state="CANCELLED", completed_at=bindparam("b_at"))
 _INSERT_TASK = insert(_T)
@@ -80,8 +82,9 @@ class _Statements:
     def open_tasks(self, instance_id: int) -> list[str]:
         return list(self.conn.execute(_SELECT_OPEN_TASKS, {"b_instance": instance_id}).scalars())
 
-    def complete_task(self, task_id: str, at: datetime, by: str) -> None:
-        self.conn.execute(_COMPLETE_TASK, {"b_id": task_id, "b_at": at, "b_by": by})
+    def complete_task(self, task_id: str, at: datetime, by: str) -> bool:
+        """Close an open task row unless someone else claimed it; whether it did."""
+        return self.conn.execute(_COMPLETE_TASK, {"b_id": task_id, "b_at": at, "b_by": by}).rowcount == 1
 
     def cancel_tasks(self, task_ids: list[str], at: datetime) -> None:
         self.conn.execute(_CANCEL_TASK, [{"b_id": task_id, "b_at": at} for task_id in task_ids])
@@ -186,9 +189,10 @@ class _SqliteStatements(_Statements):
         return [r[0] for r in self._exec("SELECT id FROM tasks WHERE instance_id = ? AND state = ?",
                                                (instance_id, OPEN))]
 
-    def complete_task(self, task_id: str, at: datetime, by: str) -> None:
-        self._exec("UPDATE tasks SET state = 'COMPLETED', completed_at = ?, completed_by = ? WHERE id = ?",
-                         (self.sql.when(at), by, task_id))
+    def complete_task(self, task_id: str, at: datetime, by: str) -> bool:
+        return self._exec("UPDATE tasks SET state = 'COMPLETED', completed_at = ?, completed_by = ? WHERE id = ? "
+                          "AND state = 'READY' AND (assignee IS NULL OR assignee = ?)",
+                          (self.sql.when(at), by, task_id, by)).rowcount == 1
 
     def cancel_tasks(self, task_ids: list[str], at: datetime) -> None:
         when = self.sql.when(at)

@@ -5,11 +5,11 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState, NotFound
 from engine.store.models import Event, Incident, Instance, Task
-from tests.diagrams import FAILING_SCRIPT, GATEWAY, TWO_TASKS, bundle
+from tests.diagrams import FAILING_SCRIPT, GATEWAY, PARALLEL, TWO_TASKS, bundle
 
 
 @pytest.fixture
@@ -196,3 +196,47 @@ def test_inbox_query_by_user_and_group(two) -> None:
     with two.db.write() as s:
         s.get(Task, r.open_tasks[0]).candidate_group = "instituto"
     assert [t.id for t in two.tasks(user="ana", groups=["instituto"])] == r.open_tasks
+
+
+def test_two_tasks_of_one_instance_completed_at_once_both_succeed(tramita) -> None:  # type: ignore[no-untyped-def]
+    """The loser of the race for the revision runs again on the winner's state instead of failing."""
+    tramita.deploy([bundle("parallel.bpmn", PARALLEL)], "d")
+    for round_ in range(5):
+        r = tramita.start("parallel", {}, "u")
+        by_name = {t.name: t.id for t in tramita.tasks(instance_id=r.instance_id)}
+        barrier = threading.Barrier(2)
+        outcomes: dict[str, object] = {}
+
+        def attempt(name: str) -> None:
+            barrier.wait()
+            try:
+                outcomes[name] = tramita.complete(by_name[name], {name: round_}, name)
+            except Exception as exc:  # noqa: BLE001 - recorded and asserted below
+                outcomes[name] = exc
+
+        threads = [threading.Thread(target=attempt, args=(n,)) for n in ("left", "right")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(not isinstance(o, Exception) for o in outcomes.values()), outcomes
+        detail = tramita.instance(r.instance_id)
+        assert detail.instance.status == "completed" and detail.instance.revision == 3
+        assert (detail.data["left"], detail.data["right"]) == (round_, round_)
+        assert sorted(e.actor for e in detail.events if e.kind == "task_completed") == ["left", "right"]
+
+
+def test_a_task_claimed_by_someone_else_is_not_closed_for_another_user(two) -> None:
+    """The guard on the task row itself: a claim that lands after the checks still wins."""
+    from engine.store.statements import statements
+
+    r = two.start("two_tasks", {}, "u")
+    task_id = r.open_tasks[0]
+    with two.db.write() as s:
+        s.execute(update(Task).where(Task.id == task_id).values(assignee="beto"))
+    at = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    with two.db.write() as s:
+        assert statements(s, two.db).complete_task(task_id, at, "ana") is False
+    with two.db.write() as s:
+        assert statements(s, two.db).complete_task(task_id, at, "beto") is True
+    assert rows(two, Task, id=task_id)[0].completed_by == "beto"

@@ -139,9 +139,13 @@ def test_claim_of_a_task_taken_meanwhile_says_so(app, wt) -> None:  # type: igno
     assert "Otra persona tomó esta tarea antes que usted." in r.get_data(as_text=True)
 
 
-def test_inbox_query_uses_the_open_task_indexes(wt) -> None:  # type: ignore[no-untyped-def]
+def test_open_task_queries_use_the_partial_open_task_index(wt) -> None:  # type: ignore[no-untyped-def]
     with wt.db.read() as s:
-        plan = s.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE state='READY' AND assignee='ana' ORDER BY due_at").all()
-    assert any("ix_tasks_open_assignee_due" in str(row) for row in plan)
-    assert Task.__table__.indexes
+        plans = [s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all() for sql in (
+            "SELECT id FROM tasks WHERE state='READY' AND assignee='ana' ORDER BY due_at",
+            "SELECT id FROM tasks WHERE state='READY' AND (assignee='ana' OR (assignee IS NULL AND "
+            "candidate_group IN ('ism_atencion'))) ORDER BY due_at IS NULL, due_at, created_at LIMIT 200",
+        )]
+    for plan in plans:
+        assert any("ix_tasks_ready_inbox" in str(row) for row in plan), plan
+    assert {i.name for i in Task.__table__.indexes} >= {"ix_tasks_ready_inbox"}
