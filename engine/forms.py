@@ -7,6 +7,7 @@ article a value breaks) on any subschema; it replaces the generic message there.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -37,6 +38,34 @@ _MESSAGES = {
 }
 _TYPES = {"string": "texto", "integer": "número entero", "number": "número", "boolean": "sí/no",
           "array": "lista", "object": "objeto", "null": "vacío"}
+
+
+_INT64 = 2**63
+
+
+def require_json_numbers(data: dict[str, Any]) -> None:
+    """Refuse NaN, infinities and integers beyond 64 bits, naming the field.
+
+    Python's json (API bodies) and float() (form fields: "nan", "inf") produce them, JSON
+    has no such numbers, and the state's encoder would write NaN as null: the case would
+    silently hold another value after its next reload.
+    """
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in data.items()]
+    while stack:
+        name, value = stack.pop()
+        kind = value.__class__
+        if kind is float:
+            if not math.isfinite(value):
+                raise InvalidInput(f"{name}: el valor no es un número válido", field=name, fields={
+                    name: "El valor no es un número válido."})
+        elif kind is int:
+            if not -_INT64 <= value < _INT64:
+                raise InvalidInput(f"{name}: el número es demasiado grande", field=name, fields={
+                    name: "El número es demasiado grande."})
+        elif kind is dict:
+            stack.extend((f"{name}.{k}", v) for k, v in value.items())
+        elif kind is list:
+            stack.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
 def validate(schema: dict[str, Any], data: dict[str, Any]) -> None:

@@ -51,6 +51,7 @@ class TransitionResult:
 def _require_object(data: Any, field: str = "data") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput(f"{field} must be a JSON object", field=field)
+    forms.require_json_numbers(data)
     return data
 
 

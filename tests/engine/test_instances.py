@@ -240,3 +240,16 @@ def test_a_task_claimed_by_someone_else_is_not_closed_for_another_user(two) -> N
     with two.db.write() as s:
         assert statements(s, two.db).complete_task(task_id, at, "beto") is True
     assert rows(two, Task, id=task_id)[0].completed_by == "beto"
+
+
+@pytest.mark.parametrize("value, field", [
+    (float("nan"), "x"), (float("inf"), "x"), ({"monto": float("-inf")}, "x.monto"), ([1, 2**64], "x[1]"),
+])
+def test_numbers_json_cannot_hold_are_refused_naming_the_field(two, value, field) -> None:  # type: ignore[no-untyped-def]
+    r = two.start("two_tasks", {}, "u")
+    before = len(rows(two, Event, instance_id=r.instance_id))
+    with pytest.raises(InvalidInput) as caught:
+        two.complete(r.open_tasks[0], {"x": value}, "u")
+    assert caught.value.field == field
+    assert len(rows(two, Event, instance_id=r.instance_id)) == before
+    assert rows(two, Task, id=r.open_tasks[0])[0].state == "READY"

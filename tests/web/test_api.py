@@ -122,3 +122,14 @@ def test_api_applies_the_same_permissions(api, wt) -> None:  # type: ignore[no-u
 def test_api_needs_no_csrf_token_but_pages_do(api) -> None:  # type: ignore[no-untyped-def]
     r = api("POST", "/api/v1/processes/orden_prueba/instances", json={"data": SOLICITUD})
     assert r.status_code == 201
+
+
+def test_api_refuses_numbers_json_has_not(api, wt) -> None:  # type: ignore[no-untyped-def]
+    """Python's json reads NaN and Infinity; JSON has neither, and the case must not silently change."""
+    iid = start_case(wt)
+    task_id = open_task(wt, iid, "valorar_riesgo")
+    r = api("POST", f"/api/v1/tasks/{task_id}/complete", content_type="application/json",
+            data='{"data": {"nivel_riesgo": "alto", "riesgos": ["vida"], "puntaje": NaN}}')
+    assert r.status_code == 422 and r.get_json()["field"] == "puntaje"
+    assert r.get_json()["fields"]["puntaje"] == "El valor no es un número válido."
+    assert wt.task(task_id).state == "READY"

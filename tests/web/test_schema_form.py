@@ -138,3 +138,17 @@ def test_script_dates_are_shown_in_hermosillo_time() -> None:
     assert schema_form.display("2026-05-01", None) == "01/05/2026"
     assert schema_form.display({"tipo_orden": "emergencia", "vigente_hasta": "2026-05-01T23:59:59-07:00"}, None) \
         == "Tipo orden: emergencia; Vigente hasta: 01/05/2026 23:59"
+
+
+def test_nan_and_infinity_typed_in_a_number_field_are_not_numbers() -> None:
+    s = {"type": "object", "properties": {"monto": {"type": "number", "title": "Monto"}}}
+    for typed in ["nan", "inf", "-Infinity"]:
+        data = schema_form.parse(s, MultiDict({"monto": typed})).data
+        assert data == {"monto": typed}
+        try:
+            forms.validate(s, data)
+            errors: dict[str, str] = {}
+        except Exception as exc:  # InvalidInput
+            errors = exc.fields  # type: ignore[attr-defined]
+        assert "monto" in errors
+    assert schema_form.parse(s, MultiDict({"monto": "12,5"})).data == {"monto": 12.5}

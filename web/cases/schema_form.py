@@ -13,6 +13,7 @@ them by field in Spanish (with the schema's ``x-error`` where it gives one).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -372,6 +373,8 @@ def _coerce(schema: dict[str, Any], value: str) -> Any:
     if t == "number":
         try:
             n = float(value.strip().replace(",", "."))
+            if not math.isfinite(n):  # "nan", "inf": left as text, so the form says it is not a number
+                return value
             return int(n) if n.is_integer() and "." not in value and "," not in value else n
         except ValueError:
             return value
