@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ class Database:
         self.engine = _create_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = self.engine.execution_options(tramita_write=True) if self.is_sqlite else self.engine
+        self._idle = threading.local()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -43,18 +45,29 @@ class Database:
         with self._transaction(self.engine) as session:
             yield session
 
-    @staticmethod
     @contextmanager
-    def _transaction(engine: Engine) -> Iterator[Session]:
-        """A session inside a Core transaction: a transition opens two of these, and the ORM's own
-        transaction bookkeeping costs more than SQLite's commit."""
+    def _transaction(self, engine: Engine) -> Iterator[Session]:
+        """A session inside a Core transaction.
+
+        A transition opens two of these, and building a Session costs about as much as
+        SQLite's commit, so each thread keeps an idle one and binds it to the connection of
+        its next transaction (a nested transaction gets a fresh one).
+        """
         with engine.connect() as connection, connection.begin():
-            session = Session(connection, expire_on_commit=False)
+            session = getattr(self._idle, "session", None)
+            if session is None:
+                session = Session(expire_on_commit=False)
+            else:
+                self._idle.session = None
+            session.bind = connection
             try:
                 yield session
                 session.flush()
             finally:
                 session.close()
+                session.info.clear()
+                session.bind = None
+                self._idle.session = session
 
     def upgrade(self) -> None:
         """Create or migrate the schema in place to the newest revision."""

@@ -1,5 +1,5 @@
-"""SQLite's single write lock: a waiting writer gets it as soon as it is free, and gives up with
-SQLite's own error once the busy timeout has passed."""
+"""Transactions: SQLite's single write lock (a waiting writer gets it as soon as it is free, and gives
+up with SQLite's own error once the busy timeout has passed) and the sessions each thread reuses."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from engine.store import db as dbmod
 from engine.store.db import Database
@@ -74,3 +76,26 @@ def test_errors_other_than_busy_are_not_retried(tmp_path: Path) -> None:
     con.execute("BEGIN")
     with pytest.raises(sqlite3.OperationalError, match="within a transaction"):
         dbmod._begin_immediate(con)
+
+
+def test_a_thread_reuses_its_idle_session_clean_and_nested_transactions_get_their_own(database: Database) -> None:
+    from engine.store.statements import statements
+
+    with database.write() as first:
+        statements(first, database)  # cached in session.info, tied to this transaction's connection
+        with database.read() as nested:
+            assert nested is not first
+            assert nested.connection().exec_driver_sql("SELECT count(*) FROM deployments").scalar() == 0
+    with database.read() as again:
+        assert again in (first, nested) and again.info == {}
+        assert again.connection().exec_driver_sql("SELECT count(*) FROM deployments").scalar() == 0
+    seen: list[Session] = []
+    thread = threading.Thread(target=lambda: seen.append(_session_of(database)))
+    thread.start()
+    thread.join()
+    assert seen and seen[0] not in (first, nested)
+
+
+def _session_of(database: Database) -> Session:
+    with database.read() as s:
+        return s
