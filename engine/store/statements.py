@@ -103,6 +103,10 @@ class _RawInsert:
     def __init__(self, table: Table, dialect: Dialect, *, omit: tuple[str, ...] = ()) -> None:
         quote = dialect.identifier_preparer.quote
         columns = [c for c in table.c if c.name not in omit]
+        for c in columns:  # SQLAlchemy would call a callable default; this path would write NULL instead
+            if c.default is not None and not c.default.is_scalar:
+                raise TypeError(f"{table.name}.{c.name} has a Python default that is not a constant; give it a "
+                                "server default or pass its value")
         self.sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
                     f"VALUES ({', '.join('?' for _ in columns)})")
         self.columns = [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect),
