@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,6 +25,7 @@ class Runtime:
     specs: SpecCache = field(default_factory=SpecCache)
     workflows_dir: Path = field(default_factory=lambda: config.WORKFLOWS_DIR)
     workflows: WorkflowCache = field(default_factory=WorkflowCache)
+    _dictionaries: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     @cached_property
     def script_engine(self) -> RestrictedScriptEngine:
@@ -50,6 +52,16 @@ class Runtime:
     def message_routes(self) -> dict[str, str]:
         """Message name -> process key it starts, from ``workflows/messages.toml``."""
         return {name: str(route["process"]) for name, route in self._toml("messages.toml").get("start", {}).items()}
+
+    def data_dictionary(self, process_key: str) -> dict[str, Any] | None:
+        """Names (and option titles) for the case data a procedure's scripts and decision tables
+        write, which no form describes: ``workflows/datos/<key>.schema.json``. Presentation only,
+        so it is read from the files in place rather than deployed with a version."""
+        if process_key not in self._dictionaries:
+            path = self.workflows_dir / "datos" / f"{process_key}.schema.json"
+            self._dictionaries[process_key] = (json.loads(path.read_text(encoding="utf-8"))
+                                               if path.is_file() else None)
+        return self._dictionaries[process_key]
 
     @cached_property
     def parameters(self) -> dict[str, Any]:

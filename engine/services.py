@@ -432,7 +432,8 @@ class Tramita:
         grant = access.open_case(self.db, user, instance_id, via=via)
         detail = self.instance(instance_id)
         forms_ = self.case_forms(instance_id)
-        props = access.schema_properties(f.schema for f in forms_.values())
+        props = access.schema_properties([*(f.schema for f in forms_.values()),
+                                          self.runtime.data_dictionary(detail.instance.process_key)])
         events = [EventView(e.id, e.at, e.actor, e.kind, e.task_id, access.mask_data(e.detail, user, props))
                   for e in detail.events]
         masked = InstanceDetail(detail.instance, access.mask_data(detail.data, user, props), detail.tasks,

@@ -168,7 +168,9 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     assert "Emitir la orden de protección — Abierta" in plazos and "4 horas" in plazos
     assert "No aplica: las horas corren también en días inhábiles." in plazos and "LGAMVLV art. 28" in plazos
     datos = mp.locator("#datos").inner_text()
-    assert "Reglamento art. 42, fracción I: riesgo de perder la vida" in datos and "emergencia" in datos
+    assert "Reglamento art. 42, fracción I: riesgo de perder la vida" in datos
+    # Named by workflows/datos/orden_proteccion.schema.json: the decision table's outputs have no form.
+    assert "Tipo de orden recomendado\nDe emergencia" in datos and "Vigencia recomendada (días)\n60" in datos
     shot(mp, "05-expediente-emision-en-curso")
     mp.locator("#bpmn").screenshot(path=str(ARTIFACTS / "06-diagrama-tarea-en-curso.png"))
     # Issuing the order (arts. 42 and 43): the art. 43 items are required once it is granted.
@@ -218,7 +220,7 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     assert mp.locator(".djs-element.tr-active[data-element-id=vencimiento_vigencia]").count() == 1
     vigencia = mp.locator("#plazos .deadline-item", has_text="Vence la vigencia").inner_text()
     assert "60 días naturales" in vigencia and "LGAMVLV art. 28; Reglamento art. 41, tercer párrafo" in vigencia
-    assert "Folio orden" in mp.locator("#datos").inner_text()
+    assert "Folio de la orden" in mp.locator("#datos").inner_text()
     shot(mp, "09-orden-emitida")
     mp.locator("#bpmn").screenshot(path=str(ARTIFACTS / "10-diagrama-orden-vigente.png"))
     no_script_errors(mp)
