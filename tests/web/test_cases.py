@@ -334,6 +334,10 @@ def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # ty
     page = b.get(f"/tareas/{open_task(real, iid, 'emitir_orden')}").get_data(as_text=True)
     assert 'id="datos-caso"' in page and "Reglamento art. 42, fracción I: riesgo de perder la vida" in page
     assert "Obligatorio si «Decisión» es «Otorgar la orden»." in page
+    datos = page[page.index('id="datos-caso"'):]
+    victim = datos[:datos.index(REAL_REQUEST["nombre_victima"])]  # the name's label, just before it, is tagged
+    assert victim.rindex("<dt>") < victim.rindex('class="tag tag-private"')
+    assert "Tipo de orden recomendado</dt><dd>De emergencia" in datos
     with real.db.read() as s:
         opened = s.query(Event).filter_by(instance_id=iid, kind="case_opened").one()
     assert opened.actor == "mp" and opened.detail["via"] == "tarea"
