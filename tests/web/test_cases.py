@@ -345,3 +345,18 @@ def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # ty
     other = Browser(build_app(real))
     other.login("ism")
     assert other.get(f"/tareas/{open_task(real, iid, 'emitir_orden')}").status_code == 403
+
+
+def test_the_history_shows_data_as_the_forms_name_them(real) -> None:  # type: ignore[no-untyped-def]
+    """The timeline's data changes read like the case data: option titles and Sí/No, not stored codes."""
+    from tests.web.conftest import REAL_REQUEST, REAL_RISK, Browser, build_app
+
+    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference="OP-HIST", institution="FGJE").instance_id
+    real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
+    b = Browser(build_app(real))
+    b.login("mp")
+    page = b.get(f"/casos/{iid}").get_data(as_text=True)
+    history = page[page.index('id="historial"'):]
+    assert "<dt>¿Quién solicita?</dt><dd>La persona afectada</dd>" in history
+    assert "<dt>¿Riesgo de perder la vida?</dt><dd>Sí</dd>" in history
+    assert "<dd>true</dd>" not in history and "<dd>victima</dd>" not in history

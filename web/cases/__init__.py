@@ -373,7 +373,9 @@ def _file_ref(value: Any) -> dict[str, Any] | None:
     return None
 
 
+@bp.app_template_filter("dato")
 def _display(value: Any, schema: dict[str, Any] | None) -> str:
+    """A case datum as a person reads it (option titles, Sí/No, dates); a masked one stays masked."""
     if value == access_rules.MASK:
         return value
     return schema_form.display(value, schema)
