@@ -338,6 +338,7 @@ def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # ty
     victim = datos[:datos.index(REAL_REQUEST["nombre_victima"])]  # the name's label, just before it, is tagged
     assert victim.rindex("<dt>") < victim.rindex('class="tag tag-private"')
     assert "Tipo de orden recomendado</dt><dd>De emergencia" in datos
+    assert '<p class="muted">Ciclo de vida de la orden de protección · ' in page  # the name, not the key
     with real.db.read() as s:
         opened = s.query(Event).filter_by(instance_id=iid, kind="case_opened").one()
     assert opened.actor == "mp" and opened.detail["via"] == "tarea"
@@ -360,3 +361,4 @@ def test_the_history_shows_data_as_the_forms_name_them(real) -> None:  # type: i
     assert "<dt>¿Quién solicita?</dt><dd>La persona afectada</dd>" in history
     assert "<dt>¿Riesgo de perder la vida?</dt><dd>Sí</dd>" in history
     assert "<dd>true</dd>" not in history and "<dd>victima</dd>" not in history
+    assert "— mp (Personal operativo)" in history  # who opened the file, with the role's Spanish name

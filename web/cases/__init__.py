@@ -173,7 +173,13 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
     return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
                            general=general, conflict=conflict, grant=grant, instance=instance,
                            badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
-                           sees_case=sees_case, cf=cf, summary=_summary(cf) if cf else []), status
+                           sees_case=sees_case, cf=cf, summary=_summary(cf) if cf else [],
+                           process_name=_process_name(task_view.process_key)), status
+
+
+def _process_name(key: str) -> str:
+    """The procedure's name as its diagram gives it (the key is an identifier, not for people)."""
+    return next((p["name"] for p in tramita().processes() if p["key"] == key), None) or key
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -225,10 +231,8 @@ def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status:
     timeline = [e for e in detail.events if e.kind != "case_opened"]
     openings = [e for e in detail.events if e.kind == "case_opened"]
     names = _element_names(instance_id)
-    process_name = next((p["name"] for p in tramita().processes() if p["key"] == detail.instance.process_key),
-                        None) or detail.instance.process_key
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
-                           process_name=process_name,
+                           process_name=_process_name(detail.instance.process_key),
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
                            names=names, waiting=_waiting(instance_id, posted), posted=posted,
                            received={e.id: _received(e, names) for e in timeline if e.kind == "message_received"},
