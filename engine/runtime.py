@@ -43,6 +43,12 @@ class Runtime:
         """Lane name -> user group, from ``workflows/lanes.toml`` (organizational: not part of a version)."""
         return {str(k): str(v) for k, v in self._toml("lanes.toml").get("lanes", {}).items()}
 
+    @cached_property
+    def group_names(self) -> dict[str, str]:
+        """User group -> its name in Spanish, from ``[groups.<grupo>]`` in ``workflows/lanes.toml``."""
+        return {str(k): str(v.get("name") or k) for k, v in self._toml("lanes.toml").get("groups", {}).items()
+                if isinstance(v, dict)}
+
     def group_for_lane(self, lane: str | None) -> str | None:
         if lane is None:
             return None

@@ -64,6 +64,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, EVENT_LABELS=EVENT_LABELS, STATUS_LABELS=STATUS_LABELS,
                                  UNIT_LABELS=UNIT_LABELS)
 
+    @app.template_filter("grupo")
+    def _group_name(group: str | None) -> str:
+        """A user group as people call it (``workflows/lanes.toml``); its id where it has no name."""
+        if not group:
+            return ""
+        return app.extensions["tramita"].runtime.group_names.get(group, group)
+
     @app.errorhandler(TramitaError)
     def _tramita_error(exc: TramitaError):  # type: ignore[no-untyped-def]
         if wants_json():

@@ -339,6 +339,7 @@ def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # ty
     assert victim.rindex("<dt>") < victim.rindex('class="tag tag-private"')
     assert "Tipo de orden recomendado</dt><dd>De emergencia" in datos
     assert '<p class="muted">Ciclo de vida de la orden de protección · ' in page  # the name, not the key
+    assert "Grupo: Agente del Ministerio Público o autoridad emisora de órdenes de protección" in page
     with real.db.read() as s:
         opened = s.query(Event).filter_by(instance_id=iid, kind="case_opened").one()
     assert opened.actor == "mp" and opened.detail["via"] == "tarea"
