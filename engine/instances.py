@@ -1,8 +1,9 @@
 """Instance transitions: start, complete a task, fire timers, cancel, suspend, resume, retry.
 
-Every transition loads one instance, applies one change to its workflow, steps the
-engine, and writes the new state, the task rows, the timer rows and one audit event
-in a single database transaction guarded by the instance's revision. If a script or
+Every transition loads one instance, applies one change to its workflow and steps the
+engine (before the write transaction opens, see :func:`transition`), then writes the new
+state, the task rows, the timer rows and one audit event in a single database transaction
+guarded by the instance's revision. If a script or
 expression fails, the in-memory workflow is thrown away: the instance is reloaded
 from the database and put in ``error`` with an incident, and nothing is half-applied.
 

@@ -323,14 +323,22 @@ def test_vendor_assets_are_served_from_node_modules_only_by_name(app) -> None:  
         assert b"BpmnJS" in r.data or len(r.data) > 10000
 
 
-def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # type: ignore[no-untyped-def]
-    """Issuing an order, the authority sees the risk table's recommendation (DMN) next to the form."""
+def _risk_assessed(real, reference: str):  # type: ignore[no-untyped-def]
+    """A real protection-order case past its risk assessment, and the issuing authority signed in."""
     from tests.web.conftest import REAL_REQUEST, REAL_RISK, Browser, build_app
 
-    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference="OP-DMN", institution="FGJE").instance_id
+    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference=reference, institution="FGJE").instance_id
     real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
     b = Browser(build_app(real))
     b.login("mp")
+    return iid, b
+
+
+def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # type: ignore[no-untyped-def]
+    """Issuing an order, the authority sees the risk table's recommendation (DMN) next to the form."""
+    from tests.web.conftest import REAL_REQUEST, Browser, build_app
+
+    iid, b = _risk_assessed(real, "OP-DMN")
     page = b.get(f"/tareas/{open_task(real, iid, 'emitir_orden')}").get_data(as_text=True)
     assert 'id="datos-caso"' in page and "Reglamento art. 42, fracción I: riesgo de perder la vida" in page
     assert "Obligatorio si «Decisión» es «Otorgar la orden»." in page
@@ -351,12 +359,7 @@ def test_task_page_shows_the_case_data_so_far_and_audits_it(real) -> None:  # ty
 
 def test_the_history_shows_data_as_the_forms_name_them(real) -> None:  # type: ignore[no-untyped-def]
     """The timeline's data changes read like the case data: option titles and Sí/No, not stored codes."""
-    from tests.web.conftest import REAL_REQUEST, REAL_RISK, Browser, build_app
-
-    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference="OP-HIST", institution="FGJE").instance_id
-    real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
-    b = Browser(build_app(real))
-    b.login("mp")
+    iid, b = _risk_assessed(real, "OP-HIST")
     page = b.get(f"/casos/{iid}").get_data(as_text=True)
     history = page[page.index('id="historial"'):]
     assert "<dt>¿Quién solicita?</dt><dd>La persona afectada</dd>" in history
