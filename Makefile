@@ -25,7 +25,7 @@ install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	$(BIN)/tramita init-db
-	$(BIN)/tramita --user instalacion deploy workflows
+	$(BIN)/tramita deploy workflows
 	$(BIN)/python -m web.demo
 	@echo "Serving http://$(HOST):$(PORT)  (sign in with a demo user above)"
 	TRAMITA_SCHEDULER=1 TRAMITA_COOKIE_SECURE=0 $(BIN)/flask --app web:create_app run --host $(HOST) --port $(PORT)

@@ -485,8 +485,9 @@ def build(sqlite_path: Path, n_instances: int, n_tasks: int, seeds_per_process: 
           ) -> tuple[list[Caseworker], CloneStats]:
     from argon2 import PasswordHasher
 
-    from engine import accounts, clock
-    from engine.services import Tramita
+    from engine.casework import people as accounts
+    from engine.time import clock
+    from tests.driver import Driver as Tramita  # the run layer with bare actor names
 
     rng = random.Random(rng_seed)
     t0 = time.perf_counter()

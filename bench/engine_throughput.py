@@ -121,8 +121,8 @@ class EngineBench:
 
     def __init__(self, tmp: Path, synchronous: str, warmup: int) -> None:
         os.environ["TRAMITA_SQLITE_SYNCHRONOUS"] = synchronous  # read when the engine is created
-        from engine.deployments import BundleFile
-        from engine.services import Tramita
+        from engine.deploy.versions import BundleFile
+        from tests.driver import Driver as Tramita  # the run layer with bare actor names
 
         self.t = Tramita(f"sqlite:///{tmp / f'engine-{synchronous.lower()}-{uuid.uuid4().hex[:6]}.db'}")
         self.t.init_db()
@@ -137,7 +137,7 @@ class EngineBench:
     @classmethod
     def attach(cls, url: str) -> "EngineBench":
         """Another process's view of an engine database already set up by ``__init__``."""
-        from engine.services import Tramita
+        from tests.driver import Driver as Tramita  # the run layer with bare actor names
 
         bench = cls.__new__(cls)
         bench.t, bench.done, bench.payload = Tramita(url), 0, []
@@ -394,10 +394,10 @@ def spiff_alone(n: int) -> tuple[float, float]:
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
     from SpiffWorkflow.util.task import TaskState
 
-    from engine import bpmn
-    from engine.expressions import script_engine
+    from engine.bpmn import safe_xml, serializer
+    from engine.script.helpers import script_engine
 
-    parser = bpmn.new_parser()
+    parser = safe_xml.new_parser()
     parser.add_bpmn_str(REFERENCE.encode(), "bench_reference.bpmn")
     spec, subprocesses = parser.get_spec("bench_reference"), parser.get_subprocess_specs("bench_reference")
     engine = script_engine()
@@ -408,7 +408,7 @@ def spiff_alone(n: int) -> tuple[float, float]:
         wf.refresh_timers()
         wf.do_engine_steps()
         if dump:
-            bpmn.dump_state(wf)
+            serializer.dump_state(wf)
         for step in range(1, TASKS + 1):
             task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
             task.data.update(task_data(i, step))
@@ -416,7 +416,7 @@ def spiff_alone(n: int) -> tuple[float, float]:
             wf.refresh_timers()
             wf.do_engine_steps()
             if dump:
-                bpmn.dump_state(wf)
+                serializer.dump_state(wf)
         assert wf.is_completed()
 
     rates = []

@@ -96,8 +96,8 @@ class Database:
     """One SQLite file built by the engine, grown by cloning one started instance."""
 
     def __init__(self, path: Path) -> None:
-        from engine import clock
-        from engine.services import Tramita
+        from engine.time import clock
+        from tests.driver import Driver as Tramita  # the run layer with bare actor names
 
         self.path = path
         self.url = f"sqlite:///{path}"
@@ -175,7 +175,7 @@ class Database:
 
 
 def _bundle():  # type: ignore[no-untyped-def]
-    from engine.deployments import BundleFile
+    from engine.deploy.versions import BundleFile
 
     return BundleFile("bench_timer.bpmn", PROCESS.encode())
 
@@ -267,8 +267,8 @@ def baseline_raw_updates(db: Database, count: int) -> float:
 
 def baseline_engine_cpu(db: Database, count: int) -> float:
     """The engine's in-memory work per firing (load state, refresh_timers, step, dump), ``count`` times."""
-    from engine import bpmn
-    from engine.runtime import Runtime
+    from engine.bpmn import safe_xml, serializer
+    from engine.run.runtime import Runtime
     from engine.store.db import Database as EngineDb
 
     rt = Runtime(EngineDb(db.url))
@@ -277,11 +277,11 @@ def baseline_engine_cpu(db: Database, count: int) -> float:
     state = db.instance["state"].replace(PLACEHOLDER, "2020-06-01T00:00:00+00:00")
     start = time.perf_counter()
     for _ in range(count):
-        wf = bpmn.load_state(state, loaded.spec, loaded.subprocess_specs)
+        wf = serializer.load_state(state, loaded.spec, loaded.subprocess_specs)
         wf.script_engine = rt.script_engine
         wf.refresh_timers()
         wf.do_engine_steps()
-        bpmn.dump_state(wf)
+        serializer.dump_state(wf)
     elapsed = time.perf_counter() - start
     rt.db.dispose()
     return elapsed

@@ -109,8 +109,8 @@ def load_context(sqlite_path: Path, usernames: list[str], rng: random.Random) ->
 
 def inbox_args(rng: random.Random, ctx: Context) -> dict[str, str]:
     """One inbox request as the page's filter form would send it."""
-    from engine import clock
-    from engine.calendar import HERMOSILLO
+    from engine.time import clock
+    from engine.time.calendar import HERMOSILLO
 
     x = rng.random()
     if x < 0.45:
@@ -136,7 +136,7 @@ def to_filters(args: dict[str, str]) -> tuple[Any, int]:
     """The same arguments as ``web/inbox`` turns them into ``InboxFilters``."""
     from datetime import date
 
-    from engine.inbox import InboxFilters
+    from engine.casework.inbox import InboxFilters
 
     def day(name: str) -> date | None:
         return date.fromisoformat(args[name]) if args.get(name) else None
@@ -166,8 +166,8 @@ def bench_query(url: str, backend: str, usernames: list[str], ctx: Context, iter
                 seed: int = 7) -> QueryResult:
     from sqlalchemy import text
 
-    from engine import inbox
-    from engine.accounts import find_user
+    from engine.casework import inbox
+    from engine.casework.people import find_user
     from engine.store.db import Database
 
     db = Database(url)
@@ -209,8 +209,8 @@ def explain(url: str, username: str) -> None:
     """The plans of the inbox's statements for one user (printed when a target is missed)."""
     from sqlalchemy import event
 
-    from engine import inbox
-    from engine.accounts import find_user
+    from engine.casework import inbox
+    from engine.casework.people import find_user
     from engine.store.db import Database
 
     db = Database(url)

@@ -22,7 +22,7 @@ from typing import Iterator
 
 import pytest
 
-from engine import clock
+from engine.time import clock
 from engine.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,8 +141,8 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 @pytest.fixture
 def tramita(db_url: str):  # type: ignore[no-untyped-def]
-    from engine.services import Tramita
+    from tests.driver import Driver
 
-    t = Tramita(db_url)
+    t = Driver(db_url)
     yield t
     t.db.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.deployments import BundleFile
+from engine.deploy.versions import BundleFile
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
           '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

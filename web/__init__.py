@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from engine.services import Tramita
+from engine.services import SYSTEM, Tramita
 from web import i18n, security, views
 from web.extensions import csrf, login_manager
 
@@ -66,7 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/health")
     def health():  # type: ignore[no-untyped-def]
-        return jsonify(status="ok", processes=[p["key"] for p in tramita.processes()])
+        return jsonify(status="ok", processes=[p["key"] for p in tramita.design.processes(SYSTEM)])
 
     if app.config["TRAMITA_SCHEDULER"]:
         _start_scheduler(app, tramita)
@@ -74,10 +74,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _start_scheduler(app: Flask, tramita: Tramita) -> None:
-    from engine.scheduler import TimerService
-
-    service = TimerService(tramita.runtime)
+    service = tramita.timer_service()
     service.start()
     app.extensions["tramita_scheduler"] = service
-    atexit.register(lambda: service.stop() if service._scheduler.running else None)
+    atexit.register(lambda: service.stop() if service.running else None)
     log.info("timer service started inside the web process")

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import config
-from engine.services import Tramita
+from engine.services import SYSTEM, Tramita, config
 
 PASSWORD = "Tramita-Demo-2026"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -152,17 +151,7 @@ def coverage(workflows: Path, users: list[DemoUser], t: Tramita | None = None) -
 
 
 def _offered_steps(t: Tramita) -> dict[tuple[str, str], list[str]]:
-    from engine import deployments
-
-    out: dict[tuple[str, str], list[str]] = {}
-    with t.db.read() as s:
-        for proc in deployments.list_processes(s):
-            info = deployments.latest_process(s, proc.key).task_info or {}
-            for element, item in info.items():
-                if item.get("type") in ("UserTask", "StartEvent") and item.get("lane") and \
-                        (item.get("type") == "UserTask" or item.get("process") == proc.key):
-                    out.setdefault((proc.key, str(item["lane"])), []).append(str(item.get("title") or element))
-    return out
+    return t.design.offered_steps(SYSTEM)
 
 
 def uncovered(lanes: list[Lane]) -> list[Lane]:
@@ -171,14 +160,14 @@ def uncovered(lanes: list[Lane]) -> list[Lane]:
 
 def ensure(t: Tramita, workflows: Path | None = None) -> list[DemoUser]:
     users = demo_users(institutions(workflows or config.WORKFLOWS_DIR))
-    existing = {u.username: u for u in t.users()}
+    existing = {u.username: u for u in t.people.users(SYSTEM)}
     for u in users:
         if u.username in existing:
-            t.set_password(u.username, PASSWORD)
-            t.set_user_active(u.username, True)
-            t.set_user_groups(u.username, u.groups)  # lanes.toml may have changed since the last run
+            t.people.set_password(SYSTEM, u.username, PASSWORD)
+            t.people.set_user_active(SYSTEM, u.username, True)
+            t.people.set_user_groups(SYSTEM, u.username, u.groups)  # lanes.toml may have changed since the last run
         else:
-            t.add_user(u.username, PASSWORD, name=u.name, role=u.role, institution=u.institution, groups=u.groups)
+            t.people.add_user(SYSTEM, u.username, PASSWORD, name=u.name, role=u.role, institution=u.institution, groups=u.groups)
     return users
 
 

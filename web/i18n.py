@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
 
-from engine.calendar import HERMOSILLO, to_local
+from engine.services.terms import HERMOSILLO, to_local
 
 LANGUAGES = {"es_MX": "Español", "en": "English"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"

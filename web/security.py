@@ -10,9 +10,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask_login import UserMixin, current_user
 
-from engine import config
-from engine.accounts import UserView
-from engine.services import Tramita
+from engine.services import Tramita, UserView, config
 from web.extensions import login_manager
 
 
@@ -53,7 +51,7 @@ class WebUser(UserMixin):
 @login_manager.user_loader
 def _load_user(user_id: str) -> WebUser | None:
     try:
-        view = tramita().user(int(user_id))
+        view = tramita().people.user(int(user_id))
     except ValueError:
         return None
     return WebUser(view) if view is not None else None

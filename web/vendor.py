@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, send_from_directory
 
-from engine import config
+from engine.services import config
 
 bp = Blueprint("vendor", __name__)
 NODE_MODULES = Path(config.PROJECT_ROOT) / "node_modules"

@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
         """A user group as people call it (``workflows/lanes.toml``); its id where it has no name."""
         if not group:
             return ""
-        return app.extensions["tramita"].runtime.group_names.get(group, group)
+        return app.extensions["tramita"].group_name(group)
 
     @app.errorhandler(TramitaError)
     def _tramita_error(exc: TramitaError):  # type: ignore[no-untyped-def]

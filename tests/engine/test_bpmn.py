@@ -12,8 +12,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine import bpmn
-from engine.expressions import script_engine
+from engine.bpmn import safe_xml, serializer
+from engine.script.helpers import script_engine
 from tests.diagrams import HEADER
 
 # A subprocess with a non-interrupting timer on its task, a parallel split with a script on one
@@ -65,7 +65,7 @@ def _stock_state(wf: BpmnWorkflow) -> dict[str, Any]:
 
 
 def _workflow() -> BpmnWorkflow:
-    parser = bpmn.new_parser()
+    parser = safe_xml.new_parser()
     parser.add_bpmn_str(DIAGRAM.encode(), "serial.bpmn")
     spec = parser.get_spec("serial")
     return BpmnWorkflow(spec, parser.get_subprocess_specs("serial"), script_engine=script_engine())
@@ -84,13 +84,13 @@ def _runs() -> tuple[BpmnWorkflow, list[tuple[str, list[str]]]]:
     """The workflow run to its end, and after every step its dumped text and READY tasks."""
     wf = _workflow()
     _step(wf)
-    states = [(bpmn.dump_state(wf), _ready(wf))]
+    states = [(serializer.dump_state(wf), _ready(wf))]
     while not wf.is_completed():
         task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
         task.data["vueltas"] = len(states)
         task.run()
         _step(wf)
-        states.append((bpmn.dump_state(wf), _ready(wf)))
+        states.append((serializer.dump_state(wf), _ready(wf)))
     return wf, states
 
 
@@ -99,13 +99,13 @@ def test_every_step_writes_what_spiffs_converter_writes() -> None:
     _step(wf)
     steps = 0
     while not wf.is_completed():
-        assert json.loads(bpmn.dump_state(wf)) == _stock_state(wf)
+        assert json.loads(serializer.dump_state(wf)) == _stock_state(wf)
         task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
         task.data["vueltas"] = steps
         task.run()
         _step(wf)
         steps += 1
-    assert json.loads(bpmn.dump_state(wf)) == _stock_state(wf)
+    assert json.loads(serializer.dump_state(wf)) == _stock_state(wf)
     assert steps == 3  # registrar, then revisar on each of the two passes through the subprocess
     assert wf.data["total"] == 42 and wf.subprocesses  # the script ran; the subprocess was serialized
 
@@ -113,7 +113,7 @@ def test_every_step_writes_what_spiffs_converter_writes() -> None:
 def test_finished_tasks_reuse_their_text_and_open_ones_do_not() -> None:
     wf = _workflow()
     _step(wf)
-    bpmn.dump_state(wf)
+    serializer.dump_state(wf)
     memo = {key: task.__dict__.get("_tramita_json") for key, task in wf.tasks.items()}
     finished = [k for k, t in wf.tasks.items() if t.has_state(TaskState.FINISHED_MASK)]
     assert finished and all(memo[k] is not None for k in finished)
@@ -121,7 +121,7 @@ def test_finished_tasks_reuse_their_text_and_open_ones_do_not() -> None:
     task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
     task.run()
     _step(wf)
-    bpmn.dump_state(wf)
+    serializer.dump_state(wf)
     for key in finished:  # the same text object: not serialized again
         assert wf.tasks[key].__dict__["_tramita_json"][1] is memo[key][1]
 
@@ -130,6 +130,6 @@ def test_finished_tasks_reuse_their_text_and_open_ones_do_not() -> None:
 def test_dumped_state_loads_back_to_the_same_state(at: int) -> None:
     wf, states = _runs()
     text, ready = states[at]
-    restored = bpmn.load_state(text, wf.spec, wf.subprocess_specs)
-    assert json.loads(bpmn.dump_state(restored)) == json.loads(text)
+    restored = serializer.load_state(text, wf.spec, wf.subprocess_specs)
+    assert json.loads(serializer.dump_state(restored)) == json.loads(text)
     assert _ready(restored) == ready

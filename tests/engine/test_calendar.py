@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import (
+from engine.time.calendar import (
     HERMOSILLO,
     SHIPPED_CALENDAR,
     UNITS,

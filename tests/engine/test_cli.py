@@ -105,12 +105,16 @@ def test_deploy_to_a_database_without_schema_says_run_init_db(empty_url: str, mo
 def test_deploy_start_tasks_complete_instance(tramita_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run = tramita_cli
     path = write(tmp_path, "two.bpmn", TWO_TASKS)
-    deployed = run("--user", "disenadora", "deploy", path)
+    deployed = run("deploy", path)  # an operator's deploy acts as sistema
     assert (deployed.code, deployed.out, deployed.err) == (0, "process two_tasks version 1: deployed\n", "")
     assert run("deploy", path).out == "process two_tasks version 1: unchanged\n"
     # a folder deploys every diagram in it
     assert run("deploy", tmp_path).out == "process two_tasks version 1: unchanged\n"
 
+    # a named account acts as itself, and must exist
+    assert "no active account named 'ana'" in run("--user", "ana", "start", "two_tasks").one_line_error
+    assert run("users", "add", "ana", "--role", "caseworker", "--institution", "ISM",
+               "--password", "una-clave-larga").code == 0
     started = run("--user", "ana", "start", "two_tasks", "--data", '{"expediente": "ISM-1"}', "--reference", "ISM-1")
     assert started.code == 0, started.err
     m = re.fullmatch(rf"instance (\d+) running; open tasks: ({UUID_RE.pattern})\n", started.out)
@@ -126,7 +130,7 @@ def test_deploy_start_tasks_complete_instance(tramita_cli, tmp_path: Path) -> No
     as_json = json.loads(run("tasks", "--json").out)
     assert [(t["id"], t["name"], t["state"]) for t in as_json] == [(first, "a", "READY")]
 
-    done = run("complete", first, "--data", '{"x": 1}', "--user", "beto")
+    done = run("complete", first, "--data", '{"x": 1}')
     assert done.code == 0, done.err
     m = re.fullmatch(rf"instance {instance_id} running; open tasks: ({UUID_RE.pattern})\n", done.out)
     assert m, done.out
@@ -140,15 +144,15 @@ def test_deploy_start_tasks_complete_instance(tramita_cli, tmp_path: Path) -> No
     assert lines[2].startswith(f"  {second}  b  ")
     assert "pending timers:" in lines and "history:" in lines
     history = lines[lines.index("history:") + 1:]
-    assert [h.split()[1:3] for h in history] == [["ana", "instance_started"], ["beto", "task_completed"]]
+    assert [h.split()[1:3] for h in history] == [["ana", "instance_started"], ["sistema", "task_completed"]]
     assert '"changes": {"x": 1}' in history[1]
 
-    finished = run("complete", second, "--data", "{}", "--user", "carla")
+    finished = run("complete", second, "--data", "{}")
     assert finished.out == f"instance {instance_id} completed; open tasks: none\n"
     detail = json.loads(run("instance", instance_id, "--json").out)
     assert detail["instance"]["status"] == "completed"
     assert [(t["name"], t["state"], t["completed_by"]) for t in detail["tasks"]] == [
-        ("a", "COMPLETED", "beto"), ("b", "COMPLETED", "carla")]
+        ("a", "COMPLETED", "sistema"), ("b", "COMPLETED", "sistema")]
     assert detail["data"]["x"] == 1 and detail["data"]["expediente"] == "ISM-1"
     assert run("tasks").out.strip() == "no open tasks"
 
@@ -181,12 +185,12 @@ def test_retry_after_an_incident(tramita_cli, tmp_path: Path) -> None:  # type: 
     assert "division by zero" in again.one_line_error
     assert "must be a JSON object" in run("retry", instance_id, "--data", "[1]").one_line_error
 
-    fixed = run("--user", "admin", "retry", instance_id, "--data", '{"boom": false}')
+    fixed = run("retry", instance_id, "--data", '{"boom": false}')
     assert (fixed.code, fixed.out) == (0, f"instance {instance_id} running\n")
     shown = run("instance", instance_id).out
     assert "status running" in shown and "incident:" not in shown
     assert re.search(r"^  \S+  b  ", shown, re.M)
-    assert "admin  instance_retried" in shown
+    assert "sistema  instance_retried" in shown
     assert "needs it error" in run("retry", instance_id).one_line_error
 
 
@@ -318,10 +322,10 @@ def _program(url: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
 def test_the_installed_program_exits_0_and_2(db_url: str, tmp_path: Path) -> None:
     ok = _program(db_url, "deploy", write(tmp_path, "two.bpmn", TWO_TASKS))
     assert (ok.returncode, ok.stdout, ok.stderr) == (0, "process two_tasks version 1: deployed\n", "")
-    started = _program(db_url, "--user", "ana", "start", "two_tasks", "--data", '{"a": 1}')
+    started = _program(db_url, "start", "two_tasks", "--data", '{"a": 1}')
     assert started.returncode == 0 and started.stdout.startswith("instance "), started.stderr
     task = UUID_RE.search(started.stdout).group(0)
-    assert _program(db_url, "complete", task, "--user", "beto").returncode == 0
+    assert _program(db_url, "complete", task).returncode == 0
     bad = _program(db_url, "complete", task)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("tramita: ") and "already completed" in bad.stderr

@@ -47,11 +47,11 @@ def child(url: str, seed: int) -> None:
     """Complete tasks (and start cases) until killed, acknowledging each completion on stdout."""
     import faulthandler
 
-    from engine.services import Tramita
+    from tests.driver import Driver
 
     faulthandler.register(signal.SIGUSR1)  # the parent asks for a stack dump if the child stalls
     rng = random.Random(seed)
-    t = Tramita(url)
+    t = Driver(url)
     print("READY", flush=True)
     deadline = time.monotonic() + 60  # never outlive a broken test
     step = 0
@@ -119,12 +119,12 @@ def _check(url: str, acknowledged: list[str], in_flight: list[str] = ()) -> int:
     """Verify durability and consistency with a fresh engine; returns how many instances exist.
 
     A completion in flight at the kill is all or nothing: COMPLETED with its event, or READY without."""
-    from engine import bpmn
-    from engine.services import Tramita
+    from engine.bpmn import safe_xml, serializer
+    from tests.driver import Driver
     from engine.store.models import Event, Instance, Task
     from SpiffWorkflow.util.task import TaskState
 
-    t = Tramita(url)
+    t = Driver(url)
     try:
         with t.db.read() as s:
             rows = {r.id: r for r in s.execute(select(Task).where(Task.id.in_(acknowledged))).scalars()}
@@ -146,7 +146,7 @@ def _check(url: str, acknowledged: list[str], in_flight: list[str] = ()) -> int:
                 # one transition, one event, one revision: nothing was half-applied
                 assert per_instance.get(inst.id) == inst.revision, (inst.id, inst.revision, per_instance.get(inst.id))
                 loaded = t.runtime.specs.get(s, inst.definition_id)
-                wf = bpmn.load_state(inst.state, loaded.spec, loaded.subprocess_specs)
+                wf = serializer.load_state(inst.state, loaded.spec, loaded.subprocess_specs)
                 ready = {str(x.id) for x in wf.get_tasks(state=TaskState.READY, manual=True)}
                 open_rows = set(s.execute(select(Task.id).where(Task.instance_id == inst.id,
                                                                 Task.state == "READY")).scalars())
@@ -163,12 +163,12 @@ def _check(url: str, acknowledged: list[str], in_flight: list[str] = ()) -> int:
 
 
 def test_kill_9_mid_burst_loses_no_acknowledged_completion(db_url: str) -> None:
-    from engine.services import Tramita
+    from tests.driver import Driver
 
     seed = int(os.environ.get("TRAMITA_CRASH_SEED", random.randrange(1_000_000)))
     print(f"crash test seed {seed} (set TRAMITA_CRASH_SEED to replay)")
     rng = random.Random(seed)
-    t = Tramita(db_url)
+    t = Driver(db_url)
     try:
         t.deploy([bundle("burst.bpmn", BURST)], "d")
         for i in range(10):
@@ -188,7 +188,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_completion(db_url: str) -> None:
     print(f"{len(acknowledged)} acknowledged completions; {len(in_flight)} of {ROUNDS} kills landed mid-call")
 
     # Every instance still works: a fresh process (no cached workflows) completes an open task of each.
-    t = Tramita(db_url)
+    t = Driver(db_url)
     try:
         open_by_instance: dict[int, str] = {}
         for task in t.tasks(limit=10_000):

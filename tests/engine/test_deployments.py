@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.deployments import BundleFile, collect_files
+from engine.deploy.versions import BundleFile, collect_files
 from engine.errors import DeploymentRejected
 from engine.store.models import Definition, DeployedFile, Deployment
 from tests.conftest import SHARED

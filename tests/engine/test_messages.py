@@ -99,7 +99,7 @@ def test_the_routed_case_is_written_in_the_senders_transaction(tramita, tmp_path
     tramita.runtime.workflows_dir = tmp_path
     tramita.deploy([bundle("t.bpmn", THROWER), bundle("d.bpmn", TARGET)], "d")
     r = tramita.start("lanza", {"folio": "OP-3"}, "u")
-    from engine import instances
+    from engine.run import transitions as instances
 
     original = instances._route_messages
 

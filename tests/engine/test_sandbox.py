@@ -13,10 +13,10 @@ from RestrictedPython import compile_restricted_exec
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
-from engine import bpmn
+from engine.bpmn import safe_xml, serializer
 from engine.errors import DeploymentRejected, ExecutionFailed
-from engine.expressions import HELPERS, script_engine
-from engine.sandbox import (
+from engine.script.helpers import HELPERS, script_engine
+from engine.script.sandbox import (
     SAFE_BUILTINS,
     ForbiddenExpression,
     RestrictedEnvironment,
@@ -171,8 +171,8 @@ def test_script_engine_wraps_a_runtime_refusal_as_a_task_error() -> None:
     xml = process("raw_evil", "\n".join([
         '<bpmn:startEvent id="start"/>', script_task("sneaky", "x = open('/etc/passwd').read()"),
         '<bpmn:endEvent id="end"/>', flows(("start", "sneaky"), ("sneaky", "end"))]))
-    parser = bpmn.new_parser()
-    parser.add_bpmn_xml(bpmn.load_xml(xml.encode(), "raw.bpmn"), "raw.bpmn")  # no Tramita lint here
+    parser = safe_xml.new_parser()
+    parser.add_bpmn_xml(safe_xml.load_xml(xml.encode(), "raw.bpmn"), "raw.bpmn")  # no Tramita lint here
     wf = BpmnWorkflow(parser.get_spec("raw_evil"), script_engine=script_engine())
     with pytest.raises(WorkflowTaskException) as exc:
         wf.do_engine_steps()

@@ -23,10 +23,11 @@ from typing import Callable, Iterator
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock, timers
+from engine.time import clock
+from engine.run import firing as timers
 from engine.errors import InvalidInput
-from engine.scheduler import TimerService
-from engine.services import Tramita
+from engine.time.scheduler import TimerService
+from tests.driver import Driver
 from engine.store.models import Event, Instance, Task, Timer
 from tests.diagrams import bundle, flows, process, user_task
 from tests.engine.test_timers import boundary_process
@@ -120,24 +121,24 @@ def wait_until(condition: Callable[[], bool], timeout: float, schedulers: Schedu
     return time.monotonic() - start
 
 
-def start_overdue(t: Tramita, n: int, due: datetime) -> list[int]:
+def start_overdue(t: Driver, n: int, due: datetime) -> list[int]:
     """Start ``n`` instances through the API whose timer is due at ``due`` (started an hour before it)."""
     t.deploy([bundle("espera.bpmn", WAIT)], "d")
     with clock.frozen_at(due - timedelta(hours=1)):
         return [t.start("espera", {"vence": due.isoformat()}, "u").instance_id for _ in range(n)]
 
 
-def status_counts(t: Tramita) -> Counter[str]:
+def status_counts(t: Driver) -> Counter[str]:
     with t.db.read() as s:
         return Counter(dict(s.execute(select(Timer.status, func.count()).group_by(Timer.status)).all()))
 
 
-def pending_count(t: Tramita) -> int:
+def pending_count(t: Driver) -> int:
     with t.db.read() as s:
         return int(s.execute(select(func.count()).select_from(Timer).where(Timer.status == "pending")).scalar_one())
 
 
-def assert_each_fired_exactly_once(t: Tramita, instance_ids: list[int]) -> None:
+def assert_each_fired_exactly_once(t: Driver, instance_ids: list[int]) -> None:
     n = len(instance_ids)
     with t.db.read() as s:
         assert status_counts(t) == Counter({"fired": n}), "every timer row fired, none left pending, no duplicates"
@@ -158,7 +159,7 @@ def assert_each_fired_exactly_once(t: Tramita, instance_ids: list[int]) -> None:
 @pytest.mark.slow
 def test_two_scheduler_processes_fire_5000_timers_exactly_once_on_postgresql(pg_url, schedulers) -> None:
     n = 5000
-    t = Tramita(pg_url)
+    t = Driver(pg_url)
     try:
         due = datetime.now(UTC).replace(microsecond=0)
         created = time.monotonic()
@@ -186,7 +187,7 @@ def test_two_scheduler_processes_fire_5000_timers_exactly_once_on_postgresql(pg_
 
 def test_a_killed_scheduler_is_replaced_and_every_timer_still_fires_exactly_once(db_url, schedulers) -> None:
     n, lease = 500, 2.0
-    t = Tramita(db_url)
+    t = Driver(db_url)
     try:
         ids = start_overdue(t, n, datetime.now(UTC).replace(microsecond=0))
         first = schedulers.spawn(db_url, lease=lease, interval=0.1)
@@ -234,7 +235,7 @@ CAUGHT_UP = re.compile(r"caught up timer (\d+) of instance (\d+), (\d+) s late")
 
 def test_timers_overdue_while_no_scheduler_ran_fire_at_start_up_and_say_how_late(db_url, schedulers) -> None:
     n, late = 20, timedelta(hours=2)
-    t = Tramita(db_url)
+    t = Driver(db_url)
     try:
         ids = start_overdue(t, n, datetime.now(UTC).replace(microsecond=0) - late)
         # With 60 s between passes, only the pass at start-up can fire them before the deadline below.
@@ -265,7 +266,7 @@ def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_timers_fire_as_of_processes_what_is_due_at_that_instant(db_url, frozen_clock) -> None:
-    t = Tramita(db_url)
+    t = Driver(db_url)
     try:
         # Notified Friday 2026-12-18: 5 días hábiles end Monday 2026-12-28 at 23:59:59 Hermosillo.
         t.deploy([bundle("p.bpmn", boundary_process('plazo_habil(fecha_notificacion, 5)', interrupting=True))], "d")

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from engine import terms, timers
+from engine.run import terms
+from engine.run import firing as timers
 from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.store.models import Instance, Timer
 from tests.diagrams import bundle, flows, process, user_task

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from engine import clock, timers
+from engine.time import clock
+from engine.run import firing as timers
 from engine.store.models import Task, Timer
 from tests.diagrams import bundle, flows, process, user_task
 

@@ -23,8 +23,8 @@ import pytest
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine import timers
-from engine.clock import FrozenClock
+from engine.run import firing as timers
+from engine.time.clock import FrozenClock
 from engine.store.db import Database
 from engine.store.models import Instance
 
@@ -60,9 +60,9 @@ DROP = object()
 # --- databases with the workflows deployed -----------------------------------------------------------
 
 def _deploy(url: str) -> None:
-    from engine.services import Tramita
+    from tests.driver import Driver
 
-    t = Tramita(url)
+    t = Driver(url)
     t.deploy_paths([WORKFLOWS], "instalacion")
     t.db.dispose()
 
@@ -95,16 +95,16 @@ def _sqlite_url(tmp_path: Path, deployed: Path) -> str:
 
 @pytest.fixture
 def tramita_sqlite(tmp_path: Path, deployed_sqlite: Path) -> Iterator[Any]:
-    from engine.services import Tramita
+    from tests.driver import Driver
 
-    t = Tramita(_sqlite_url(tmp_path, deployed_sqlite))
+    t = Driver(_sqlite_url(tmp_path, deployed_sqlite))
     yield t
     t.db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def tramita_any(request: pytest.FixtureRequest, tmp_path: Path, deployed_sqlite: Path) -> Iterator[Any]:
-    from engine.services import Tramita
+    from tests.driver import Driver
 
     if request.param == "sqlite":
         url = _sqlite_url(tmp_path, deployed_sqlite)
@@ -112,7 +112,7 @@ def tramita_any(request: pytest.FixtureRequest, tmp_path: Path, deployed_sqlite:
         server = request.getfixturevalue("pg_server")
         template = request.getfixturevalue("deployed_pg")
         url = server.create_database(f"p_{uuid.uuid4().hex[:12]}", template=template)
-    t = Tramita(url)
+    t = Driver(url)
     yield t
     t.db.dispose()
 
@@ -191,12 +191,12 @@ class Case:
 
     def workflow(self) -> Any:
         """The stored workflow, restored as the engine restores it (read-only use)."""
-        from engine import bpmn
+        from engine.bpmn import safe_xml, serializer
 
         with self.t.db.read() as s:
             row = s.get(Instance, self.id)
             loaded = self.t.runtime.specs.get(s, row.definition_id)
-            return bpmn.load_state(row.state, loaded.spec, loaded.subprocess_specs)
+            return serializer.load_state(row.state, loaded.spec, loaded.subprocess_specs)
 
     def values(self, element: str, key: str) -> list[Any]:
         """``key`` as each completed run of ``element`` left it (works across parallel branches)."""

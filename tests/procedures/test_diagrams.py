@@ -56,11 +56,11 @@ def lanes_toml() -> dict[str, Any]:
 
 def test_every_diagram_deploys_and_a_second_deployment_changes_nothing(tmp_path: Path,
                                                                       sqlite_template: Path) -> None:
-    from engine.services import Tramita
+    from tests.driver import Driver
 
     db = tmp_path / "deploy.db"
     shutil.copy(sqlite_template, db)
-    t = Tramita(f"sqlite:///{db}")
+    t = Driver(f"sqlite:///{db}")
     try:
         result = t.deploy_paths([WORKFLOWS], "pruebas")
         deployed = {(d.kind, d.key) for d in result.definitions}

@@ -17,7 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
-from engine import forms
+from engine.run import forms
 from engine.errors import InvalidInput
 from tests.procedures.conftest import FORMS, WORKFLOWS
 
@@ -100,7 +100,7 @@ def _rule(schema: dict[str, Any], **conditions: str) -> dict[str, Any]:
 def test_form_limits_match_the_legal_parameters(name: str) -> None:
     """The forms repeat the figures of parameters.toml (JSON Schema cannot read them): they must agree,
     or a legal designer's change to a parameter would leave the form refusing or accepting the wrong range."""
-    from engine.parameters import load_parameters
+    from engine.deploy.parameters import load_parameters
 
     p = load_parameters(WORKFLOWS / "parameters.toml")["sancion"]
     schema = SCHEMAS[name]
@@ -121,7 +121,7 @@ def test_form_limits_match_the_legal_parameters(name: str) -> None:
 
 
 def test_order_and_arrest_limits_match_the_legal_parameters() -> None:
-    from engine.parameters import load_parameters
+    from engine.deploy.parameters import load_parameters
 
     p = load_parameters(WORKFLOWS / "parameters.toml")
     emision = SCHEMAS["orden_proteccion_emision.schema.json"]["properties"]

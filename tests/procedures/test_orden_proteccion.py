@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from engine import documents
+from engine.casework import documents
 from engine.errors import InvalidInput
 from tests.procedures.conftest import Case, deadline_days, example, local
 
@@ -221,7 +221,7 @@ def test_seguimiento_atrasado_se_pone_al_dia_en_una_pasada(tramita_sqlite: Any, 
 
 
 def test_fire_due_adelantado_al_reloj_no_dispara_ni_se_cicla(tramita_sqlite: Any, start: Any) -> None:
-    from engine import timers
+    from engine.run import firing as timers
 
     c = emitida(tramita_sqlite, start)
     # as_of ahead of the clock (the clock still says 12:00 on 2 March): nothing is due by the clock,

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 from argon2 import PasswordHasher
 
-from engine import accounts
+from engine.casework import people as accounts
 
 WORKFLOWS = Path(__file__).resolve().parent / "workflows"
 REAL_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -66,9 +66,9 @@ REAL_USERS = [
 
 
 def make_tramita(url: str, workflows: Path = WORKFLOWS, users: list[Any] = USERS):  # type: ignore[no-untyped-def]
-    from engine.services import Tramita
+    from tests.driver import Driver
 
-    t = Tramita(url)
+    t = Driver(url)
     t.runtime.workflows_dir = workflows
     t.deploy_paths([workflows], "pruebas")
     for username, role, institution, groups in users:

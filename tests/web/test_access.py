@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.access import MASK
+from engine.casework.access import MASK
 from engine.store.models import Event
 from tests.web.conftest import Browser, open_task, start_case
 
@@ -86,7 +86,7 @@ def test_holding_a_task_opens_the_case_to_a_caseworker_of_another_institution(ap
     b.post(f"/tareas/{case['task']}/liberar", {"next": "/bandeja"})
     assert b.get(f"/casos/{case['id']}").status_code == 403  # released: no longer holds it
     mario = wt_any.find_user("mario")
-    rows, total = wt_any.cases(mario)
+    rows, total = wt_any.cases.cases(mario)
     assert total == 0
 
 
@@ -118,7 +118,7 @@ def test_every_case_opening_is_audited_with_who_and_when(app_any, wt_any, case, 
 def test_case_list_shows_only_visible_cases(wt_any, case) -> None:  # type: ignore[no-untyped-def]
     t = wt_any
     start_case(t, institution="DIF", user="dora", reference="DIF-1")
-    refs = {u: sorted(r.reference for r in t.cases(t.find_user(u))[0]) for u in
+    refs = {u: sorted(r.reference for r in t.cases.cases(t.find_user(u))[0]) for u in
             ["ana", "dora", "gerente", "gerente_dif", "admin", "mario"]}
     assert refs == {"ana": ["OP-2026-001"], "dora": ["DIF-1"], "gerente": ["OP-2026-001"],
                     "gerente_dif": ["DIF-1"], "admin": ["DIF-1", "OP-2026-001"], "mario": []}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.access import MASK
+from engine.casework.access import MASK
 from engine.store.models import Event
 from tests.web.conftest import SOLICITUD, open_task, start_case
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import accounts, clock
+from engine.casework import people as accounts
+from engine.time import clock
 from engine.store.accounts import User
 from tests.web.conftest import PASSWORD, REAL_WORKFLOWS, Browser
 

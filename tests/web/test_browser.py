@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     from argon2 import PasswordHasher
     from werkzeug.serving import make_server
 
-    from engine import accounts
+    from engine.casework import people as accounts
     from web import create_app, demo
 
     folder = tmp_path_factory.mktemp("browser")

@@ -6,7 +6,7 @@ import io
 import re
 from datetime import datetime, timedelta, timezone
 
-from engine import timers
+from engine.run import firing as timers
 from engine.store.models import Event
 from tests.web.conftest import SOLICITUD, open_task, start_case
 
@@ -39,8 +39,8 @@ def test_starting_a_case_records_the_institution_and_opens_it(browser, wt, froze
     instance_id = int(r.headers["Location"].rsplit("/", 1)[1])
     inst = wt.instances()[0]
     assert inst.id == instance_id and inst.reference == "OP-77" and inst.started_by == "ana"
-    assert wt.cases(wt.find_user("gerente"))[1] == 1  # the ISM manager sees it: it is ISM's case
-    assert wt.cases(wt.find_user("gerente_dif"))[1] == 0
+    assert wt.cases.cases(wt.find_user("gerente"))[1] == 1  # the ISM manager sees it: it is ISM's case
+    assert wt.cases.cases(wt.find_user("gerente_dif"))[1] == 0
     page = b.get(r.headers["Location"]).get_data(as_text=True)
     assert "Caso iniciado: OP-77." in page and "Valorar el riesgo" in page
 
@@ -289,7 +289,7 @@ def test_attachments_upload_limits_and_download(browser, wt, _attachments_dir) -
 
 
 def test_attachment_size_limit(browser, wt, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from engine import attachments
+    from engine.casework import attachments
 
     monkeypatch.setattr(attachments, "MAX_BYTES", 1024)
     iid = start_case(wt)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from engine.errors import Conflict, Forbidden
-from engine.inbox import InboxFilters, badge
+from engine.casework.inbox import InboxFilters, badge
 from engine.store.models import Event, Task
 from tests.web.conftest import Browser, open_task, start_case
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine import forms
+from engine.run import forms
 from tests.web.conftest import REAL_WORKFLOWS
 from web.cases import schema_form
 

@@ -15,7 +15,8 @@ from typing import Any, Callable
 from flask import Blueprint, Response, g, jsonify, request
 
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, TramitaError
-from engine.inbox import InboxFilters
+from engine.services import InboxFilters
+from engine.services.terms import now
 from web.api.openapi import spec
 from web.cases import events
 from web.security import tramita
@@ -50,7 +51,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Falta el encabezado Authorization: Bearer <token>.", field="Authorization")
-        user = tramita().user_for_token(token.strip())
+        user = tramita().people.user_for_token(token.strip())
         if user is None:
             raise Unauthorized("Token no válido, revocado o de un usuario deshabilitado.", field="Authorization")
         g.api_user = user
@@ -89,8 +90,8 @@ def openapi():  # type: ignore[no-untyped-def]
 @token_required
 def processes():  # type: ignore[no-untyped-def]
     out = []
-    for p in tramita().processes():
-        form = tramita().start_form(p["key"])
+    for p in tramita().cases.processes(g.api_user):
+        form = tramita().cases.start_form(g.api_user, p["key"])
         out.append({**p, "start_form": form.schema, "documentation": form.documentation})
     return respond({"processes": out})
 
@@ -99,13 +100,11 @@ def processes():  # type: ignore[no-untyped-def]
 @token_required
 def start(key: str):  # type: ignore[no-untyped-def]
     user = g.api_user
-    if user.role != "caseworker":
-        raise Forbidden("Solo el personal operativo puede iniciar casos.", field="role")
     body = _body()
     for name in ("reference", "title"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise InvalidInput(f"{name} debe ser texto.", field=name)
-    result = tramita().start(key, body.get("data", {}), user.username, reference=body.get("reference"),
+    result = tramita().cases.start(user, key, body.get("data", {}), reference=body.get("reference"),
                              title=body.get("title"), institution=user.institution)
     return respond(asdict(result), 201)
 
@@ -113,7 +112,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
 @bp.get("/instances/<int:instance_id>")
 @token_required
 def instance(instance_id: int):  # type: ignore[no-untyped-def]
-    cf = tramita().case_file(g.api_user, instance_id, via="api")
+    cf = tramita().cases.case_file(g.api_user, instance_id, via="api")
     d = cf.detail
     return respond({"instance": d.instance, "data": d.data, "tasks": d.tasks, "timers": d.timers, "events": d.events,
                     "incidents": d.incidents, "attachments": cf.attachments,
@@ -131,7 +130,7 @@ def tasks():  # type: ignore[no-untyped-def]
         raise InvalidInput("page y per_page deben ser enteros.", field="page") from None
     filters = InboxFilters(scope=request.args.get("scope", "all"), process_key=request.args.get("process"),
                            task=request.args.get("task"), text=request.args.get("q"))
-    result = tramita().inbox(g.api_user, filters, page=page, per_page=per_page)
+    result = tramita().cases.inbox(g.api_user, filters, page=page, per_page=per_page)
     return respond({"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page,
                     "pages": result.pages, "counts": result.counts})
 
@@ -139,26 +138,15 @@ def tasks():  # type: ignore[no-untyped-def]
 @bp.get("/tasks/<task_id>")
 @token_required
 def task(task_id: str):  # type: ignore[no-untyped-def]
-    grant = tramita().task_access(g.api_user, task_id)
-    if not grant.view:
-        raise Forbidden("No puede ver esta tarea.", field="task")
-    form = tramita().task_form(task_id)
-    return respond({"task": tramita().task(task_id), "form": form, "can_complete": grant.act})
+    page = tramita().cases.task(g.api_user, task_id)
+    return respond({"task": page.task, "form": page.form, "can_complete": page.access.act})
 
 
 @bp.post("/tasks/<task_id>/complete")
 @token_required
 def complete(task_id: str):  # type: ignore[no-untyped-def]
-    grant = tramita().task_access(g.api_user, task_id)
-    if not grant.act:
-        current = tramita().task(task_id)
-        if grant.view and g.api_user.role == "caseworker" and (
-                current.state != "READY" or current.assignee not in (None, g.api_user.username)):
-            raise Conflict(f"La tarea {task_id} ya está {current.state.lower()} o la tomó otra persona; "
-                           "no se guardó nada.", field="task")
-        raise Forbidden("No puede completar esta tarea.", field="task")
     body = _body()
-    result = tramita().complete(task_id, body.get("data", {}), g.api_user.username)
+    result = tramita().cases.complete(g.api_user, task_id, body.get("data", {}))
     return respond(asdict(result))
 
 
@@ -174,20 +162,18 @@ def _message_view(m: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/instances/<int:instance_id>/messages")
 @token_required
 def messages(instance_id: int):  # type: ignore[no-untyped-def]
-    grant = tramita().check_case(g.api_user, instance_id)
-    inst = tramita().instance(instance_id).instance
+    grant = tramita().cases.check_case(g.api_user, instance_id)
+    inst = tramita().cases.case_head(g.api_user, instance_id).instance
     return respond({"instance_id": instance_id, "status": inst.status, "revision": inst.revision,
                     "can_send": grant.act and inst.status == "running",
-                    "messages": [_message_view(m) for m in tramita().waiting_messages(instance_id)]})
+                    "messages": [_message_view(m) for m in tramita().cases.waiting_messages(g.api_user, instance_id)]})
 
 
 @bp.post("/instances/<int:instance_id>/messages/<name>")
 @token_required
 def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     """Register an event the case waits for; the same rule as acting on its tasks, nothing written if refused."""
-    from engine import clock
-
-    grant = tramita().check_case(g.api_user, instance_id)
+    grant = tramita().cases.check_case(g.api_user, instance_id)
     if not grant.act:
         raise Forbidden("Su rol no permite registrar eventos en este expediente.", field="instance")
     body = _body()
@@ -202,31 +188,32 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     revision = body.get("revision")
     if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
         raise InvalidInput("revision debe ser un entero.", field="revision")
-    inst = tramita().instance(instance_id).instance
+    inst = tramita().cases.case_head(g.api_user, instance_id).instance
     if inst.status != "running":
         raise InvalidState(f"El expediente {instance_id} está {inst.status}: no se pueden registrar eventos.",
                            field="instance")
-    waiting = [m["name"] for m in tramita().waiting_messages(instance_id)]
+    waiting = [m["name"] for m in tramita().cases.waiting_messages(g.api_user, instance_id)]
     if name not in waiting:
         raise InvalidState(_not_waiting(instance_id, name, waiting), field="message")
     if revision is not None and revision != inst.revision:
         raise Conflict(f"El expediente cambió (revisión {inst.revision}, no {revision}); no se guardó nada.",
                        field="revision")
-    checked, errors = events.from_api(name, payload, started_at=inst.started_at, now=clock.now())
+    checked, errors = events.from_api(name, payload, started_at=inst.started_at, now=now())
     if checked is None:
         raise InvalidInput("Revise los campos del evento; no se guardó nada.", field=next(iter(errors)),
                            fields=errors)
     try:
-        result = tramita().send_message(instance_id, name, checked, g.api_user.username)
+        result = tramita().cases.send_message(g.api_user, instance_id, name, checked)
     except InvalidState as exc:
         if exc.field != "message":
             raise
         raise InvalidState(_not_waiting(instance_id, name, [m["name"] for m in
-                                                            tramita().waiting_messages(instance_id)]),
+                                                            tramita().cases.waiting_messages(g.api_user,
+                                                                                             instance_id)]),
                            field="message") from None
     return respond({**asdict(result), "message": name, "payload": checked})
 
 
 def _not_waiting(instance_id: int, name: str, waiting: list[str]) -> str:
-    now = ", ".join(waiting) if waiting else "ninguno"
-    return f"El expediente {instance_id} no espera el evento «{name}» (espera ahora: {now}); no se guardó nada."
+    listed = ", ".join(waiting) if waiting else "ninguno"
+    return f"El expediente {instance_id} no espera el evento «{name}» (espera ahora: {listed}); no se guardó nada."

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from engine.accounts import LOCKOUT, MAX_FAILURES
+from engine.services import LOCKOUT, MAX_FAILURES
 from web.i18n import COOKIE, LANGUAGES
 from web.security import WebUser, tramita
 
@@ -42,7 +42,7 @@ def login():  # type: ignore[no-untyped-def]
     status = 200
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
-        result = tramita().authenticate(username, request.form.get("password") or "")
+        result = tramita().people.authenticate(username, request.form.get("password") or "")
         if result.user is not None:
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(WebUser(result.user))

@@ -9,10 +9,9 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from engine import access as access_rules
-from engine.calendar import HERMOSILLO
+from engine.services import MASK, badge, is_identifying
+from engine.services.terms import HERMOSILLO, now
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
-from engine.inbox import badge
 from web.cases import events, schema_form
 from web.security import me, tramita
 from web.views import STATUS_LABELS, roles_required
@@ -28,10 +27,10 @@ ALL_ROLES = ("caseworker", "legal_designer", "manager", "admin")
 @bp.get("/procedimientos")
 @roles_required(*ALL_ROLES)
 def processes():  # type: ignore[no-untyped-def]
-    procs = tramita().processes()
+    procs = tramita().cases.processes(me())
     for p in procs:
         try:
-            spec = tramita().start_form(p["key"])
+            spec = tramita().cases.start_form(me(), p["key"])
             p["documentation"] = spec.documentation
         except TramitaError:
             p["documentation"] = None
@@ -39,9 +38,7 @@ def processes():  # type: ignore[no-untyped-def]
 
 
 def _new_reference(key: str) -> str:
-    from engine import clock
-
-    today = clock.now().astimezone(HERMOSILLO)
+    today = now().astimezone(HERMOSILLO)
     prefix = "".join(part[0] for part in key.split("_") if part)[:3].upper() or "EXP"
     return f"{prefix}-{today:%Y%m%d}-{secrets.token_hex(2).upper()}"
 
@@ -49,7 +46,7 @@ def _new_reference(key: str) -> str:
 @bp.route("/procedimientos/<key>/iniciar", methods=["GET", "POST"])
 @roles_required("caseworker")
 def start(key: str):  # type: ignore[no-untyped-def]
-    spec = tramita().start_form(key)
+    spec = tramita().cases.start_form(me(), key)
     schema = spec.schema
     errors: dict[str, str] = {}
     general: str | None = None
@@ -68,7 +65,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
             pass
         elif not errors:
             try:
-                result = tramita().start(key, parsed.data, me().username, reference=reference or _new_reference(key),
+                result = tramita().cases.start(me(), key, parsed.data, reference=reference or _new_reference(key),
                                          title=title or None, institution=me().institution)
             except InvalidInput as exc:
                 errors, status = dict(exc.fields), 422
@@ -80,7 +77,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("cases.case", instance_id=result.instance_id))
         if errors:
             status = 422
-    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=access_rules.is_identifying)
+    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_identifying)
     leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/start.html", spec=spec, fields=fields, errors=errors, leftover=leftover,
                            general=general, reference=reference, title=title), status
@@ -101,11 +98,8 @@ def _without_files(schema: dict[str, Any] | None) -> dict[str, Any] | None:
 @bp.route("/tareas/<task_id>", methods=["GET", "POST"])
 @roles_required(*ALL_ROLES)
 def task(task_id: str):  # type: ignore[no-untyped-def]
-    grant = tramita().task_access(me(), task_id)
-    if not grant.view:
-        abort(403)
-    task_view = tramita().task(task_id)
-    spec = tramita().task_form(task_id)
+    page = tramita().cases.task(me(), task_id)
+    grant, task_view, spec = page.access, page.task, page.form
     schema = spec.schema
     errors: dict[str, str] = {}
     general: str | None = None
@@ -125,7 +119,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
             errors["__conflict__"] = ""
         for path, upload in parsed.files.items():
             try:
-                att = tramita().add_attachment(me(), task_view.instance_id, upload.filename or "", upload.read(),
+                att = tramita().cases.add_attachment(me(), task_view.instance_id, upload.filename or "", upload.read(),
                                                task_id=task_id, field=path)
             except InvalidInput as exc:
                 errors[path] = exc.message
@@ -143,7 +137,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
             status, general = 422, _("Revise los campos marcados.")
         else:
             try:
-                tramita().complete(task_id, data, me().username)
+                tramita().cases.complete(me(), task_id, data)
             except InvalidInput as exc:
                 errors, status = dict(exc.fields), 422
                 general = _("Revise los campos marcados. No se guardó nada.")
@@ -160,16 +154,16 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
                 if _sees_case(task_view.instance_id):
                     return redirect(url_for("cases.case", instance_id=task_view.instance_id))
                 return redirect(url_for("inbox.index"))
-        task_view = tramita().task(task_id)
-        grant = tramita().task_access(me(), task_id)
+        page = tramita().cases.task(me(), task_id)
+        grant, task_view = page.access, page.task
     values = None if raw is not None else {}
-    fields = schema_form.build(schema, values, None, raw=raw, identifying=access_rules.is_identifying)
+    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_identifying)
     leftover = schema_form.attach_errors(fields, errors)
-    instance = tramita().instance(task_view.instance_id).instance
+    instance = page.instance
     sees_case = _sees_case(task_view.instance_id)
     # What the case holds so far (e.g. the risk table's recommendation when issuing an order); seeing it is
     # an opening of the case file, audited like one.
-    cf = tramita().case_file(me(), task_view.instance_id, via="tarea") if sees_case else None
+    cf = tramita().cases.case_file(me(), task_view.instance_id, via="tarea") if sees_case else None
     return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
                            general=general, conflict=conflict, grant=grant, instance=instance,
                            badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
@@ -179,7 +173,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
 
 def _process_name(key: str) -> str:
     """The procedure's name as its diagram gives it (the key is an identifier, not for people)."""
-    return next((p["name"] for p in tramita().processes() if p["key"] == key), None) or key
+    return next((p["name"] for p in tramita().cases.processes(me()) if p["key"] == key), None) or key
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -191,11 +185,7 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _sees_case(instance_id: int) -> bool:
-    try:
-        tramita().check_case(me(), instance_id)
-    except TramitaError:
-        return False
-    return True
+    return tramita().cases.sees_case(me(), instance_id)
 
 
 # --- case files -----------------------------------------------------------------------------------
@@ -207,11 +197,11 @@ def case_list():  # type: ignore[no-untyped-def]
     page = request.args.get("page", 1, type=int) or 1
     filters = {"process_key": request.args.get("procedimiento") or None,
                "status": request.args.get("estado") or None, "text": request.args.get("q") or None}
-    rows, total = tramita().cases(me(), page=page, per_page=25, **filters)
+    rows, total = tramita().cases.cases(me(), page=page, per_page=25, **filters)
     pages = max(1, -(-total // 25))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("cases/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
-                           processes=tramita().processes(), args=args)
+                           processes=tramita().cases.processes(me()), args=args)
 
 
 @bp.get("/casos/<int:instance_id>")
@@ -222,7 +212,7 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
 
 def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200) -> Any:
     """The case file; ``posted`` is an event form sent back with its values and errors (see ``register_event``)."""
-    cf = tramita().case_file(me(), instance_id)
+    cf = tramita().cases.case_file(me(), instance_id)
     detail = cf.detail
     summary = _summary(cf)
     open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == "READY"]
@@ -258,15 +248,13 @@ def _received(event: Any, names: dict[str, str]) -> dict[str, Any]:
 
 def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The events the case waits for, each with what its form shows (typed values and errors if just posted)."""
-    from engine import clock
-
-    now = events.local_input(clock.now())
+    typed_now = events.local_input(now())
     out = []
-    for m in tramita().waiting_messages(instance_id):
+    for m in tramita().cases.waiting_messages(me(), instance_id):
         kind = events.KINDS.get(m["name"])
         mine = posted if posted and posted["name"] == m["name"] and posted.get("keep", True) else None
         out.append({**m, "label": events.label(m["name"], m.get("title")), "kind": kind,
-                    "typed": mine["typed"] if mine else {"descripcion": "", "fecha": now},
+                    "typed": mine["typed"] if mine else {"descripcion": "", "fecha": typed_now},
                     "errors": mine["errors"] if mine else {}, "general": mine.get("general") if mine else None})
     return out
 
@@ -282,16 +270,14 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     Only who may act on the case (as for its tasks and attachments) may register one; a refusal writes
     nothing. Invalid input or a case that no longer waits for it shows the case again with what was typed.
     """
-    from engine import clock
-
-    grant = tramita().check_case(me(), instance_id)  # 404 / 403, writing nothing
+    grant = tramita().cases.check_case(me(), instance_id)  # 404 / 403, writing nothing
     if not grant.act:
         raise Forbidden(_("Su rol no permite registrar eventos en este expediente."), field="message")
-    inst = tramita().instance(instance_id).instance
+    inst = tramita().cases.case_head(me(), instance_id).instance
     label = events.label(name)
-    payload, values, errors = events.from_form(name, request.form, started_at=inst.started_at, now=clock.now())
+    payload, values, errors = events.from_form(name, request.form, started_at=inst.started_at, now=now())
     posted: dict[str, Any] = {"name": name, "label": label, "typed": values, "errors": errors}
-    waiting = {m["name"]: m for m in tramita().waiting_messages(instance_id)}
+    waiting = {m["name"]: m for m in tramita().cases.waiting_messages(me(), instance_id)}
     if name in waiting:
         posted["label"] = label = events.label(name, waiting[name].get("title"))
     if inst.status != "running":
@@ -307,9 +293,9 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     if payload is None:
         posted["general"] = _("Revise los campos marcados. No se guardó nada.")
         return _render_case(instance_id, posted, 422)
-    before = {t.id for t in tramita().tasks(instance_id=instance_id)}
+    before = {t.id for t in tramita().cases.case_head(me(), instance_id).tasks}
     try:
-        tramita().send_message(instance_id, name, payload, me().username)
+        tramita().cases.send_message(me(), instance_id, name, payload)
     except InvalidState:  # someone registered it (or the case changed) between the check and now
         posted.update(keep=False, general=_no_longer_waiting(label))
         return _render_case(instance_id, posted, 409)
@@ -325,7 +311,8 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
         flash(_("El evento «%(e)s» se registró, pero el procedimiento tuvo un incidente: %(m)s", e=label,
                 m=exc.message), "error")
         return redirect(url_for("cases.case", instance_id=instance_id) + "#tareas", 303)
-    new = [t.title or t.name for t in tramita().tasks(instance_id=instance_id) if t.id not in before]
+    new = [t.title or t.name for t in tramita().cases.case_head(me(), instance_id).tasks
+           if t.state == "READY" and t.id not in before]
     message = _("Se registró «%(e)s».", e=label)
     if new:
         message += " " + ngettext("Tarea nueva: %(t)s.", "Tareas nuevas: %(t)s.", len(new), t="; ".join(new))
@@ -348,7 +335,7 @@ def _element_names(instance_id: int) -> dict[str, str]:
     import xml.etree.ElementTree as ET
 
     try:
-        root = ET.fromstring(tramita().diagram(instance_id).xml.encode("utf-8"))
+        root = ET.fromstring(tramita().cases.diagram(me(), instance_id).xml.encode("utf-8"))
     except (ET.ParseError, TramitaError):
         return {}
     return {str(el.get("id")): " ".join(str(el.get("name")).split()) for el in root.iter()
@@ -364,7 +351,7 @@ def _summary(cf: Any) -> list[dict[str, Any]]:
         sub = cf.fields.get(key)
         rows.append({"key": key, "label": (sub or {}).get("title") or key.replace("_", " ").capitalize(),
                      "value": value, "text": _display(value, sub), "identifying":
-                     access_rules.is_identifying(key, sub), "file": _file_ref(value)})
+                     is_identifying(key, sub), "file": _file_ref(value)})
     return rows
 
 
@@ -380,7 +367,7 @@ def _file_ref(value: Any) -> dict[str, Any] | None:
 @bp.app_template_filter("dato")
 def _display(value: Any, schema: dict[str, Any] | None) -> str:
     """A case datum as a person reads it (option titles, Sí/No, dates); a masked one stays masked."""
-    if value == access_rules.MASK:
+    if value == MASK:
         return value
     return schema_form.display(value, schema)
 
@@ -388,8 +375,7 @@ def _display(value: Any, schema: dict[str, Any] | None) -> str:
 @bp.get("/casos/<int:instance_id>/diagrama.json")
 @roles_required("caseworker", "manager", "admin")
 def diagram(instance_id: int):  # type: ignore[no-untyped-def]
-    tramita().check_case(me(), instance_id)
-    view = tramita().diagram(instance_id)
+    view = tramita().cases.diagram(me(), instance_id)
     return jsonify(xml=view.xml, completed=view.completed, active=view.active)
 
 
@@ -401,7 +387,7 @@ def upload(instance_id: int):  # type: ignore[no-untyped-def]
         flash(_("Elija un archivo."), "error")
     else:
         try:
-            att = tramita().add_attachment(me(), instance_id, f.filename, f.read())
+            att = tramita().cases.add_attachment(me(), instance_id, f.filename, f.read())
         except InvalidInput as exc:
             flash(exc.message, "error")
             return redirect(url_for("cases.case", instance_id=instance_id) + "#adjuntos"), 303
@@ -412,7 +398,7 @@ def upload(instance_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/casos/<int:instance_id>/adjuntos/<int:attachment_id>")
 @roles_required("caseworker", "manager", "admin")
 def attachment(instance_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
-    meta, content = tramita().attachment(me(), attachment_id, instance_id)
+    meta, content = tramita().cases.attachment(me(), attachment_id, instance_id)
     response = Response(content, mimetype=meta.content_type.split(";")[0])
     response.headers["Content-Disposition"] = _disposition(meta.filename)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -429,7 +415,7 @@ def _disposition(filename: str) -> str:
 @bp.get("/casos/<int:instance_id>/documentos/orden-proteccion.pdf")
 @roles_required("caseworker", "manager", "admin")
 def protection_order(instance_id: int):  # type: ignore[no-untyped-def]
-    pdf = tramita().protection_order_pdf(me(), instance_id)
+    pdf = tramita().cases.protection_order_pdf(me(), instance_id)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="orden-proteccion-{instance_id}.pdf"'
     return response

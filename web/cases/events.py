@@ -22,7 +22,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.calendar import HERMOSILLO
+from engine.services.terms import HERMOSILLO
 
 MAX_DESCRIPTION = 4000
 FUTURE_SLACK = timedelta(minutes=5)  # clocks of the caseworker's computer and the server differ a little

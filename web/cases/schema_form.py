@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from engine.calendar import HERMOSILLO, to_local
+from engine.services.terms import HERMOSILLO, to_local
 
 FILE_PREFIX = "adjunto:"
 ADD_ROW = "_agregar_renglon"  # a submit button's name: add a row to the table of that array, save nothing

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.errors import InvalidInput, TramitaError
-from engine.inbox import InboxFilters
+from engine.services import InboxFilters
 from web.auth import home_for, safe_next
 from web.security import me, tramita
 from web.views import roles_required
@@ -43,15 +43,15 @@ def index():  # type: ignore[no-untyped-def]
                                process_key=request.args.get("procedimiento") or None,
                                task=request.args.get("tarea") or None, due_from=_date("desde"),
                                due_to=_date("hasta"), text=(request.args.get("q") or "").strip() or None)
-        page = tramita().inbox(me(), filters, page=request.args.get("page", 1, type=int) or 1,
+        page = tramita().cases.inbox(me(), filters, page=request.args.get("page", 1, type=int) or 1,
                                per_page=request.args.get("por_pagina", 25, type=int) or 25)
     except InvalidInput as exc:
         error = exc.message
         filters = InboxFilters()
-        page = tramita().inbox(me(), filters)
+        page = tramita().cases.inbox(me(), filters)
     template = "inbox/_results.html" if request.headers.get("HX-Request") else "inbox/index.html"
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(template, page=page, filters=filters, facets=tramita().inbox_facets(me()), error=error,
+    return render_template(template, page=page, filters=filters, facets=tramita().cases.inbox_facets(me()), error=error,
                            args=args)
 
 
@@ -62,19 +62,19 @@ def _back() -> str:
 @bp.post("/tareas/<task_id>/tomar")
 @roles_required("caseworker")
 def claim(task_id: str):  # type: ignore[no-untyped-def]
-    return _claiming(tramita().claim, task_id, _("Tarea tomada: ahora está a su nombre."))
+    return _claiming(tramita().cases.claim, task_id, _("Tarea tomada: ahora está a su nombre."))
 
 
 @bp.post("/tareas/<task_id>/liberar")
 @roles_required("caseworker")
 def unclaim(task_id: str):  # type: ignore[no-untyped-def]
-    return _claiming(tramita().unclaim, task_id, _("Tarea liberada: vuelve a la bandeja del grupo."))
+    return _claiming(tramita().cases.unclaim, task_id, _("Tarea liberada: vuelve a la bandeja del grupo."))
 
 
 def _claiming(operation: Any, task_id: str, done: str) -> Any:
     """Claim or release, then back to the inbox; refusals other than 403/404 become a flash message."""
     try:
-        operation(task_id, me())
+        operation(me(), task_id)
         flash(done, "success")
     except TramitaError as exc:
         if exc.status in (403, 404):

@@ -9,12 +9,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from engine import clock, config
-from engine.deployments import SpecCache
-from engine.expressions import script_engine
-from engine.sandbox import RestrictedScriptEngine
+from engine import config
+from engine.time import clock
+from engine.deploy.versions import SpecCache
+from engine.script.helpers import script_engine
+from engine.script.sandbox import RestrictedScriptEngine
 from engine.store.db import Database
-from engine.workflow_cache import WorkflowCache
+from engine.run.cache import WorkflowCache
 
 clock.install()
 
@@ -71,6 +72,6 @@ class Runtime:
 
     @cached_property
     def parameters(self) -> dict[str, Any]:
-        from engine.parameters import load_parameters
+        from engine.deploy.parameters import load_parameters
 
         return load_parameters(self.workflows_dir / "parameters.toml")

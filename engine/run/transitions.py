@@ -29,10 +29,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine import bpmn, clock, deployments, forms, timers
+from engine.bpmn import safe_xml, serializer
+from engine.time import clock
+from engine.deploy import versions as deployments
+from engine.run import forms
+from engine.run import timers
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState, NotFound, TramitaError
-from engine.expressions import DeadlineLog
-from engine.runtime import Runtime
+from engine.script.helpers import DeadlineLog
+from engine.run.runtime import Runtime
 from engine.store.models import Event, Incident, Instance
 from engine.store.statements import OPEN, _Statements, jsonable, statements
 
@@ -95,7 +99,7 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
     with DeadlineLog() as deadlines:
         with rt.db.read() as s:
             started = _run_start(rt, s, key, data, user, reference=reference, title=title, institution=institution)
-        state = bpmn.dump_state(started.wf)
+        state = serializer.dump_state(started.wf)
         with rt.db.write() as s:
             result = _write_start(rt, s, started, deadlines, state)
     if started.failure is not None:
@@ -209,12 +213,12 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
                         head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
                                                                   expected_revision, step)
                         result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
-                                        completed_task, bpmn.dump_state(wf))
+                                        completed_task, serializer.dump_state(wf))
                 else:
                     with rt.db.read() as s:
                         head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
                                                                   expected_revision, step)
-                    state = bpmn.dump_state(wf)
+                    state = serializer.dump_state(wf)
                     with rt.db.write() as s:
                         result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
                                         completed_task, state)
@@ -307,7 +311,7 @@ def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[
         try:
             run = _run_start(rt, s, route, payload if isinstance(payload, dict) else {}, SYSTEM, reference=None,
                              institution=institution, title=f"Iniciado por el caso {source_id} ({name})")
-            started = _write_start(rt, s, run, deadlines, bpmn.dump_state(run.wf))
+            started = _write_start(rt, s, run, deadlines, serializer.dump_state(run.wf))
             kind, detail = "case_started", {"message": name, "process": route, "instance": started.instance_id}
         except TramitaError as exc:
             kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
@@ -341,7 +345,7 @@ def _head(rt: Runtime, s: Session, instance_id: int) -> _Head:
 
 def _restore(rt: Runtime, s: Session, instance_id: int, loaded: deployments.LoadedSpec) -> BpmnWorkflow:
     state = statements(s, rt.db).state(instance_id)
-    wf = bpmn.load_state(state, loaded.spec, loaded.subprocess_specs)
+    wf = serializer.load_state(state, loaded.spec, loaded.subprocess_specs)
     wf.script_engine = rt.script_engine
     return wf
 
@@ -388,7 +392,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
         new_status = "running"
     ended = new_status in {"completed", "cancelled"}
     if state is None:
-        state = bpmn.dump_state(wf)
+        state = serializer.dump_state(wf)
     if new_row is not None:
         values = dict(new_row, state=state, status=new_status, revision=1, updated_at=now,
                       ended_at=now if ended else None)

@@ -28,13 +28,15 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import bpmn, clock, sandbox
+from engine.bpmn import safe_xml, serializer
+from engine.time import clock
+from engine.script import sandbox
 from engine.errors import DeploymentRejected, NotFound
 from engine.store.db import Database
 from engine.store.models import DeployedFile, Definition, Deployment
 
-SPIFF = "{%s}" % bpmn.SPIFF_NS
-BPMN = "{%s}" % bpmn.BPMN_NS
+SPIFF = "{%s}" % safe_xml.SPIFF_NS
+BPMN = "{%s}" % safe_xml.BPMN_NS
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class _ParsedBundle:
 
 
 def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
-    parser = bpmn.new_parser()
+    parser = safe_xml.new_parser()
     forms: dict[str, dict[str, Any]] = {}
     roots: dict[str, etree._Element] = {}
     decisions: dict[str, tuple[str, str | None]] = {}
@@ -131,13 +133,13 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
             forms[f.name] = _load_form(f)
             continue
         try:
-            root = bpmn.load_xml(f.content, f.name)
-        except bpmn.UnsafeXML as exc:
+            root = safe_xml.load_xml(f.content, f.name)
+        except safe_xml.UnsafeXML as exc:
             raise DeploymentRejected(str(exc), field="files") from None
         roots[f.name] = root
         try:
             if f.kind == "bpmn":
-                if etree.QName(root).namespace != bpmn.BPMN_NS:
+                if etree.QName(root).namespace != safe_xml.BPMN_NS:
                     raise DeploymentRejected(f"{f.name}: not a BPMN 2.0 document", field="files")
                 parser.add_bpmn_xml(root, f.name)
             else:
@@ -177,7 +179,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
                                      field="files")
         pp = parser.process_parsers[pid]
         task_info = _task_info(spec, subprocess_specs, forms, session, pid, drawn_lanes)
-        spec_dict = bpmn.spec_to_dict(spec, subprocess_specs)
+        spec_dict = serializer.spec_to_dict(spec, subprocess_specs)
         digest = hashlib.sha256(json.dumps(
             {"xml": hashlib.sha256(etree.tostring(roots[pp.filename])).hexdigest(), "spec": spec_dict,
              "tasks": task_info}, sort_keys=True, default=str).encode()).hexdigest()
@@ -228,7 +230,7 @@ def _resolve_dependencies(session: Any, parser: Any) -> None:
             if row is None:
                 what = "called process" if kind == "process" else "decision"
                 raise DeploymentRejected(f"{what} {key} is neither in the bundle nor deployed", field="files")
-            root = bpmn.load_xml(row.DeployedFile.content.encode(), row.DeployedFile.name)
+            root = safe_xml.load_xml(row.DeployedFile.content.encode(), row.DeployedFile.name)
             if kind == "process":
                 parser.add_bpmn_xml(root, row.DeployedFile.name)
             else:
@@ -319,7 +321,7 @@ def _lint_expressions(root: etree._Element, filename: str) -> None:
                     _check_timer(text, _EXPRESSION_TAGS[node.tag])
             elif node.tag == SPIFF + "property" and node.get("name") == "dueDate":
                 sandbox.check_expression(node.get("value", ""))
-            elif etree.QName(node).localname == "text" and etree.QName(node).namespace in bpmn.DMN_NAMESPACES:
+            elif etree.QName(node).localname == "text" and etree.QName(node).namespace in safe_xml.DMN_NAMESPACES:
                 _check_dmn_text(node, text)
         except sandbox.ForbiddenExpression as exc:
             raise DeploymentRejected(f"{filename}, element {_owner(node)}: forbidden expression: {exc}",
@@ -433,7 +435,7 @@ class SpecCache:
         definition = session.get(Definition, definition_id)
         if definition is None or definition.spec is None:
             raise NotFound(f"process definition {definition_id} does not exist", field="definition")
-        spec, subprocess_specs = bpmn.spec_from_dict(definition.spec)
+        spec, subprocess_specs = serializer.spec_from_dict(definition.spec)
         loaded = LoadedSpec(definition.id, definition.key, definition.version, spec, subprocess_specs,
                             definition.task_info or {})
         with self._lock:

@@ -10,10 +10,8 @@ change, so each timer fires exactly once however many schedulers run.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import signal
 import socket
 import threading
 from datetime import datetime, timezone
@@ -21,8 +19,9 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from engine import clock, timers
-from engine.runtime import Runtime
+from engine.time import clock
+from engine.run import firing as timers
+from engine.run.runtime import Runtime
 
 log = logging.getLogger("tramita.scheduler")
 
@@ -67,56 +66,9 @@ class TimerService:
         self._scheduler.start()
         log.info("timer service %s started", self.worker)
 
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
     def stop(self) -> None:
         self._scheduler.shutdown(wait=True)
-
-
-def cmd_fire(args: argparse.Namespace) -> None:
-    from engine.calendar import to_local
-    from engine.services import Tramita
-
-    t = Tramita()
-    as_of: datetime | None = None
-    if args.as_of:
-        try:
-            as_of = to_local(args.as_of)
-        except ValueError as exc:
-            from engine.errors import InvalidInput
-
-            raise InvalidInput(f"--as-of is not an ISO 8601 instant: {exc}", field="as_of") from None
-    if as_of is not None:
-        with clock.frozen_at(as_of):
-            fired = timers.fire_due(t.runtime, as_of=as_of, worker=worker_name())
-    else:
-        fired = timers.fire_due(t.runtime, worker=worker_name())
-    for f in fired:
-        print(f"timer {f.timer_id} {f.task_name} of instance {f.instance_id}: {f.outcome} "
-              f"({f.lateness:.0f} s after due)")
-    print(f"{sum(f.outcome == 'fired' for f in fired)} timer(s) fired")
-
-
-def cmd_scheduler(args: argparse.Namespace) -> None:
-    from engine.services import Tramita
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines per pass, every pass
-    runtime = Tramita().runtime
-    runtime.workflows.size = 0  # a scheduler rarely touches the same case twice: keep no workflows in memory
-    service = TimerService(runtime, interval=args.interval)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    service.start()
-    stop.wait()
-    service.stop()
-
-
-def add_commands(sub: Any) -> None:
-    t = sub.add_parser("timers", help="timer operations")
-    tsub = t.add_subparsers(dest="timers_command", required=True)
-    f = tsub.add_parser("fire", help="fire every timer due as of an instant (default: now)")
-    f.add_argument("--as-of", help="ISO 8601 instant; the clock is set to it while firing")
-    f.set_defaults(func=cmd_fire)
-    s = sub.add_parser("scheduler", help="run the timer service alone (for multi-process deployments)")
-    s.add_argument("--interval", type=float, default=0.5, help="seconds between passes")
-    s.set_defaults(func=cmd_scheduler)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import clock, config
+from engine import config
+from engine.time import clock
 from engine.errors import InvalidInput, NotFound
 from engine.store.accounts import Attachment
 from engine.store.db import Database

@@ -1,4 +1,4 @@
-"""SpiffWorkflow glue: safe XML loading, the parser, and a serializer that leaves the spec out.
+"""The state serializer: it leaves the spec out, and every read of stored state sits beside it.
 
 Stock serialization embeds the whole spec in every saved workflow (about half its
 size). Tramita stores the spec once per deployed version and keeps only the state
@@ -8,63 +8,19 @@ per instance, restoring it against a cached spec object.
 from __future__ import annotations
 
 from copy import copy
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 import orjson
-from lxml import etree
-from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (BpmnSubWorkflowConverter, BpmnWorkflowConverter,
                                                              TaskConverter)
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-DMN_NAMESPACES = (
-    "https://www.omg.org/spec/DMN/20191111/MODEL/",
-    "http://www.omg.org/spec/DMN/20180521/MODEL/",
-    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
-)
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-
-
-class UnsafeXML(ValueError):
-    """XML that is malformed or declares a DTD (entities can explode or reach the network)."""
-
-
-_XML_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
-    remove_comments=False,
-)
-
-
-def load_xml(content: bytes, filename: str) -> etree._Element:
-    """Parse untrusted XML: no DTDs, no entity expansion, no network."""
-    if b"<!DOCTYPE" in content[:4096].upper() or b"<!ENTITY" in content.upper():
-        raise UnsafeXML(f"{filename}: DTD and entity declarations are not allowed")
-    try:
-        root = etree.fromstring(content, parser=_XML_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise UnsafeXML(f"{filename}: malformed XML: {exc.msg} (line {exc.lineno})") from None
-    return root
-
-
-@lru_cache(maxsize=1)
-def validator() -> BpmnValidator:
-    """The XSD validator is expensive to build, so it is built once."""
-    return BpmnValidator()
-
-
-def new_parser() -> SpiffBpmnParser:
-    return SpiffBpmnParser(validator=validator())
-
 
 _PRIMITIVES = frozenset({str, int, float, bool, type(None)})
 _IDS: dict[UUID, str] = {}
@@ -260,3 +216,31 @@ def _task_json(key: UUID, task: Task) -> str:
 
 def load_state(state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:
     return REGISTRY.restore(orjson.loads(state), spec=spec, subprocess_specs=subprocess_specs)
+
+
+def case_data(state: dict[str, Any]) -> dict[str, Any]:
+    """The case data as the latest finished task left it (without restoring the workflow)."""
+    tasks = state.get("tasks", {})
+    last = state.get("last_task")
+    data: dict[str, Any] = dict(state.get("data") or {})
+    if last and last in tasks:
+        chain = []
+        node = tasks[last]
+        while node is not None:
+            chain.append(node)
+            node = tasks.get(node.get("parent")) if node.get("parent") else None
+        merged: dict[str, Any] = {}
+        for node in reversed(chain):
+            merged.update(node.get("data") or {})
+            delta = node.get("delta") or {}
+            merged.update(delta.get("updates") or {})
+            for key in delta.get("deletions") or []:
+                merged.pop(key, None)
+        data.update(merged)
+    return data
+
+
+def state_tasks(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every task of a stored state, subprocesses included, as stored (``task_spec``, ``state`` …)."""
+    maps = [state.get("tasks", {})] + [sp.get("tasks", {}) for sp in state.get("subprocesses", {}).values()]
+    return [task for tasks in maps for task in tasks.values()]

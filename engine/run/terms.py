@@ -32,11 +32,13 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, instances, timers
-from engine.calendar import HERMOSILLO, CalendarError, default_calendar
+from engine.time import clock
+from engine.run import transitions as instances
+from engine.run import timers
+from engine.time.calendar import HERMOSILLO, CalendarError, default_calendar
 from engine.errors import InvalidInput, NotFound
-from engine.instances import TransitionResult
-from engine.runtime import Runtime
+from engine.run.transitions import TransitionResult
+from engine.run.runtime import Runtime
 from engine.store.models import Instance, Task, Timer
 
 TERM_SUSPENDED = "term_suspended"
@@ -161,7 +163,7 @@ def _waiting_timer(wf: BpmnWorkflow, instance_id: int, name: str) -> SpiffTask:
 
 def _explain(iso: str, explanation: dict[str, Any]) -> None:
     """Hand the explanation to this transition's deadline log, where timer and task rows take theirs from."""
-    from engine.expressions import _computed
+    from engine.script.helpers import _computed
 
     entries = _computed.get()
     if entries is not None:

@@ -18,8 +18,8 @@ from typing import Any, Iterable
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 
-from engine import clock
-from engine.accounts import UserView
+from engine.time import clock
+from engine.casework.people import UserView
 from engine.errors import Forbidden, NotFound
 from engine.store.db import Database
 from engine.store.models import Definition, Event, Instance, Task

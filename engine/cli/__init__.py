@@ -14,6 +14,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
+from engine.cli import timers, users
 from engine.errors import TramitaError
 
 
@@ -42,8 +43,18 @@ def _tramita():  # type: ignore[no-untyped-def]
     return Tramita()
 
 
-def _user(args: argparse.Namespace) -> str:
-    return args.user or os.environ.get("TRAMITA_USER") or "cli"
+def _actor(t: Any, args: argparse.Namespace) -> Any:
+    """``sistema``, or the named account (``--user`` or ``$TRAMITA_USER``): no action is anonymous."""
+    from engine.services import SYSTEM
+
+    name = getattr(args, "actor", None) or os.environ.get("TRAMITA_USER")
+    if not name:
+        return SYSTEM
+    user = t.people.find_user(name)
+    if user is None or not user.active:
+        raise TramitaError(f"no active account named {name!r}: create it with `tramita users add`, "
+                           "or omit --user to act as sistema", field="user")
+    return user
 
 
 def cmd_init_db(args: argparse.Namespace) -> None:
@@ -53,7 +64,8 @@ def cmd_init_db(args: argparse.Namespace) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> None:
-    result = _tramita().deploy_paths(args.paths, _user(args))
+    t = _tramita()
+    result = t.design.deploy_paths(_actor(t, args), args.paths)
     for d in result.definitions:
         state = "deployed" if d.created else "unchanged"
         print(f"{d.kind} {d.key} version {d.version}: {state}")
@@ -61,13 +73,15 @@ def cmd_deploy(args: argparse.Namespace) -> None:
 
 def cmd_start(args: argparse.Namespace) -> None:
     data = _json_arg(args.data, "data")
-    result = _tramita().start(args.key, data, _user(args), reference=args.reference)
+    t = _tramita()
+    result = t.cases.start(_actor(t, args), args.key, data, reference=args.reference)
     print(f"instance {result.instance_id} {result.status}; open tasks: {', '.join(result.open_tasks) or 'none'}")
 
 
 def cmd_tasks(args: argparse.Namespace) -> None:
     groups = [g for g in (args.group or [])]
-    tasks = _tramita().tasks(user=args.user, groups=groups, instance_id=args.instance)
+    t_ = _tramita()
+    tasks = t_.monitor.tasks(_actor(t_, args), assignee=args.assignee, groups=groups, instance_id=args.instance)
     if args.json:
         _print_json([asdict(t) for t in tasks])
         return
@@ -80,12 +94,14 @@ def cmd_tasks(args: argparse.Namespace) -> None:
 
 def cmd_complete(args: argparse.Namespace) -> None:
     data = _json_arg(args.data, "data")
-    result = _tramita().complete(args.task_id, data, _user(args))
+    t = _tramita()
+    result = t.cases.complete(_actor(t, args), args.task_id, data)
     print(f"instance {result.instance_id} {result.status}; open tasks: {', '.join(result.open_tasks) or 'none'}")
 
 
 def cmd_instance(args: argparse.Namespace) -> None:
-    detail = _tramita().instance(args.id)
+    t = _tramita()
+    detail = t.monitor.instance(_actor(t, args), args.id)
     if args.json:
         _print_json(detail.to_dict())
         return
@@ -111,36 +127,37 @@ def cmd_instance(args: argparse.Namespace) -> None:
 def cmd_transition(args: argparse.Namespace) -> None:
     t = _tramita()
     if args.command == "retry":
-        result = t.retry(args.id, _user(args), _json_arg(args.data, "data") if args.data else None)
+        result = t.monitor.retry(_actor(t, args), args.id, _json_arg(args.data, "data") if args.data else None)
     elif args.command == "resume":
-        result = t.resume(args.id, _user(args))
+        result = t.monitor.resume(_actor(t, args), args.id)
     else:
-        result = {"cancel": t.cancel, "suspend": t.suspend}[args.command](args.id, _user(args), args.reason)
+        op = {"cancel": t.monitor.cancel, "suspend": t.monitor.suspend}[args.command]
+        result = op(_actor(t, args), args.id, args.reason)
     print(f"instance {result.instance_id} {result.status}")
 
 
 def cmd_message(args: argparse.Namespace) -> None:
     payload = _json_arg(args.data, "data")
-    result = _tramita().send_message(args.id, args.name, payload, _user(args))
+    t = _tramita()
+    result = t.cases.send_message(_actor(t, args), args.id, args.name, payload)
     print(f"instance {result.instance_id} {result.status}; open tasks: {', '.join(result.open_tasks) or 'none'}")
 
 
 def cmd_term(args: argparse.Namespace) -> None:
     t = _tramita()
     if args.business_days is not None:
-        result = t.suspend_term(args.id, args.timer, args.business_days, _user(args), args.reason)
+        result = t.monitor.suspend_term(_actor(t, args), args.id, args.timer, args.business_days, args.reason)
     else:
-        result = t.rearm_timer(args.id, args.timer, args.due, _user(args), args.reason)
-    timer = next((tm for tm in t.instance(result.instance_id).timers
+        result = t.monitor.rearm_timer(_actor(t, args), args.id, args.timer, args.due, args.reason)
+    timer = next((tm for tm in t.monitor.instance(_actor(t, args), result.instance_id).timers
                   if tm.task_name == args.timer and tm.status == "pending"), None)
     print(f"instance {result.instance_id}: {args.timer} now due {timer.due_at.isoformat() if timer else '-'}")
 
 
 def cmd_deadline(args: argparse.Namespace) -> None:
-    from engine.calendar import LegalCalendar
+    from engine.services.terms import deadline as compute
 
-    calendar = LegalCalendar.load(args.calendar or ())
-    deadline = calendar.deadline(args.start, args.count, args.unit, citation=args.cite)
+    deadline = compute(args.start, args.count, args.unit, calendars=args.calendar or (), citation=args.cite)
     if args.json:
         _print_json(deadline.to_dict())
         return
@@ -150,7 +167,7 @@ def cmd_deadline(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tramita", description="Tramita: Sonora's legal procedures as BPMN processes")
-    p.add_argument("--user", help="who acts (default: $TRAMITA_USER or 'cli')")
+    p.add_argument("--user", dest="actor", help="the account that acts (default: $TRAMITA_USER, else sistema)")
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init-db", help="create or upgrade the database").set_defaults(func=cmd_init_db)
@@ -166,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_start)
 
     t = sub.add_parser("tasks", help="list open tasks")
-    t.add_argument("--user", dest="user")
+    t.add_argument("--assignee", help="only tasks held by this user (and, with --group, its groups' unclaimed)")
     t.add_argument("--group", action="append", help="include unclaimed tasks of this group (repeatable)")
     t.add_argument("--instance", type=int)
     t.add_argument("--json", action="store_true")
@@ -175,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("complete", help="complete a user task")
     c.add_argument("task_id")
     c.add_argument("--data", default="{}")
-    c.add_argument("--user", dest="user")
+    c.add_argument("--user", dest="actor", help="the account that completes it")
     c.set_defaults(func=cmd_complete)
 
     i = sub.add_parser("instance", help="show an instance: status, open tasks, pending timers, history")
@@ -220,17 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_deadline)
 
-    _add_timer_commands(sub)
-    from engine import accounts
-
-    accounts.add_commands(sub)
+    timers.add_commands(sub)
+    users.add_commands(sub)
     return p
-
-
-def _add_timer_commands(sub: Any) -> None:
-    from engine import scheduler
-
-    scheduler.add_commands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,13 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    from engine.calendar import CalendarError
-
     from sqlalchemy.exc import DBAPIError
 
     try:
         args.func(args)
-    except (TramitaError, CalendarError) as exc:
+    except TramitaError as exc:
         print(f"tramita: {exc}".splitlines()[0], file=sys.stderr)
         return 2
     except DBAPIError as exc:

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine import config
+
 import holidays
 from dateutil.easter import easter
 
@@ -48,9 +50,7 @@ __all__ = [
 ]
 
 HERMOSILLO: ZoneInfo = ZoneInfo("America/Hermosillo")
-SHIPPED_CALENDAR: Path = (
-    Path(__file__).resolve().parent.parent / "workflows" / "calendar" / "sonora.toml"
-)
+SHIPPED_CALENDAR: Path = config.WORKFLOWS_DIR / "calendar" / "sonora.toml"
 UNITS: tuple[str, ...] = ("business", "natural", "hours")
 
 _END_OF_DAY = time(23, 59, 59)

@@ -12,8 +12,8 @@ import contextvars
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
-from engine import clock
-from engine.sandbox import RestrictedScriptEngine
+from engine.time import clock
+from engine.script.sandbox import RestrictedScriptEngine
 
 _computed: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar("deadlines", default=None)
 
@@ -39,7 +39,7 @@ def _record(deadline: Any) -> str:
 
 
 def _calendar() -> Any:
-    from engine.calendar import default_calendar
+    from engine.time.calendar import default_calendar
 
     return default_calendar()
 
@@ -70,7 +70,7 @@ def plazo_meses(inicio: Any, n: int, cita: str | None = None) -> str:
     power to sanction (Ley de Violencia Familiar art. 53); the explanation is recorded like the
     other helpers' so the timer and the due date show how the instant was reached.
     """
-    from engine.calendar import HERMOSILLO, Deadline, to_local
+    from engine.time.calendar import HERMOSILLO, Deadline, to_local
 
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise ValueError(f"el número de meses del plazo debe ser un entero positivo, no {n!r}")
@@ -81,7 +81,7 @@ def plazo_meses(inicio: Any, n: int, cita: str | None = None) -> str:
 
 
 def ahora() -> str:
-    from engine.calendar import HERMOSILLO
+    from engine.time.calendar import HERMOSILLO
 
     return clock.now().astimezone(HERMOSILLO).isoformat(timespec="seconds")
 

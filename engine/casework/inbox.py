@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import and_, case, false, func, literal_column, or_, select, union_all, update
 
-from engine import clock
-from engine.access import task_access
-from engine.accounts import UserView
-from engine.calendar import HERMOSILLO, default_calendar
+from engine.time import clock
+from engine.casework.access import task_access
+from engine.casework.people import UserView
+from engine.time.calendar import HERMOSILLO, default_calendar
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.store.db import Database
 from engine.store.models import Definition, Event, Instance, Task

@@ -1,0 +1,61 @@
+"""The administrators' service: accounts, groups, passwords and API tokens; and signing in."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from engine.casework import people
+from engine.casework.people import SignIn, UserView
+from engine.run.runtime import Runtime
+from engine.services.principal import Principal, require_role
+
+ADMIN_ROLES = ("admin",)
+
+
+class PeopleService:
+    def __init__(self, rt: Runtime) -> None:
+        self.db = rt.db
+
+    def _admin(self, actor: Principal) -> None:
+        require_role(actor, *ADMIN_ROLES, field="user", message="Solo la administración gestiona cuentas.")
+
+    def add_user(self, actor: Principal, username: str, password: str, *, name: str, role: str, institution: str,
+                 groups: Sequence[str] = ()) -> UserView:
+        self._admin(actor)
+        return people.add_user(self.db, username, password, name=name, role=role, institution=institution,
+                               groups=groups)
+
+    def users(self, actor: Principal) -> list[UserView]:
+        self._admin(actor)
+        return people.list_users(self.db)
+
+    def set_user_active(self, actor: Principal, username: str, active: bool) -> UserView:
+        self._admin(actor)
+        return people.set_active(self.db, username, active)
+
+    def set_user_groups(self, actor: Principal, username: str, groups: Sequence[str]) -> None:
+        self._admin(actor)
+        people.set_groups(self.db, username, groups)
+
+    def set_password(self, actor: Principal, username: str, password: str) -> None:
+        if actor.username != username:
+            self._admin(actor)
+        people.set_password(self.db, username, password)
+
+    def create_token(self, actor: Principal, username: str, label: str = "") -> str:
+        if actor.username != username:
+            self._admin(actor)
+        return people.create_token(self.db, username, label)
+
+    # --- signing in: no actor yet ---
+    def authenticate(self, username: str, password: str) -> SignIn:
+        return people.authenticate(self.db, username, password)
+
+    def user(self, user_id: int) -> UserView | None:
+        return people.get_user(self.db, user_id)
+
+    def find_user(self, username: str) -> UserView | None:
+        return people.find_user(self.db, username)
+
+    def user_for_token(self, token: str) -> UserView | None:
+        return people.user_for_token(self.db, token)
