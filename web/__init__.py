@@ -14,7 +14,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 
 from engine.services import SYSTEM, Tramita
 from web import i18n, security, views
@@ -63,6 +63,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)
     csrf.exempt(api.bp)
+
+    @app.before_request
+    def _bind_clock() -> None:
+        """Every request reads the engine's clock (a test server's frozen clock, the system's otherwise)."""
+        g.tramita_clock = tramita.bound()
+        g.tramita_clock.__enter__()
+
+    @app.teardown_request
+    def _unbind_clock(_exc: BaseException | None) -> None:
+        bound = g.pop("tramita_clock", None)
+        if bound is not None:
+            bound.__exit__(None, None, None)
 
     @app.get("/health")
     def health():  # type: ignore[no-untyped-def]

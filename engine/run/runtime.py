@@ -23,6 +23,7 @@ clock.install()
 @dataclass
 class Runtime:
     db: Database
+    clock: clock.Clock | None = None  # this engine's clock; None: the process clock (see engine.time.clock)
     specs: SpecCache = field(default_factory=SpecCache)
     workflows_dir: Path = field(default_factory=lambda: config.WORKFLOWS_DIR)
     workflows: WorkflowCache = field(default_factory=WorkflowCache)

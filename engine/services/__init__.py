@@ -11,7 +11,11 @@ decides itself what that user may do, so that a permission is written once.
 
 from __future__ import annotations
 
+from typing import ContextManager
+
 from engine import config
+from engine.time import clock as _clock
+from engine.time.clock import Clock, FrozenClock, SystemClock
 from engine.casework.access import MASK, is_identifying
 from engine.casework.inbox import Badge, InboxFilters, badge
 from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, UserView
@@ -25,7 +29,7 @@ from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, I
                                    InstanceView, TaskView, TimerView)
 from engine.store.db import Database
 
-__all__ = ["Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
+__all__ = ["Badge", "CaseFile", "Clock", "FrozenClock", "SystemClock", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
            "IncidentView", "InboxFilters", "InstanceDetail", "InstanceView", "LOCKOUT", "MAX_FAILURES",
            "MonitorService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
            "TimerView", "Tramita", "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
@@ -34,10 +38,10 @@ __all__ = ["Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "
 class Tramita:
     """The services over one database: ``Tramita(url).cases.complete(user, task_id, data)``."""
 
-    def __init__(self, database: Database | str | None = None) -> None:
+    def __init__(self, database: Database | str | None = None, *, clock: Clock | None = None) -> None:
         db = database if isinstance(database, Database) else Database(database)
         self.db = db
-        self.runtime = Runtime(db)
+        self.runtime = Runtime(db, clock=clock)
         self.cases = CaseService(self.runtime)
         self.design = DesignService(self.runtime)
         self.monitor = MonitorService(self.runtime)
@@ -46,6 +50,11 @@ class Tramita:
     def group_name(self, group: str) -> str:
         """A user group as people call it (``[groups.<grupo>]`` of ``lanes.toml``); its id where it has none."""
         return self.runtime.group_names.get(group, group)
+
+    def bound(self) -> ContextManager[Clock]:
+        """Bind this engine's clock to the current thread for a block (a web request, a timer pass):
+        the time every deadline, audit row and Spiff timer reads there."""
+        return _clock.using(self.runtime.clock)
 
     def init_db(self) -> None:
         self.db.upgrade()

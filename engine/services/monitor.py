@@ -134,5 +134,5 @@ class MonitorService:
             raise Forbidden("Solo la operación del sistema dispara temporizadores.", field="user")
         if as_of is None:
             return firing.fire_due(self.rt, worker=worker)
-        with clock.frozen_at(as_of):
+        with clock.using(clock.FrozenClock(as_of)):
             return firing.fire_due(self.rt, as_of=as_of, worker=worker)

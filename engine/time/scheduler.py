@@ -47,7 +47,8 @@ class TimerService:
 
     def run_once(self) -> int:
         try:
-            fired = timers.fire_due(self.rt, worker=self.worker, batch=self.batch)
+            with clock.using(self.rt.clock):
+                fired = timers.fire_due(self.rt, worker=self.worker, batch=self.batch)
         except Exception:  # noqa: BLE001 - keep the service alive; the next pass retries
             log.exception("timer pass failed")
             return 0
