@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 
+from engine.casework import classification
 from engine.time import clock
 from engine.casework.people import UserView
 from engine.errors import Forbidden, NotFound
@@ -28,17 +28,6 @@ IDENTIFYING_ROLES = frozenset({"caseworker"})
 CASE_ROLES = frozenset({"caseworker", "manager", "admin"})
 MASK = "•••••• (dato reservado)"
 
-# Field names that identify a person; a schema may also mark a field with "x-identifying": true.
-_IDENTIFYING_NAME = re.compile(
-    r"(nombre|apellido|domicilio|direcci[oó]n|tel[eé]fono|celular|correo|email|e_mail|curp|rfc|contacto|"
-    r"ubicaci[oó]n|coordenadas|fecha_nacimiento|identificaci[oó]n|ine)", re.IGNORECASE)
-# The names of the people in an order or a sanction, as the procedures store them (documento_orden,
-# registro_orden, emitir_orden, sancion_registro): exact names, so that e.g. «comparecio_persona_generadora»
-# (a yes/no) stays visible.
-_IDENTIFYING_NAMES = frozenset({"persona_protegida", "persona_agresora", "persona_contra_quien_se_expide",
-                                "persona_sujeta", "persona_generadora", "personas_receptoras", "promovente"})
-
-
 @dataclass(frozen=True)
 class CaseAccess:
     instance_id: int
@@ -47,34 +36,70 @@ class CaseAccess:
 
 
 def can_see_identifying(user: UserView) -> bool:
-    return user.role in IDENTIFYING_ROLES
+    return classification.sees_everything(user.role)
 
 
-def is_identifying(name: str, schema: dict[str, Any] | None = None) -> bool:
-    if isinstance(schema, dict) and "x-identifying" in schema:
-        return bool(schema["x-identifying"])
-    return name in _IDENTIFYING_NAMES or bool(_IDENTIFYING_NAME.search(name))
+def is_reserved(name: str, schema: dict[str, Any] | None = None) -> bool:
+    """Whether the datum is identifying or sensitive by its schema's ``x-clasificacion`` (not by its name)."""
+    return classification.of(schema) is not classification.Clasificacion.GENERAL
 
 
 def mask_data(data: Any, user: UserView, schemas: dict[str, dict[str, Any]] | None = None) -> Any:
-    """A copy of case data with identifying values masked for roles that must not see them."""
+    """A copy of case data without the values this user's role may not see, by each datum's classification.
+
+    ``schemas`` maps top-level names to their schemas (forms and the data dictionary); nested values
+    follow their schema's ``properties``/``items``, and a nested name no schema describes is looked up
+    in ``schemas`` by name, else treated as sensitive.
+    """
     if can_see_identifying(user):
         return data
-    return _mask(data, schemas or {})
+    return _mask(data, user.role, schemas or {}, None)
 
 
-def _mask(value: Any, schemas: dict[str, dict[str, Any]]) -> Any:
+def _mask(value: Any, role: str, names: dict[str, dict[str, Any]], schema: dict[str, Any] | None) -> Any:
     if isinstance(value, dict):
+        props = (schema or {}).get("properties") if isinstance(schema, dict) else None
         out = {}
         for k, v in value.items():
-            if is_identifying(str(k), schemas.get(str(k))):
+            sub = (props or {}).get(str(k)) if props else None
+            if sub is None:
+                sub = names.get(str(k))
+            if not classification.sees(role, classification.of(sub)) and not _is_container(sub):
                 out[k] = MASK if v not in (None, "", [], {}) else v
             else:
-                out[k] = _mask(v, schemas)
+                out[k] = _mask(v, role, names, sub)
         return out
     if isinstance(value, list):
-        return [_mask(v, schemas) for v in value]
-    return value
+        items = schema.get("items") if isinstance(schema, dict) else None
+        return [_mask(v, role, names, items if isinstance(items, dict) else None) for v in value]
+    if schema is None or classification.sees(role, classification.of(schema)):
+        return value
+    return MASK if value not in (None, "") else value
+
+
+_EVENT_DATA = ("data", "changes", "payload")  # where a transition's audit row keeps case data
+_EVENT_TEXT = ("reason", "filename", "descripcion")  # free text a person wrote, or a file's name
+
+
+def mask_event(detail: Any, user: UserView, schemas: dict[str, dict[str, Any]] | None = None) -> Any:
+    """An audit row's detail as this user may see it: its case data masked like the case's, its free text
+    (reasons, file names) masked as sensitive; what the engine itself wrote (kinds, tasks, dates) kept."""
+    if can_see_identifying(user) or not isinstance(detail, dict):
+        return detail
+    out = dict(detail)
+    for key in _EVENT_DATA:
+        if key in out:
+            out[key] = mask_data(out[key], user, schemas)
+    for key in _EVENT_TEXT:
+        if out.get(key) not in (None, ""):
+            out[key] = MASK
+    return out
+
+
+def _is_container(schema: dict[str, Any] | None) -> bool:
+    """An object or array whose own parts are classified: masked part by part, not as a whole."""
+    return isinstance(schema, dict) and classification.KEYWORD not in schema and (
+        "properties" in schema or isinstance(schema.get("items"), dict))
 
 
 def case_filter(user: UserView) -> ColumnElement[bool]:

@@ -16,7 +16,7 @@ from typing import ContextManager
 from engine import config
 from engine.time import clock as _clock
 from engine.time.clock import Clock, FrozenClock, SystemClock
-from engine.casework.access import MASK, is_identifying
+from engine.casework.access import MASK, is_reserved
 from engine.casework.inbox import Badge, InboxFilters, badge
 from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, UserView
 from engine.run.runtime import Runtime
@@ -32,7 +32,7 @@ from engine.store.db import Database
 __all__ = ["Badge", "CaseFile", "Clock", "FrozenClock", "SystemClock", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
            "IncidentView", "InboxFilters", "InstanceDetail", "InstanceView", "LOCKOUT", "MAX_FAILURES",
            "MonitorService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
-           "TimerView", "Tramita", "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
+           "TimerView", "Tramita", "UserView", "badge", "config", "is_reserved", "is_system", "MASK"]
 
 
 class Tramita:

@@ -6,7 +6,7 @@ pages, the API and the CLI all come through it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.casework import access, attachments, documents, inbox
@@ -103,8 +103,13 @@ class CaseService:
         return transitions.start(self.rt, key, data, user.username, **kwargs)
 
     # --- the case file ---
-    def cases(self, user: Principal, **filters: Any) -> list[CaseRow]:
-        return access.list_cases(self.db, user, **filters)
+    def cases(self, user: Principal, **filters: Any) -> tuple[list[CaseRow], int]:
+        """The cases this user may see. A case's title is free text a person typed (sensitive: it could
+        name someone), so it is shown only to the roles that see everything."""
+        rows, total = access.list_cases(self.db, user, **filters)
+        if not access.can_see_identifying(user):
+            rows = [replace(r, title=None) for r in rows]
+        return rows, total
 
     def check_case(self, user: Principal, instance_id: int) -> CaseAccess:
         if is_system(user):
@@ -126,18 +131,23 @@ class CaseService:
         forms_ = reads.case_forms(self.rt, instance_id)
         props = access.schema_properties([*(f.schema for f in forms_.values()),
                                           self.rt.data_dictionary(detail.instance.process_key)])
-        events = [EventView(e.id, e.at, e.actor, e.kind, e.task_id, access.mask_data(e.detail, user, props))
+        events = [EventView(e.id, e.at, e.actor, e.kind, e.task_id, access.mask_event(e.detail, user, props))
                   for e in detail.events]
-        masked = InstanceDetail(detail.instance, access.mask_data(detail.data, user, props), detail.tasks,
+        head = detail.instance if grant.identifying else replace(detail.instance, title=None)
+        masked = InstanceDetail(head, access.mask_data(detail.data, user, props), detail.tasks,
                                 detail.timers, events, detail.incidents)
         docs = documents.available(detail.instance.process_key, detail.data) if grant.identifying else []
-        return CaseFile(masked, grant, props, attachments.for_instance(self.db, instance_id), docs)
+        files = attachments.for_instance(self.db, instance_id)
+        if not grant.identifying:  # a file's name can name the victim ("INE_Maria_Perez.pdf")
+            files = [replace(f, filename=access.MASK) for f in files]
+        return CaseFile(masked, grant, props, files, docs)
 
     def case_head(self, user: Principal, instance_id: int) -> InstanceDetail:
         """The case's status, tasks and timers without its data, for a user who may see the case."""
         self.check_case(user, instance_id)
         detail = reads.instance(self.rt, instance_id)
-        return InstanceDetail(detail.instance, {}, detail.tasks, detail.timers, [], detail.incidents)
+        head = detail.instance if access.can_see_identifying(user) else replace(detail.instance, title=None)
+        return InstanceDetail(head, {}, detail.tasks, detail.timers, [], detail.incidents)
 
     def diagram(self, user: Principal, instance_id: int) -> DiagramView:
         self.check_case(user, instance_id)

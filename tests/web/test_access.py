@@ -98,7 +98,8 @@ def test_identifying_data_is_masked_for_managers_and_admins(app_any, wt_any, cas
         assert ("María Pérez Soto" in page) is sees, user
         assert ("662 123 4567" in page) is sees, user
         assert (MASK in page) is not sees, user
-        assert "Amenazas reiteradas" in page  # the facts are not identifying
+        # the narrative is sensitive (free text: it can name anyone): only who attends the case reads it
+        assert ("Amenazas reiteradas" in page) is sees, user
         if not sees:
             assert "ocultos para su rol" in page
 

@@ -114,7 +114,9 @@ def test_api_applies_the_same_permissions(api, wt) -> None:  # type: ignore[no-u
                json={"data": SOLICITUD}).status_code == 403
     assert api("GET", f"/api/v1/instances/{iid}", user="disenadora").status_code == 403
     body = api("GET", f"/api/v1/instances/{iid}", user="gerente").get_json()
-    assert body["data"]["victima_nombre"] == MASK and body["data"]["hechos"].startswith("Amenazas")
+    # identifying (the name) and sensitive (the narrative, free text) are both withheld; choices stay
+    assert body["data"]["victima_nombre"] == MASK and body["data"]["hechos"] == MASK
+    assert body["data"]["solicitante"] == SOLICITUD["solicitante"]
     assert not body["identifying_data_visible"]
     assert all("María" not in str(e["detail"]) for e in body["events"])
 

@@ -9,7 +9,7 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from engine.services import MASK, badge, is_identifying
+from engine.services import MASK, badge, is_reserved
 from engine.services.terms import HERMOSILLO, now
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
 from web.cases import events, schema_form
@@ -77,7 +77,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("cases.case", instance_id=result.instance_id))
         if errors:
             status = 422
-    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_identifying)
+    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_reserved)
     leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/start.html", spec=spec, fields=fields, errors=errors, leftover=leftover,
                            general=general, reference=reference, title=title), status
@@ -157,7 +157,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
         page = tramita().cases.task(me(), task_id)
         grant, task_view = page.access, page.task
     values = None if raw is not None else {}
-    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_identifying)
+    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_reserved)
     leftover = schema_form.attach_errors(fields, errors)
     instance = page.instance
     sees_case = _sees_case(task_view.instance_id)
@@ -351,7 +351,7 @@ def _summary(cf: Any) -> list[dict[str, Any]]:
         sub = cf.fields.get(key)
         rows.append({"key": key, "label": (sub or {}).get("title") or key.replace("_", " ").capitalize(),
                      "value": value, "text": _display(value, sub), "identifying":
-                     is_identifying(key, sub), "file": _file_ref(value)})
+                     is_reserved(key, sub), "file": _file_ref(value)})
     return rows
 
 
