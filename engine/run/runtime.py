@@ -11,6 +11,8 @@ from typing import Any
 
 from engine import config
 from engine.time import clock
+from engine.deploy import eventos
+from engine.deploy.eventos import EventKind
 from engine.deploy.versions import SpecCache
 from engine.script.helpers import script_engine
 from engine.script.sandbox import RestrictedScriptEngine
@@ -70,6 +72,11 @@ class Runtime:
             self._dictionaries[process_key] = (json.loads(path.read_text(encoding="utf-8"))
                                                if path.is_file() else None)
         return self._dictionaries[process_key]
+
+    @cached_property
+    def event_kinds(self) -> dict[str, EventKind]:
+        """The external events cases wait for, with their texts and articles (``workflows/eventos.toml``)."""
+        return eventos.parse(self._toml("eventos.toml"))
 
     @cached_property
     def parameters(self) -> dict[str, Any]:

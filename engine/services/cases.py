@@ -14,6 +14,7 @@ from engine.casework.access import CaseAccess, CaseRow, TaskAccess
 from engine.casework.attachments import AttachmentView
 from engine.casework.inbox import InboxFilters, InboxPage
 from engine.deploy import versions
+from engine.deploy.eventos import EventKind
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.run import transitions
 from engine.run.runtime import Runtime
@@ -155,8 +156,15 @@ class CaseService:
 
     # --- events a case waits for ---
     def waiting_messages(self, user: Principal, instance_id: int) -> list[dict[str, Any]]:
+        """The events the case waits for now, each with its kind (texts, article, date keys) where
+        ``eventos.toml`` describes it (``kind`` is ``None`` otherwise)."""
         self.check_case(user, instance_id)
-        return reads.waiting_messages(self.rt, instance_id)
+        kinds = self.rt.event_kinds
+        return [{**m, "kind": kinds.get(m["name"])} for m in reads.waiting_messages(self.rt, instance_id)]
+
+    def event_kinds(self, user: Principal) -> dict[str, EventKind]:
+        """Every kind of external event, by message name (the case history names what was registered)."""
+        return self.rt.event_kinds
 
     def send_message(self, user: Principal, instance_id: int, name: str, payload: Any) -> TransitionResult:
         grant = self.check_case(user, instance_id)

@@ -206,13 +206,28 @@ def test_the_form_needs_its_csrf_token(real, order, browser) -> None:  # type: i
     assert _written(real, order) == before
 
 
-def test_payloads_carry_the_keys_the_diagrams_read() -> None:
+def test_payloads_carry_the_keys_the_diagrams_read(real) -> None:  # type: ignore[no-untyped-def]
+    """The events and their date keys come from workflows/eventos.toml, the texts in the page's language."""
+    kinds = real.runtime.event_kinds
     when = datetime(2026, 7, 2, 17, 0, tzinfo=timezone.utc)
-    assert events.payload("norma_reformada", " Reforma al art. 5 ", when) == {
+    assert events.payload(kinds["norma_reformada"], " Reforma al art. 5 ", when) == {
         "descripcion": "Reforma al art. 5", "fecha": "2026-07-02T10:00:00-07:00"}
-    assert events.payload("fin_estado_riesgo", "x", when)["fecha_cese"] == "2026-07-02T10:00:00-07:00"
-    assert events.label("norma_reformada") == "Registrar la reforma de la norma"
-    assert events.label("otro_mensaje", "Esperar otra cosa") == "Esperar otra cosa"
+    assert events.payload(kinds["fin_estado_riesgo"], "x", when)["fecha_cese"] == "2026-07-02T10:00:00-07:00"
+    assert events.payload(None, "x", when) == {"descripcion": "x", "fecha": "2026-07-02T10:00:00-07:00"}
+    assert kinds["norma_reformada"].text("es").accion == "Registrar la reforma de la norma"
+    assert kinds["norma_reformada"].text("en").accion == "Record the amendment of the norm"
+    assert kinds["violacion_orden"].fundamento.startswith("Reglamento arts. 23")
+    with build_app(real).test_request_context("/"):
+        assert events.label(kinds["norma_reformada"], "norma_reformada") == "Registrar la reforma de la norma"
+        assert events.label(None, "otro_mensaje", "Esperar otra cosa") == "Esperar otra cosa"
+
+
+def test_an_event_text_missing_from_eventos_toml_is_refused_by_name() -> None:
+    from engine.deploy import eventos
+    from engine.errors import DeploymentRejected
+
+    with pytest.raises(DeploymentRejected, match=r"\[eventos.x\]: falta el texto 'efecto'"):
+        eventos.parse({"eventos": {"x": {"accion": "a", "descripcion": "d", "cuando": "c"}}})
 
 
 # --- the API --------------------------------------------------------------------------------------------

@@ -154,9 +154,10 @@ def complete(task_id: str):  # type: ignore[no-untyped-def]
 
 
 def _message_view(m: dict[str, Any]) -> dict[str, Any]:
-    kind = events.KINDS.get(m["name"])
-    return {**m, "label": events.label(m["name"], m.get("title")),
-            "payload_keys": ["descripcion", *(kind.date_keys if kind else ("fecha",))]}
+    kind = m.get("kind")
+    view = {k: v for k, v in m.items() if k != "kind"}
+    return {**view, "label": events.label(kind, m["name"], m.get("title")),
+            "payload_keys": ["descripcion", *(kind.claves_fecha if kind else ("fecha",))]}
 
 
 @bp.get("/instances/<int:instance_id>/messages")
@@ -198,7 +199,7 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     if revision is not None and revision != inst.revision:
         raise Conflict(f"El expediente cambió (revisión {inst.revision}, no {revision}); no se guardó nada.",
                        field="revision")
-    checked, errors = events.from_api(name, payload, started_at=inst.started_at, now=now())
+    checked, errors = events.from_api(tramita().cases.event_kinds(g.api_user).get(name), payload, started_at=inst.started_at, now=now())
     if checked is None:
         raise InvalidInput("Revise los campos del evento; no se guardó nada.", field=next(iter(errors)),
                            fields=errors)

@@ -240,7 +240,8 @@ def _received(event: Any, names: dict[str, str]) -> dict[str, Any]:
         when_text = fecha(when) if isinstance(when, str) and when else None
     except (ValueError, TypeError):  # sent by hand (CLI) in another format: shown as sent
         when_text = str(when)
-    return {"label": events.label(str(detail.get("message", ""))),
+    name = str(detail.get("message", ""))
+    return {"label": events.label(tramita().cases.event_kinds(me()).get(name), name),
             "descripcion": body.get("descripcion") if isinstance(body.get("descripcion"), str) else None,
             "fecha": when_text,
             "tasks": [names.get(t, t) for t in detail.get("tasks_created") or []]}
@@ -251,9 +252,8 @@ def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, 
     typed_now = events.local_input(now())
     out = []
     for m in tramita().cases.waiting_messages(me(), instance_id):
-        kind = events.KINDS.get(m["name"])
         mine = posted if posted and posted["name"] == m["name"] and posted.get("keep", True) else None
-        out.append({**m, "label": events.label(m["name"], m.get("title")), "kind": kind,
+        out.append({**m, "label": events.label(m["kind"], m["name"], m.get("title")), "texts": events.texts(m["kind"]),
                     "typed": mine["typed"] if mine else {"descripcion": "", "fecha": typed_now},
                     "errors": mine["errors"] if mine else {}, "general": mine.get("general") if mine else None})
     return out
@@ -274,12 +274,13 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     if not grant.act:
         raise Forbidden(_("Su rol no permite registrar eventos en este expediente."), field="message")
     inst = tramita().cases.case_head(me(), instance_id).instance
-    label = events.label(name)
-    payload, values, errors = events.from_form(name, request.form, started_at=inst.started_at, now=now())
+    kind = tramita().cases.event_kinds(me()).get(name)
+    label = events.label(kind, name)
+    payload, values, errors = events.from_form(kind, request.form, started_at=inst.started_at, now=now())
     posted: dict[str, Any] = {"name": name, "label": label, "typed": values, "errors": errors}
     waiting = {m["name"]: m for m in tramita().cases.waiting_messages(me(), instance_id)}
     if name in waiting:
-        posted["label"] = label = events.label(name, waiting[name].get("title"))
+        posted["label"] = label = events.label(kind, name, waiting[name].get("title"))
     if inst.status != "running":
         posted.update(keep=False, general=_("El caso está %(s)s: no se pueden registrar eventos. No se guardó "
                                             "nada.", s=str(STATUS_LABELS.get(inst.status, inst.status)).lower()))
