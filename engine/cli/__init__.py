@@ -14,7 +14,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import timers, users
+from engine.cli import simulate, timers, users
 from engine.errors import TramitaError
 
 
@@ -238,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     dl.set_defaults(func=cmd_deadline)
 
     timers.add_commands(sub)
+    simulate.add_commands(sub)
     users.add_commands(sub)
     return p
 

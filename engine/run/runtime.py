@@ -12,6 +12,7 @@ from typing import Any
 from engine import config
 from engine.time import clock
 from engine.deploy import eventos
+from engine.time.calendar import LegalCalendar
 from engine.deploy.eventos import EventKind
 from engine.deploy.versions import SpecCache
 from engine.script.helpers import script_engine
@@ -26,6 +27,7 @@ clock.install()
 class Runtime:
     db: Database
     clock: clock.Clock | None = None  # this engine's clock; None: the process clock (see engine.time.clock)
+    calendar: LegalCalendar | None = None  # this engine's legal calendar; None: the shipped one
     specs: SpecCache = field(default_factory=SpecCache)
     workflows_dir: Path = field(default_factory=lambda: config.WORKFLOWS_DIR)
     workflows: WorkflowCache = field(default_factory=WorkflowCache)

@@ -3,7 +3,8 @@
 - ``cases``: caseworkers (inbox, tasks, the case file, files, documents);
 - ``design``: legal designers (deploy, versions);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
-- ``people``: administrators (accounts) and signing in.
+- ``people``: administrators (accounts) and signing in;
+- ``simulator``: legal designers' dry runs of scenarios on real dates.
 
 Every method takes the acting user (``Principal``; ``SYSTEM`` for installation and operators) and
 decides itself what that user may do, so that a permission is written once.
@@ -11,9 +12,11 @@ decides itself what that user may do, so that a permission is written once.
 
 from __future__ import annotations
 
-from typing import ContextManager
+from contextlib import contextmanager
+from typing import Iterator
 
 from engine import config
+from engine.time import calendar as _calendar
 from engine.time import clock as _clock
 from engine.time.clock import Clock, FrozenClock, SystemClock
 from engine.casework.access import MASK, is_reserved
@@ -25,6 +28,7 @@ from engine.services.design import DesignService
 from engine.services.monitor import MonitorService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
+from engine.services.simulator import SimulationView, SimulatorService
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, IncidentView, InstanceDetail,
                                    InstanceView, TaskView, TimerView)
 from engine.store.db import Database
@@ -46,15 +50,18 @@ class Tramita:
         self.design = DesignService(self.runtime)
         self.monitor = MonitorService(self.runtime)
         self.people = PeopleService(self.runtime)
+        self.simulator = SimulatorService(self.runtime)
 
     def group_name(self, group: str) -> str:
         """A user group as people call it (``[groups.<grupo>]`` of ``lanes.toml``); its id where it has none."""
         return self.runtime.group_names.get(group, group)
 
-    def bound(self) -> ContextManager[Clock]:
-        """Bind this engine's clock to the current thread for a block (a web request, a timer pass):
-        the time every deadline, audit row and Spiff timer reads there."""
-        return _clock.using(self.runtime.clock)
+    @contextmanager
+    def bound(self) -> Iterator[Clock]:
+        """Bind this engine's clock and calendar to the current thread for a block (a web request, a
+        timer pass): the time and the días hábiles every deadline, audit row and Spiff timer reads there."""
+        with _clock.using(self.runtime.clock) as now, _calendar.using(self.runtime.calendar):
+            yield now
 
     def init_db(self) -> None:
         self.db.upgrade()

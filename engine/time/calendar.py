@@ -21,6 +21,8 @@ Legal facts implemented (see the shared legal README, "Counting deadlines"):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
 import threading
@@ -29,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from engine import config
@@ -559,7 +561,33 @@ class LegalCalendar:
         return -max(n, 1)
 
 
-@functools.cache
 def default_calendar() -> LegalCalendar:
-    """The process-wide calendar (shipped Sonora file), parsed once."""
+    """The calendar in use: the one bound by the engine at work (:func:`using`), else the shipped file's."""
+    return _bound.get() or _shipped()
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> LegalCalendar:
     return LegalCalendar.load()
+
+
+_bound: contextvars.ContextVar[LegalCalendar | None] = contextvars.ContextVar("tramita_calendar", default=None)
+
+
+@contextlib.contextmanager
+def using(calendar: LegalCalendar | None) -> Iterator[LegalCalendar]:
+    """Count terms on ``calendar`` in this thread for a block (an engine's own, a dry run's with a
+    declared vacation); ``None``: the shipped calendar."""
+    token = _bound.set(calendar)
+    try:
+        yield default_calendar()
+    finally:
+        _bound.reset(token)
+
+
+def with_days(base: LegalCalendar, extra: Mapping[date, str]) -> LegalCalendar:
+    """``base`` plus more días inhábiles (each with its reason)."""
+    merged = {day: reason for table in base._extra_by_year.values() for day, reason in table.items()}
+    for day, reason in extra.items():
+        merged[day] = f"{merged[day]}; {reason}" if day in merged and merged[day] != reason else reason
+    return LegalCalendar(merged)

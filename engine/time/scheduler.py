@@ -19,7 +19,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from engine.time import clock
+from engine.time import calendar, clock
 from engine.run import firing as timers
 from engine.run.runtime import Runtime
 
@@ -47,7 +47,7 @@ class TimerService:
 
     def run_once(self) -> int:
         try:
-            with clock.using(self.rt.clock):
+            with clock.using(self.rt.clock), calendar.using(self.rt.calendar):
                 fired = timers.fire_due(self.rt, worker=self.worker, batch=self.batch)
         except Exception:  # noqa: BLE001 - keep the service alive; the next pass retries
             log.exception("timer pass failed")
