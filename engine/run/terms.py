@@ -35,8 +35,9 @@ from SpiffWorkflow.util.task import TaskState
 from engine.time import clock
 from engine.run import transitions as instances
 from engine.run import timers
-from engine.time.calendar import HERMOSILLO, CalendarError, default_calendar
-from engine.errors import InvalidInput, NotFound
+from engine.time.calendar import HERMOSILLO, CalendarError, LegalCalendar, default_calendar
+from engine.time.recount import recompute
+from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.run.transitions import TransitionResult
 from engine.run.runtime import Runtime
 from engine.store.models import Instance, Task, Timer
@@ -212,3 +213,27 @@ def _local(instant: datetime) -> str:
 
 
 __all__ = ["rearm_timer", "suspend_term", "TERM_SUSPENDED", "TIMER_REARMED"]
+
+
+TERM_RECALENDARED = "term_recalendared"
+
+
+def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: LegalCalendar, user: str,
+               change: str) -> TransitionResult:
+    """Count a waiting timer's term again on ``calendar`` (a new calendar version) and re-arm it; the
+    explanation says which calendar change moved it. Nothing moves for a term that already ended."""
+
+    def compute(task: SpiffTask, old_due: datetime, old: dict[str, Any] | None
+                ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        again = recompute(old or {}, calendar)
+        if again is None or again.due == old_due:
+            raise InvalidState(f"the term of {timer_task_name!r} does not move with this calendar", field="timer")
+        explanation = again.to_dict()
+        explanation["rule"] = (f"Plazo recomputado por el cambio de calendario ({change}); vencía el "
+                               f"{_local(old_due)}. " + explanation["rule"])
+        explanation["recalendared"] = {"previous_due": _local(old_due), "change": change, "by": user,
+                                       "at": _local(clock.now())}
+        explanation["previous"] = old
+        return again.iso(), explanation, {"change": change, "previous_due": _local(old_due)}
+
+    return _rearm(rt, instance_id, timer_task_name, user, change, TERM_RECALENDARED, compute)
