@@ -107,7 +107,8 @@ class CaseService:
         policy = self.policy(view.process_key)
         if not policy.grants("instructions"):
             form = dataclasses.replace(form, documentation=None)
-        fields = access.schema_properties([form.schema, self.rt.data_dictionary(view.process_key)])
+        fields = access.schema_properties([form.schema, *(f.schema for f in reads.case_forms(
+            self.rt, view.instance_id).values()), self.rt.data_dictionary(view.process_key)])  # labels only
         if grant.act:  # the task is theirs now: what its form names, plus what the policy grants
             names = set(((form.schema or {}).get("properties") or {})) | set(policy.foreign_task_holder_data)
             data = {k: v for k, v in detail.data.items() if k in names}
