@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)
     csrf.exempt(api.bp)
+    auth.init_app(app)
 
     @app.get("/health")
     def health():  # type: ignore[no-untyped-def]

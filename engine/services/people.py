@@ -54,6 +54,17 @@ class PeopleService:
     def user(self, user_id: int) -> UserView | None:
         return people.get_user(self.db, user_id)
 
+    def open_session(self, user: UserView) -> str:
+        """A server-side session for who just signed in; the returned id goes in the session cookie."""
+        return people.open_session(self.db, user.id)
+
+    def session_user(self, user_id: int, session_id: str | None) -> UserView | None:
+        """The user of a live session (None once signed out, disabled, re-enabled or the password changed)."""
+        return people.session_user(self.db, user_id, session_id)
+
+    def end_session(self, session_id: str | None) -> None:
+        people.end_session(self.db, session_id)
+
     def find_user(self, username: str) -> UserView | None:
         return people.find_user(self.db, username)
 
