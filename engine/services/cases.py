@@ -277,7 +277,8 @@ class CaseService:
             raise Forbidden("Su rol no permite abrir los archivos del expediente.", field="attachment")
         content = attachments.read(self.db, attachment_id)
         access.record(self.db, user, meta.instance_id, "attachment_opened",
-                      {"attachment": meta.id, "filename": meta.filename})
+                      {"attachment": meta.id, "filename": meta.filename, "via": via, "role": user.role,
+                       "institution": user.institution})
         return meta, content
 
     def _foreign_holder_may(self, user: Principal, instance_id: int, part: str) -> bool:
@@ -302,5 +303,6 @@ class CaseService:
         pdf = documents.protection_order_pdf(
             instance_id=instance_id, reference=detail.instance.reference, process_key=detail.instance.process_key,
             data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username)
-        access.record(self.db, user, instance_id, "document_generated", {"document": "orden-proteccion"})
+        access.record(self.db, user, instance_id, "document_generated",
+                      {"document": "orden-proteccion", "via": via, "role": user.role, "institution": user.institution})
         return pdf

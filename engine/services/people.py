@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from engine.casework import people
+from engine.casework import audit, people
+from engine.casework.audit import AccessReport
 from engine.casework.people import SignIn, UserView
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
@@ -46,6 +47,12 @@ class PeopleService:
         if actor.username != username:
             self._admin(actor)
         return people.create_token(self.db, username, label)
+
+    def access_report(self, actor: Principal, *, username: str | None = None, instance_id: int | None = None,
+                      limit: int = 200) -> AccessReport:
+        """Who opened which case file (when, through what) and every refused access: for administrators."""
+        self._admin(actor)
+        return audit.report(self.db, actor=username or None, instance_id=instance_id, limit=limit)
 
     # --- signing in: no actor yet ---
     def authenticate(self, username: str, password: str) -> SignIn:
