@@ -65,3 +65,16 @@ def test_the_inbox_search_is_posted_and_never_put_in_a_link(app_any, wt_any) -> 
     with wt_any.db.read() as s:
         logged = [r.detail for r in s.query(AccessLog).filter_by(action="inbox_search")]
     assert logged == [{"texto": "(texto omitido)"}] * 2
+
+
+def test_the_case_list_search_is_posted_too(app_any, wt_any) -> None:  # type: ignore[no-untyped-def]
+    for n in range(30):
+        start_case(wt_any, reference=f"OP-{n:03d}", title="Caso de María Pérez")
+    ana = _login(app_any, "ana")
+    form = re.search(r'<form class="filters"[^>]*>', ana.get("/casos").get_data(as_text=True)).group(0)
+    assert 'method="post"' in form
+    text = ana.post("/casos", {"q": "OP-0", "estado": "running"}).get_data(as_text=True)
+    assert "30 casos" in text
+    links = re.findall(r'(?:href|action)="([^"]*)"', text)
+    assert not [u for u in links if "q=" in u], links
+    assert "OP-004" in ana.post("/casos", {"q": "OP-0", "page": "2"}).get_data(as_text=True)

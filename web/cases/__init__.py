@@ -193,15 +193,18 @@ def _sees_case(instance_id: int) -> bool:
 # --- case files -----------------------------------------------------------------------------------
 
 
-@bp.get("/casos")
+@bp.route("/casos", methods=["GET", "POST"])
 @roles_required("caseworker", "manager", "admin")
 def case_list():  # type: ignore[no-untyped-def]
-    page = request.args.get("page", 1, type=int) or 1
-    filters = {"process_key": request.args.get("procedimiento") or None,
-               "status": request.args.get("estado") or None, "text": request.args.get("q") or None}
+    # The filter form posts (a searched name must not reach a URL or the server's access log); links may
+    # still carry the other filters.
+    values = request.form if request.method == "POST" else request.args
+    page = values.get("page", 1, type=int) or 1
+    filters = {"process_key": values.get("procedimiento") or None,
+               "status": values.get("estado") or None, "text": values.get("q") or None}
     rows, total = tramita().cases.cases(me(), page=page, per_page=25, **filters)
     pages = max(1, -(-total // 25))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in values.items() if k not in ("page", "q", "csrf_token") and v}
     return render_template("cases/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
                            processes=tramita().cases.processes(me()), args=args)
 
