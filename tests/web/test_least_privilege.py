@@ -190,3 +190,44 @@ def pt_filters(**kw: Any) -> Any:
     from engine.services import InboxFilters
 
     return InboxFilters(**kw)
+
+
+def test_the_police_see_the_order_while_the_intervention_is_theirs(real, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """Real procedure and policy (workflows/lanes.toml [policies.orden_proteccion]): the order is made known
+    to the authorities that help enforce it (Reglamento art. 43), so the police officer who must intervene
+    on a violation (art. 44) sees the order's PDF, type, term and measures and the report, and nothing else
+    of the case; once the intervention is recorded, only what they recorded."""
+    from datetime import datetime, timezone
+
+    from tests.web.conftest import PASSWORD, REAL_ISSUE, REAL_REQUEST, REAL_RISK, REAL_WORKFLOWS
+    import json
+
+    real.add_user("policia", PASSWORD, name="Policía", role="caseworker", institution="SSP", groups=["policia"])
+    frozen_clock.set(datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc))
+    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference="OP-POL-1", institution="FGJE").instance_id
+    real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
+    real.complete(open_task(real, iid, "emitir_orden"), REAL_ISSUE, "mp")
+    notification = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_notificacion.schema.json")
+                              .read_text(encoding="utf-8"))["examples"][0]
+    real.complete(open_task(real, iid, "notificar_orden"), notification, "mp")
+    real.cases.send_message(real.find_user("mp"), iid, "violacion_orden",
+                            {"descripcion": "Se presentó en el domicilio y la amenazó.",
+                             "fecha": "2026-03-02T10:30:00-07:00"})
+    task = open_task(real, iid, "intervenir_policia")
+    app = build_app(real)
+    police = _login(app, "policia")
+    text = police.get(f"/tareas/{task}").get_data(as_text=True)
+    assert "Auxilio policiaco de reacción inmediata" in text  # the measures ordered
+    assert "Se presentó en el domicilio" in text  # the report of the violation
+    for secret in ["María López Valenzuela", "Amenazas de muerte", "Pedro Ramírez Soto"]:
+        assert secret not in text, secret
+    pdf = police.get(f"/casos/{iid}/documentos/orden-proteccion.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert police.get(f"/casos/{iid}").status_code == 404
+    intervention = {"fecha_hora_intervencion": "2026-03-02T10:45", "lugar_intervencion": "Domicilio",
+                    "acciones_realizadas": "Se retiró al agresor.", "violencia_cesada": "true",
+                    "persona_agresora_detenida": "false"}
+    assert police.post(f"/tareas/{task}", intervention).status_code == 302
+    assert police.get(f"/casos/{iid}/documentos/orden-proteccion.pdf").status_code == 404
+    after = police.get(f"/tareas/{task}").get_data(as_text=True)
+    assert "Se retiró al agresor." in after and "Auxilio policiaco" not in after
