@@ -8,6 +8,7 @@ it follows the institutions' agreements, not a diagram version)::
     start_roles = ["caseworker"]                 # who may start it (default: caseworkers)
     start_groups = ["autoridad_emisora_orden"]   # and of which groups (default: any group)
     foreign_task_holder_sees = ["form", "instructions"]   # + "attachments", "documents"
+    # ("form" is always granted: without it the task cannot be done; "instructions" may be withheld)
     foreign_task_holder_data = ["tipo_orden"]    # case data beyond what the task's form names
 
 A procedure without a table keeps the defaults: any caseworker starts it; another institution's task

@@ -134,3 +134,15 @@ def test_unknown_and_known_names_take_about_the_same_time(app, wt, monkeypatch) 
     # Locked: no hash check at all, for either (well under one hash check).
     assert max(statistics.median(locked["ana"]), statistics.median(locked["nadie"])) < min(known, unknown)
     accounts._dummy_hash.cache_clear()
+
+
+def test_a_session_ends_after_a_shift_even_if_used(app, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """The cookie is refreshed on every request; the server-side session still ends after 12 hours."""
+    from datetime import timedelta
+
+    b = _signed_in(app, "ana")
+    for _ in range(4):
+        frozen_clock.advance(timedelta(hours=3) - timedelta(seconds=1))
+        assert b.get("/bandeja").status_code == 200
+    frozen_clock.advance(timedelta(seconds=5))
+    assert b.get("/bandeja").status_code == 302
