@@ -101,6 +101,9 @@ class DatabaseStorage(Storage, MovingWindowSupport):
             return False
         now = self._now()
         with self.db.write() as s:
+            if not self.db.is_sqlite:  # SQLite's writes are already serialized (BEGIN IMMEDIATE)
+                # Count and add as one step across web processes: two attempts never both take the last place.
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
             s.execute(delete(RateLimitHit).where(RateLimitHit.expires_at <= now))  # sweep every key's past
             counted = int(s.execute(select(func.count()).where(RateLimitHit.key == key,
                                                               RateLimitHit.at > now - expiry)).scalar_one())
