@@ -42,6 +42,7 @@ class TaskPage:
     holder_data: dict[str, Any] | None = None
     holder_fields: dict[str, dict[str, Any]] | None = None
     holder_attachments: tuple[AttachmentView, ...] = ()
+    holder_documents: tuple[Any, ...] = ()  # the case's documents, if the policy grants them while it is theirs
 
 
 class CaseService:
@@ -119,7 +120,9 @@ class CaseService:
                     data.update((e.detail or {}).get("changes") or {})
         mine = tuple(a for a in attachments.for_instance(self.db, view.instance_id)
                      if a.uploaded_by == user.username or (grant.act and policy.grants("attachments")))
-        return TaskPage(view, form, grant, detail.instance, access.mask_data(data, user, fields), fields, mine)
+        docs = tuple(documents.available(view.process_key, detail.data)) if grant.act and policy.grants(
+            "documents") else ()
+        return TaskPage(view, form, grant, detail.instance, access.mask_data(data, user, fields), fields, mine, docs)
 
     def complete(self, user: Principal, task_id: str, data: Any) -> TransitionResult:
         """Complete a task the user may act on. Someone who could see it but lost it to a race (it was

@@ -221,6 +221,7 @@ def test_the_police_see_the_order_while_the_intervention_is_theirs(real, frozen_
     assert "Se presentó en el domicilio" in text  # the report of the violation
     for secret in ["María López Valenzuela", "Amenazas de muerte", "Pedro Ramírez Soto"]:
         assert secret not in text, secret
+    assert f'href="/casos/{iid}/documentos/orden-proteccion.pdf"' in text
     pdf = police.get(f"/casos/{iid}/documentos/orden-proteccion.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert police.get(f"/casos/{iid}").status_code == 404

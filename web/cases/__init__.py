@@ -169,7 +169,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
                            general=general, conflict=conflict, grant=grant, instance=instance,
                            badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
                            sees_case=sees_case, cf=cf, summary=_summary(cf) if cf else [],
-                           holder=_holder_rows(page) if not cf else [], holder_files=page.holder_attachments,
+                           holder=_holder_rows(page) if not cf else [], holder_files=page.holder_attachments, page=page,
                            process_name=_process_name(task_view.process_key)), status
 
 
