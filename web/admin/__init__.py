@@ -12,7 +12,10 @@ from web.views import roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/administracion")
 
-VIA_LABELS = {"web": _l("Página del expediente"), "tarea": _l("Página de una tarea"), "api": _l("API"),
+# Through what a case file was opened (``case_opened``'s via), and through what any other access came.
+OPENED_VIA = {"web": _l("Página del expediente"), "tarea": _l("Página de una tarea"), "api": _l("API"),
+              "cli": _l("Línea de comandos")}
+VIA_LABELS = {"web": _l("Páginas web"), "tarea": _l("Página de una tarea"), "api": _l("API"),
               "cli": _l("Línea de comandos")}
 ACTION_LABELS = {"case": _l("Abrir expediente"), "task": _l("Abrir tarea"), "attachment": _l("Abrir archivo"),
                  "document": _l("Generar documento"), "upload": _l("Agregar archivo"),
@@ -44,5 +47,5 @@ def accesses():  # type: ignore[no-untyped-def]
         errors[exc.field or "usuario"] = exc.message
         report = tramita().people.access_report(me())
     return render_template("admin/accesses.html", report=report, username=username or "", expediente=raw,
-                           errors=errors, VIA_LABELS=VIA_LABELS, ACTION_LABELS=ACTION_LABELS,
+                           errors=errors, VIA_LABELS=VIA_LABELS, OPENED_VIA=OPENED_VIA, ACTION_LABELS=ACTION_LABELS,
                            OPENING_LABELS=OPENING_LABELS), 422 if errors else 200
