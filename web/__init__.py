@@ -55,14 +55,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
 
-    from web import api, auth, cases, inbox, vendor
+    from web import admin, api, auth, cases, inbox, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(vendor.bp)
     csrf.exempt(api.bp)
+    auth.init_app(app)
 
     @app.before_request
     def _bind_clock() -> None:

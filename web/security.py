@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, request, session
 from flask_login import UserMixin, current_user
 
 from engine.services import Tramita, UserView, config
@@ -48,10 +48,16 @@ class WebUser(UserMixin):
         return getattr(self.view, name)
 
 
+# The session cookie's key for the server-side session id (``user_sessions``; see engine.casework.people).
+SESSION_ID = "sid"
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> WebUser | None:
+    """The user of a session that is still open on the server: signing out, disabling the user, enabling
+    them again or changing their password ends it, whatever the cookie says."""
     try:
-        view = tramita().people.user(int(user_id))
+        view = tramita().people.session_user(int(user_id), session.get(SESSION_ID))
     except ValueError:
         return None
     return WebUser(view) if view is not None else None

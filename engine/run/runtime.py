@@ -55,6 +55,12 @@ class Runtime:
         return {str(k): str(v.get("name") or k) for k, v in self._toml("lanes.toml").get("groups", {}).items()
                 if isinstance(v, dict)}
 
+    @cached_property
+    def policies(self) -> dict[str, dict[str, Any]]:
+        """Process key -> its ``[policies.<key>]`` table of ``workflows/lanes.toml`` (who may start it, what
+        another institution's task holder sees); read by ``engine.casework.policies``."""
+        return {str(k): v for k, v in self._toml("lanes.toml").get("policies", {}).items() if isinstance(v, dict)}
+
     def group_for_lane(self, lane: str | None) -> str | None:
         if lane is None:
             return None

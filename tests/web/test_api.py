@@ -106,7 +106,10 @@ def test_api_applies_the_same_permissions(api, wt) -> None:  # type: ignore[no-u
     iid = start_case(wt)
     task_id = open_task(wt, iid, "valorar_riesgo")
     r = api("GET", f"/api/v1/instances/{iid}", user="dora")
-    assert r.status_code == 403 and r.get_json()["error"] == "forbidden"
+    # Another institution's case answers as one that does not exist (issue 11 § 4; it was 403).
+    missing = api("GET", "/api/v1/instances/999999", user="dora")
+    assert r.status_code == missing.status_code == 404
+    assert r.get_data(as_text=True) == missing.get_data(as_text=True).replace("999999", str(iid))
     assert api("POST", f"/api/v1/tasks/{task_id}/complete", user="dora", json={"data": {}}).status_code == 403
     assert api("GET", f"/api/v1/tasks/{task_id}", user="dora").status_code == 403
     assert api("GET", "/api/v1/tasks", user="gerente").status_code == 403

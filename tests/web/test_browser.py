@@ -241,10 +241,12 @@ def test_a_caseworker_of_another_institution_cannot_see_the_case(page_for: Any, 
     ism.goto(server["url"] + "/bandeja")
     assert "OP-NAV-003" not in ism.content()
     response = ism.goto(f"{server['url']}/casos/{iid}")
-    assert response.status == 403
-    assert "Acceso denegado" in ism.content() and "Luz Mora" not in ism.content()
-    assert ism.request.get(f"{server['url']}/casos/{iid}/documentos/orden-proteccion.pdf").status == 403
-    shot(ism, "11-otra-institucion-403")
+    # 404, as for a case that does not exist (issue 11 § 4; it was 403, which told the case exists).
+    assert response.status == 404
+    assert "No encontrado" in ism.content() and "no existe o no tiene acceso" in ism.content()
+    assert "Luz Mora" not in ism.content()
+    assert ism.request.get(f"{server['url']}/casos/{iid}/documentos/orden-proteccion.pdf").status == 404
+    shot(ism, "11-otra-institucion-404")
 
 
 def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[str, Any]) -> None:

@@ -303,8 +303,9 @@ def test_attachments_are_served_only_to_who_may_see_them(browser, wt) -> None:  
     att = wt.add_attachment(wt.find_user("ana"), iid, "acta.pdf", b"%PDF-1.4 acta")
     url = f"/casos/{iid}/adjuntos/{att.id}"
     assert browser("ana").get(url).status_code == 200
-    assert browser("dora").get(url).status_code == 403  # another institution
-    assert browser("mario").get(url).status_code == 403  # holds no task of the case (yet)
+    # Another institution's caseworkers: 404, as for a file that does not exist (issue 11 § 4; was 403).
+    assert browser("dora").get(url).status_code == 404  # another institution
+    assert browser("mario").get(url).status_code == 404  # holds no task of the case (yet)
     assert browser("gerente").get(url).status_code == 403  # sees the case, not the victim's files
     assert browser("disenadora").get(url).status_code == 403
     assert browser("ana").get(f"/casos/{iid + 1}/adjuntos/{att.id}").status_code == 404

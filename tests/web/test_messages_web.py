@@ -149,9 +149,10 @@ def test_the_end_of_the_state_of_risk_starts_the_ratification_term_from_its_date
 def test_who_may_not_act_on_the_case_gets_403_and_nothing_is_written(real, order, browser) -> None:  # type: ignore[no-untyped-def]
     before = _written(real, order)
     # Another institution's caseworker (who does not even see the case) and the institution's manager.
-    for user in ["ism", "gerente_fgje"]:
+    # 404 for who does not see the case (issue 11 § 4: as for one that does not exist), 403 for who sees it.
+    for user, status in [("ism", 404), ("gerente_fgje", 403)]:
         r = browser(user).post(f"/casos/{order}/eventos/violacion_orden", VIOLATION)
-        assert r.status_code == 403, user
+        assert r.status_code == status, user
         assert "Reportar violación" not in r.get_data(as_text=True)
     assert _written(real, order) == before
     assert "intervenir_policia" not in _open(real, order)
@@ -254,7 +255,7 @@ def test_api_lists_the_waiting_messages(real, order, api) -> None:  # type: igno
     assert m["payload_keys"] == ["descripcion", "fecha"]
     assert api("GET", f"/api/v1/instances/{order}/messages", user="gerente_fgje").get_json()["can_send"] is False
     r = api("GET", f"/api/v1/instances/{order}/messages", user="ism")
-    assert r.status_code == 403 and r.get_json()["field"] == "instance"
+    assert r.status_code == 404 and r.get_json()["field"] == "instance"  # another institution's case
     assert api("GET", "/api/v1/instances/999/messages").status_code == 404
 
 
@@ -273,9 +274,9 @@ def test_api_refusals_and_errors_name_the_field(real, order, api) -> None:  # ty
     url = f"/api/v1/instances/{order}/messages/violacion_orden"
     payload = {"descripcion": "Llamadas amenazantes.", "fecha": "2026-03-02T10:45:00-07:00"}
     before = _written(real, order)
-    for user in ["ism", "gerente_fgje"]:
+    for user, status, error in [("ism", 404, "not_found"), ("gerente_fgje", 403, "forbidden")]:
         r = api("POST", url, user=user, json={"payload": payload})
-        assert r.status_code == 403 and r.get_json()["error"] == "forbidden", user
+        assert r.status_code == status and r.get_json()["error"] == error, user
     r = api("POST", f"/api/v1/instances/{order}/messages/fin_estado_riesgo", json={"payload": payload})
     assert r.status_code == 409 and r.get_json()["field"] == "message"
     assert "no espera el evento «fin_estado_riesgo» (espera ahora: violacion_orden)" in r.get_json()["message"]

@@ -105,7 +105,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
         if body.get(name) is not None and not isinstance(body[name], str):
             raise InvalidInput(f"{name} debe ser texto.", field=name)
     result = tramita().cases.start(user, key, body.get("data", {}), reference=body.get("reference"),
-                             title=body.get("title"), institution=user.institution)
+                             title=body.get("title"), institution=user.institution, via="api")
     return respond(asdict(result), 201)
 
 
@@ -130,7 +130,7 @@ def tasks():  # type: ignore[no-untyped-def]
         raise InvalidInput("page y per_page deben ser enteros.", field="page") from None
     filters = InboxFilters(scope=request.args.get("scope", "all"), process_key=request.args.get("process"),
                            task=request.args.get("task"), text=request.args.get("q"))
-    result = tramita().cases.inbox(g.api_user, filters, page=page, per_page=per_page)
+    result = tramita().cases.inbox(g.api_user, filters, page=page, per_page=per_page, via="api")
     return respond({"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page,
                     "pages": result.pages, "counts": result.counts})
 
@@ -138,8 +138,10 @@ def tasks():  # type: ignore[no-untyped-def]
 @bp.get("/tasks/<task_id>")
 @token_required
 def task(task_id: str):  # type: ignore[no-untyped-def]
-    page = tramita().cases.task(g.api_user, task_id)
-    return respond({"task": page.task, "form": page.form, "can_complete": page.access.act})
+    page = tramita().cases.task(g.api_user, task_id, via="api")
+    # case_data: for a caseworker of another institution, what this task lets them see of the case.
+    return respond({"task": page.task, "form": page.form, "can_complete": page.access.act,
+                    "case_data": page.holder_data})
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -163,7 +165,7 @@ def _message_view(m: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/instances/<int:instance_id>/messages")
 @token_required
 def messages(instance_id: int):  # type: ignore[no-untyped-def]
-    grant = tramita().cases.check_case(g.api_user, instance_id)
+    grant = tramita().cases.check_case(g.api_user, instance_id, via="api")
     inst = tramita().cases.case_head(g.api_user, instance_id).instance
     return respond({"instance_id": instance_id, "status": inst.status, "revision": inst.revision,
                     "can_send": grant.act and inst.status == "running",
@@ -174,7 +176,7 @@ def messages(instance_id: int):  # type: ignore[no-untyped-def]
 @token_required
 def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     """Register an event the case waits for; the same rule as acting on its tasks, nothing written if refused."""
-    grant = tramita().cases.check_case(g.api_user, instance_id)
+    grant = tramita().cases.check_case(g.api_user, instance_id, action="message", via="api")
     if not grant.act:
         raise Forbidden("Su rol no permite registrar eventos en este expediente.", field="instance")
     body = _body()

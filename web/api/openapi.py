@@ -9,7 +9,7 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 
 def _errors(*codes: int) -> dict[str, Any]:
     text = {400: "Bad request (invalid JSON)", 401: "Missing or invalid token", 403: "Not allowed for this user",
-            404: "Not found", 409: "Conflict: the task or case changed", 422: "Invalid data; `fields` names each field"}
+            404: "Not found, or not visible to this user (the same answer, so it does not tell which cases exist)", 409: "Conflict: the task or case changed", 422: "Invalid data; `fields` names each field"}
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
 
 
@@ -115,7 +115,8 @@ def spec(server: str = "") -> dict[str, Any]:
                     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
                 "responses": {**_ok("A page of tasks with counts"), **_errors(401, 403, 422)}}},
             "/tasks/{id}": {"get": {
-                "summary": "A task with its form (JSON Schema), instructions and deadline",
+                "summary": "A task with its form (JSON Schema), instructions and deadline; `case_data`: for a "
+                           "caseworker of another institution, what the task lets them see of the case",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {**_ok("The task"), **_errors(401, 403, 404)}}},
             "/tasks/{id}/complete": {"post": {

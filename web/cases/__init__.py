@@ -29,6 +29,7 @@ ALL_ROLES = ("caseworker", "legal_designer", "manager", "admin")
 def processes():  # type: ignore[no-untyped-def]
     procs = tramita().cases.processes(me())
     for p in procs:
+        p["may_start"] = tramita().cases.may_start(me(), p["key"])
         try:
             spec = tramita().cases.start_form(me(), p["key"])
             p["documentation"] = spec.documentation
@@ -46,7 +47,7 @@ def _new_reference(key: str) -> str:
 @bp.route("/procedimientos/<key>/iniciar", methods=["GET", "POST"])
 @roles_required("caseworker")
 def start(key: str):  # type: ignore[no-untyped-def]
-    spec = tramita().cases.start_form(me(), key)
+    spec = tramita().cases.start_form(me(), key, starting=True)
     schema = spec.schema
     errors: dict[str, str] = {}
     general: str | None = None
@@ -168,6 +169,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
                            general=general, conflict=conflict, grant=grant, instance=instance,
                            badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
                            sees_case=sees_case, cf=cf, summary=_summary(cf) if cf else [],
+                           holder=_holder_rows(page) if not cf else [], holder_files=page.holder_attachments, page=page,
                            process_name=_process_name(task_view.process_key)), status
 
 
@@ -191,15 +193,18 @@ def _sees_case(instance_id: int) -> bool:
 # --- case files -----------------------------------------------------------------------------------
 
 
-@bp.get("/casos")
+@bp.route("/casos", methods=["GET", "POST"])
 @roles_required("caseworker", "manager", "admin")
 def case_list():  # type: ignore[no-untyped-def]
-    page = request.args.get("page", 1, type=int) or 1
-    filters = {"process_key": request.args.get("procedimiento") or None,
-               "status": request.args.get("estado") or None, "text": request.args.get("q") or None}
+    # The filter form posts (a searched name must not reach a URL or the server's access log); links may
+    # still carry the other filters.
+    values = request.form if request.method == "POST" else request.args
+    page = values.get("page", 1, type=int) or 1
+    filters = {"process_key": values.get("procedimiento") or None,
+               "status": values.get("estado") or None, "text": values.get("q") or None}
     rows, total = tramita().cases.cases(me(), page=page, per_page=25, **filters)
     pages = max(1, -(-total // 25))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in values.items() if k not in ("page", "q", "csrf_token") and v}
     return render_template("cases/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
                            processes=tramita().cases.processes(me()), args=args)
 
@@ -356,6 +361,14 @@ def _summary(cf: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _holder_rows(page: Any) -> list[dict[str, Any]]:
+    """What a task lets a caseworker of another institution see of the case, as rows of label and text."""
+    fields = page.holder_fields or {}
+    return [{"label": (fields.get(k) or {}).get("title") or k.replace("_", " ").capitalize(),
+             "text": _display(v, fields.get(k))} for k, v in (page.holder_data or {}).items()
+            if k != "parametros" and not k.startswith("_")]
+
+
 def _file_ref(value: Any) -> dict[str, Any] | None:
     if isinstance(value, str) and value.startswith(schema_form.FILE_PREFIX):
         rest = value[len(schema_form.FILE_PREFIX):]
@@ -389,7 +402,7 @@ def upload(instance_id: int):  # type: ignore[no-untyped-def]
     else:
         try:
             att = tramita().cases.add_attachment(me(), instance_id, f.filename, f.read())
-        except InvalidInput as exc:
+        except (InvalidInput, InvalidState) as exc:
             flash(exc.message, "error")
             return redirect(url_for("cases.case", instance_id=instance_id) + "#adjuntos"), 303
         flash(_("Archivo «%(n)s» agregado.", n=att.filename), "success")
