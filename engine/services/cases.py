@@ -125,7 +125,7 @@ class CaseService:
         detail = reads.instance(self.rt, instance_id)
         forms_ = reads.case_forms(self.rt, instance_id)
         props = access.schema_properties([*(f.schema for f in forms_.values()),
-                                          self.rt.data_dictionary(detail.instance.process_key)])
+                                          self.rt.instance_parts(instance_id).dictionary])
         events = [EventView(e.id, e.at, e.actor, e.kind, e.task_id, access.mask_data(e.detail, user, props))
                   for e in detail.events]
         masked = InstanceDetail(detail.instance, access.mask_data(detail.data, user, props), detail.tasks,
