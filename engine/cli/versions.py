@@ -41,7 +41,7 @@ def cmd_versions(args: argparse.Namespace) -> None:
                           for v in found], ensure_ascii=False, indent=2))
         return
     name = found[-1].name if found else None
-    print(f"{args.key}{f' ({name})' if name else ''}: {len(found)} version{'s' if len(found) != 1 else ''}")
+    print(f"{args.key}{f' ({name})' if name and name != args.key else ''}: {len(found)} version{'s' if len(found) != 1 else ''}")
     print(f"{'version':>7}  {'deployed at':<25}  {'by':<16}  sha256")
     for v in found:
         print(f"{v.version:>7}  {v.deployed_at.isoformat(timespec='seconds'):<25}  {v.deployed_by:<16}  {v.sha256}")
@@ -56,7 +56,7 @@ def cmd_show(args: argparse.Namespace) -> None:
         print(text, end="" if text.endswith("\n") else "\n")
         return
     info = found.info
-    print(f"{info.key} version {info.version}{f' ({info.name})' if info.name else ''}")
+    print(f"{info.key} version {info.version}{f' ({info.name})' if info.name and info.name != info.key else ''}")
     print(f"deployed {info.deployed_at.isoformat(timespec='seconds')} by {info.deployed_by}")
     print(f"sha256 {info.sha256}")
     print("parts:")
