@@ -1,8 +1,9 @@
-"""What a bundle gives each version besides its diagrams: the parts it pins, and the calendar version.
+"""What a bundle gives each version besides its diagrams: the parts it pins; and the standalone versions.
 
 ``engine.deploy.versions`` parses the diagrams and decides, by digest, whether a process gets a new
 version; this module tells it which parts each process would pin (the bundle's, else those of its
-previous version), and stores them, and the legal calendar as a version of its own.
+previous version), and stores them; and it stores what belongs to no procedure (the legal calendar,
+the values by period) as versions of their own.
 """
 
 from __future__ import annotations
@@ -34,25 +35,25 @@ class BundleParts:
 
     shared: dict[str, Any] = field(default_factory=dict)  # part name -> BundleFile (lanes, messages, ...)
     datos: dict[str, Any] = field(default_factory=dict)  # process key -> BundleFile
-    calendar: list[Any] = field(default_factory=list)  # BundleFile of calendar/
+    standalone: dict[str, list[Any]] = field(default_factory=dict)  # kind -> BundleFiles of calendar/, periodos/
 
     @classmethod
     def of(cls, files: Sequence[Any]) -> BundleParts:
         found = cls()
         for f in files:
             kind = f.kind
-            if kind in ("part", "datos", "calendar"):
+            if kind in ("part", "datos", *parts.STANDALONE):
                 parts.check(f.name, f.content)
             if kind == "part":
                 found.shared[parts.part_name(f.name)] = f
             elif kind == "datos":
                 found.datos[parts.datos_key(f.name)] = f
-            elif kind == "calendar":
-                found.calendar.append(f)
+            elif kind in parts.STANDALONE:
+                found.standalone.setdefault(kind, []).append(f)
         return found
 
     def __bool__(self) -> bool:
-        return bool(self.shared or self.datos or self.calendar)
+        return bool(self.shared or self.datos or self.standalone)
 
     def for_process(self, session: Any, key: str) -> dict[str, PartRef]:
         """The parts a new version of ``key`` would pin: the bundle's over those of its latest version."""
@@ -85,26 +86,27 @@ def store_parts(session: Any, definition_id: int, refs: Mapping[str, PartRef],
         session.add(DefinitionPart(definition_id=definition_id, name=name, file_id=file_id))
 
 
-# --- the legal calendar -------------------------------------------------------------------------
+# --- the legal calendar and the values by period --------------------------------------------------
 
 
-def calendar_digest(files: Sequence[Any]) -> str | None:
-    if not files:
-        return None
+def standalone_digest(files: Sequence[Any]) -> str:
     return hashlib.sha256(json.dumps(sorted((f.name, f.sha256) for f in files)).encode()).hexdigest()
 
 
-def latest_calendar(session: Any) -> Definition | None:
+def latest_standalone(session: Any, kind: str) -> Definition | None:
     return session.execute(
-        select(Definition).where(Definition.kind == "calendar", Definition.key == parts.CALENDAR_KEY)
+        select(Definition).where(Definition.kind == kind, Definition.key == parts.STANDALONE[kind][0])
         .order_by(Definition.version.desc()).limit(1)).scalar()
 
 
-def store_calendar(session: Any, files: Sequence[Any], digest: str, version: int, deployment_id: int,
-                   stored: Mapping[str, DeployedFile], now: datetime, deployed_by: str) -> Definition:
-    """A new calendar version: every file of ``calendar/`` in the bundle, each a part named by its file."""
+def store_standalone(session: Any, kind: str, files: Sequence[Any], digest: str, version: int,
+                     deployment_id: int, stored: Mapping[str, DeployedFile], now: datetime,
+                     deployed_by: str) -> Definition:
+    """A new calendar (or values by period) version: every file of its folder in the bundle, each a part
+    named by its file; the folder is the whole of it, so a file left out is no longer in force."""
     first = sorted(f.name for f in files)[0]
-    definition = Definition(kind="calendar", key=parts.CALENDAR_KEY, version=version, name="Calendario legal",
+    key, name = parts.STANDALONE[kind]
+    definition = Definition(kind=kind, key=key, version=version, name=name,
                             sha256=digest, executable=False, deployment_id=deployment_id,
                             file_id=stored[first].id, deployed_at=now, deployed_by=deployed_by, spec=None,
                             task_info=None)

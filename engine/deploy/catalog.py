@@ -107,9 +107,10 @@ class VersionContent:
 
 
 def _kind_of(session: Any, key: str) -> str:
-    """Procedures first; the legal calendar (``calendario``) is also a versioned key."""
+    """Procedures first; the legal calendar (``calendario``) and the values by period (``periodos``) are
+    versioned keys too."""
     kinds = set(session.execute(select(Definition.kind).where(Definition.key == key).distinct()).scalars())
-    for kind in ("process", "calendar"):
+    for kind in ("process", *parts.STANDALONE):
         if kind in kinds:
             return kind
     latest_process(session, key)  # raises NotFound naming what is deployed

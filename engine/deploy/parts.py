@@ -9,7 +9,8 @@ folders whose files are not forms or parts):
 
 - ``*.bpmn``, ``*.dmn``: diagrams and decision tables;
 - ``datos/<key>.schema.json``: the data dictionary of procedure ``<key>`` (its part ``datos``);
-- ``calendar/*.toml``: the legal calendar, which belongs to no procedure and is versioned on its own;
+- ``calendar/*.toml``: the legal calendar, and ``periodos/*.toml``: the values that change by period
+  (the UMA); they belong to no procedure and are versioned on their own (``STANDALONE``);
 - any other ``*.toml`` (``lanes.toml``, ``messages.toml``, ``parameters.toml``, ``eventos.toml``...):
   a part named by its stem, given to every procedure deployed with the bundle;
 - any other ``*.json``: a form.
@@ -39,13 +40,16 @@ from engine.time.calendar import CalendarError, calendar_from_texts
 DATOS = "datos/"
 CALENDAR = "calendar/"
 CALENDAR_KEY = "calendario"
-FOLDERS = (DATOS.rstrip("/"), CALENDAR.rstrip("/"))
+PERIODOS = "periodos/"
+# What is versioned on its own, by kind (also the folder its files are in): key and name of its versions.
+STANDALONE = {"calendar": (CALENDAR_KEY, "Calendario legal"), "periodos": ("periodos", "Valores por periodo")}
+FOLDERS = (DATOS.rstrip("/"), CALENDAR.rstrip("/"), PERIODOS.rstrip("/"))
 # The parts ``tramita show --part`` names besides the stored ones.
 BUILT_IN = ("bpmn", "forms")
 
 
 def file_kind(name: str) -> str:
-    """bpmn | dmn | form | datos | calendar | part, from the file's (folder-prefixed) name."""
+    """bpmn | dmn | form | datos | calendar | periodos | part, from the file's (folder-prefixed) name."""
     if name.endswith(".bpmn"):
         return "bpmn"
     if name.endswith(".dmn"):
@@ -54,6 +58,8 @@ def file_kind(name: str) -> str:
         return "datos"
     if name.startswith(CALENDAR) and name.endswith(".toml"):
         return "calendar"
+    if name.startswith(PERIODOS) and name.endswith(".toml"):
+        return "periodos"
     if name.endswith(".json"):
         return "form"
     if name.endswith(".toml"):
@@ -92,7 +98,7 @@ def check(name: str, content: bytes) -> None:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             raise DeploymentRejected(f"{name}: not a valid JSON Schema: {exc.message}", field="files") from None
-    elif kind in ("part", "calendar"):
+    elif kind in ("part", *STANDALONE):
         try:
             tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

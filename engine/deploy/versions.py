@@ -79,7 +79,7 @@ class DeployResult:
 def collect_files(paths: Iterable[str | Path]) -> list[BundleFile]:
     """Files named, and the .bpmn/.dmn/.json/.toml files inside folders named (recursively).
 
-    A file in a folder named ``datos`` or ``calendar`` keeps that folder in its name
+    A file in a folder named ``datos``, ``calendar`` or ``periodos`` keeps that folder in its name
     (``datos/sancion.schema.json``): that is how a data dictionary is told from a form, and the
     legal calendar from a procedure's parts.
     """
@@ -169,7 +169,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         pid for pid, pp in parser.process_parsers.items()
         if pp.process_executable and pp.filename in roots
     ]
-    if not bundle_processes and not decisions and not extras.calendar:
+    if not bundle_processes and not decisions and not extras.standalone:
         non_exec = [pid for pid, pp in parser.process_parsers.items() if not pp.process_executable]
         if non_exec:
             raise DeploymentRejected(
@@ -435,17 +435,15 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
             results.append(DeployedDefinition(kind, key, latest.version, latest.name, False, latest.id))
         else:
             to_create.append((kind, key, name, digest, spec, info, filename, (latest.version if latest else 0) + 1))
-    calendar_files = parsed.extras.calendar
-    calendar_digest = bundle.calendar_digest(calendar_files)
-    new_calendar: int | None = None
-    if calendar_digest is not None:
-        latest_calendar = bundle.latest_calendar(session)
-        if latest_calendar is not None and latest_calendar.sha256 == calendar_digest:
-            results.append(DeployedDefinition("calendar", latest_calendar.key, latest_calendar.version,
-                                              latest_calendar.name, False, latest_calendar.id))
+    standalone: list[tuple[str, list[BundleFile], str, int]] = []  # kind, files, digest, new version
+    for kind, kind_files in sorted(parsed.extras.standalone.items()):
+        digest = bundle.standalone_digest(kind_files)
+        latest = bundle.latest_standalone(session, kind)
+        if latest is not None and latest.sha256 == digest:
+            results.append(DeployedDefinition(kind, latest.key, latest.version, latest.name, False, latest.id))
         else:
-            new_calendar = (latest_calendar.version if latest_calendar else 0) + 1
-    if not to_create and new_calendar is None:
+            standalone.append((kind, kind_files, digest, (latest.version if latest else 0) + 1))
+    if not to_create and not standalone:
         return DeployResult(None, results)
 
     bundle_sha = hashlib.sha256("".join(sorted(f.sha256 for f in files)).encode()).hexdigest()
@@ -470,9 +468,9 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
         if process is not None:
             bundle.store_parts(session, definition.id, process.parts, stored)
         results.append(DeployedDefinition(kind, key, version, name, True, definition.id))
-    if new_calendar is not None and calendar_digest is not None:
-        calendar = bundle.store_calendar(session, calendar_files, calendar_digest, new_calendar, deployment.id,
-                                         stored, now, deployed_by)
-        results.append(DeployedDefinition("calendar", calendar.key, new_calendar, calendar.name, True, calendar.id))
+    for kind, kind_files, digest, version in standalone:
+        own = bundle.store_standalone(session, kind, kind_files, digest, version, deployment.id, stored, now,
+                                      deployed_by)
+        results.append(DeployedDefinition(kind, own.key, version, own.name, True, own.id))
     return DeployResult(deployment.id, results)
 

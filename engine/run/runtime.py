@@ -2,7 +2,7 @@
 
 Nothing here reads ``workflows/`` from disk: a case's lanes, message routes, parameters and data
 names come from the parts its pinned version holds (``LoadedSpec.parts``), and the legal calendar
-from the newest deployed calendar version.
+and the values by period (the UMA) from their newest deployed versions.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Runtime:
     specs: SpecCache = field(default_factory=SpecCache)
     workflows: WorkflowCache = field(default_factory=WorkflowCache)
     _calendars: dict[int, LegalCalendar] = field(default_factory=dict)
+    _periods: dict[int, dict[str, Any]] = field(default_factory=dict)
     _latest: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -90,7 +91,7 @@ class Runtime:
         by the case's version; each deadline records the version it was counted on. Before any
         calendar is deployed, the shipped Sonora file is used and the version is None.
         """
-        latest = self._fresh("calendar", self._latest_calendar)
+        latest = self._fresh("calendar", lambda: self._latest_standalone("calendar"))
         if latest is None:
             return None, default_calendar()
         definition_id, version = latest
@@ -102,10 +103,38 @@ class Runtime:
                 self._calendars[definition_id] = calendar
         return version, calendar
 
-    def _latest_calendar(self) -> tuple[int, int] | None:
+    def periods(self) -> tuple[int | None, dict[str, Any]]:
+        """The newest deployed values by period (``periodos/*.toml``: the UMA) and their version number;
+        a new case copies them into ``parametros`` beside its version's parameters."""
+        latest = self._fresh("periodos", lambda: self._latest_standalone("periodos"))
+        if latest is None:
+            return None, {}
+        definition_id, version = latest
+        values = self._periods.get(definition_id)
+        if values is None:
+            with self.db.read() as s:
+                texts = parts.load_parts(s, definition_id).texts
+            values = {}
+            for name in sorted(texts):
+                values.update(VersionParts({"parameters": texts[name]}).parameters)
+            with self._lock:
+                self._periods[definition_id] = values
+        return version, values
+
+    def case_parameters(self, version: VersionParts) -> tuple[dict[str, Any], int | None]:
+        """What a new case copies as ``parametros``: its version's legal parameters and the newest values
+        by period (a table in both is merged, the period's entries winning), with the periods' version."""
+        periods_version, periods = self.periods()
+        values = dict(version.parameters)
+        for name, table in periods.items():
+            values[name] = ({**values[name], **table} if isinstance(values.get(name), dict)
+                            and isinstance(table, dict) else table)
+        return values, periods_version
+
+    def _latest_standalone(self, kind: str) -> tuple[int, int] | None:
         with self.db.read() as s:
             row = s.execute(select(Definition.id, Definition.version)
-                            .where(Definition.kind == "calendar", Definition.key == parts.CALENDAR_KEY)
+                            .where(Definition.kind == kind, Definition.key == parts.STANDALONE[kind][0])
                             .order_by(Definition.version.desc()).limit(1)).first()
         return (row[0], row[1]) if row is not None else None
 

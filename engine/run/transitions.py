@@ -128,7 +128,7 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
     if definition_id is None:
         deployments.latest_process(s, key)  # raises NotFound naming what is deployed
     loaded = rt.specs.get(s, definition_id)
-    parameters = loaded.parts.parameters  # those the version pins (engine.deploy.parts)
+    parameters, periods_version = rt.case_parameters(loaded.parts)  # the version's, and the UMA in force
     start_form = _start_form(loaded.task_info)
     if start_form is not None:
         forms.validate(start_form, data)
@@ -148,8 +148,10 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
         wf = fresh()
     row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
                started_at=clock.now(), started_by=user, institution=institution)
-    return _Started(loaded, wf, failure, row, {"process": key, "version": loaded.version, "data": data}, user,
-                    _thrown_messages(wf))
+    detail = {"process": key, "version": loaded.version, "data": data}
+    if periods_version is not None:
+        detail["periodos_version"] = periods_version
+    return _Started(loaded, wf, failure, row, detail, user, _thrown_messages(wf))
 
 
 def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]],

@@ -37,7 +37,7 @@ def test_the_real_procedures_run_with_workflows_gone(db_url: str, tmp_path: Path
     result = installer.deploy_paths([copy], "instalacion")
     assert sorted((d.kind, d.key) for d in result.definitions if d.created) == [
         ("calendar", "calendario"), ("decision", "rango_sancion"), ("decision", "riesgo_orden_proteccion"),
-        ("process", "agravio"), ("process", "orden_proteccion"), ("process", "sancion")]
+        ("periodos", "periodos"), ("process", "agravio"), ("process", "orden_proteccion"), ("process", "sancion")]
     installer.db.dispose()
 
     shutil.rmtree(copy)
@@ -60,7 +60,9 @@ def test_the_real_procedures_run_with_workflows_gone(db_url: str, tmp_path: Path
         assert informe.deadline["calendar_version"] == 1
         assert ("2026-03-04", "Suspensión de labores (prueba)") in [
             (d["day"], d["reason"]) for d in informe.deadline["skipped"]]
-        assert t.instance(r.instance_id).data["parametros"]["agravio"]["informe_sistema_dias_habiles"] == 5
+        parametros = t.instance(r.instance_id).data["parametros"]
+        assert parametros["agravio"]["informe_sistema_dias_habiles"] == 5
+        assert {"desde": "2026-02-01", "hasta": "2027-01-31", "valor": 117.31} in parametros["uma"]["periodos"]
         parts = t.runtime.instance_parts(r.instance_id)
         assert parts.message_routes == {"solicitud_procedimiento_sancion": "sancion"}
         assert parts.dictionary is not None and parts.dictionary["properties"]

@@ -179,13 +179,36 @@ def test_deadlines_record_the_calendar_version_they_were_counted_on(tramita) -> 
     assert timer.deadline["calendar_version"] == 2
 
 
+def uma(*periods: tuple[str, float]) -> BundleFile:
+    rows = ", ".join(f'{{ desde = "{d}", valor = {v} }}' for d, v in periods)
+    return BundleFile("periodos/uma.toml", f'[uma.periodos]\ncitation = "art. 5"\nvalue = [{rows}]\n'.encode())
+
+
+def test_values_by_period_are_a_version_of_their_own_copied_onto_new_cases(tramita) -> None:
+    first = tramita.deploy([*whole(), uma(("2026-02-01", 117.31))], "d")
+    assert created(first) == [("periodos", "periodos", 1), ("process", "con_partes", 1)]
+    old = tramita.start("con_partes", {}, "u")
+    # A new period: a new version of the values, and none of the procedure.
+    result = tramita.deploy([uma(("2026-02-01", 117.31), ("2027-02-01", 121.0))], "d")
+    assert created(result) == [("periodos", "periodos", 2)]
+    assert created(tramita.deploy([uma(("2026-02-01", 117.31), ("2027-02-01", 121.0))], "d")) == []
+    new = tramita.start("con_partes", {}, "u")
+    assert tramita.instance(old.instance_id).data["parametros"] == {
+        "prueba": {"plazo": 5}, "uma": {"periodos": [{"desde": "2026-02-01", "valor": 117.31}]}}
+    assert tramita.instance(new.instance_id).data["parametros"]["uma"]["periodos"][-1] == {
+        "desde": "2027-02-01", "valor": 121.0}
+    assert tramita.instance(new.instance_id).instance.version == 1
+    started = [e for e in tramita.instance(new.instance_id).events if e.kind == "instance_started"][0]
+    assert started.detail["periodos_version"] == 2
+
+
 def test_collect_files_tells_data_dictionaries_and_calendars_from_forms_and_parts(tmp_path: Path) -> None:
     for name in ("p.bpmn", "forms/f.schema.json", "datos/p.schema.json", "calendar/c.toml", "lanes.toml",
-                 "notas.md"):
+                 "periodos/uma.toml", "notas.md"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x", encoding="utf-8")
     files = collect_files([tmp_path])
     assert sorted((f.name, f.kind) for f in files) == [
         ("calendar/c.toml", "calendar"), ("datos/p.schema.json", "datos"), ("f.schema.json", "form"),
-        ("lanes.toml", "part"), ("p.bpmn", "bpmn")]
+        ("lanes.toml", "part"), ("p.bpmn", "bpmn"), ("periodos/uma.toml", "periodos")]
     assert [f.name for f in collect_files([tmp_path / "datos" / "p.schema.json"])] == ["datos/p.schema.json"]
