@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
 
@@ -116,10 +116,15 @@ class VersionParts:
     the text deployed; read through the properties, which parse each once."""
 
     texts: Mapping[str, str]
+    _parsed: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def toml(self, name: str) -> dict[str, Any]:
-        text = self.texts.get(name)
-        return tomllib.loads(text) if text else {}
+        """A TOML part parsed (once), e.g. ``toml("eventos")``; {} when the version holds no such part."""
+        found = self._parsed.get(name)
+        if found is None:
+            text = self.texts.get(name)
+            found = self._parsed[name] = tomllib.loads(text) if text else {}
+        return found
 
     @cached_property
     def lanes(self) -> dict[str, str]:
@@ -136,6 +141,11 @@ class VersionParts:
         if lane is None:
             return None
         return self.lanes.get(lane, lane)
+
+    def policies(self, process_key: str) -> dict[str, Any]:
+        """The lane policies of a procedure (``[policies.<process_key>]`` of ``lanes.toml``), or {}."""
+        found = self.toml("lanes").get("policies", {}).get(process_key, {})
+        return found if isinstance(found, dict) else {}
 
     @cached_property
     def message_routes(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ and the values by period (the UMA) from their newest deployed versions.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ class Runtime:
         for name, table in periods.items():
             values[name] = ({**values[name], **table} if isinstance(values.get(name), dict)
                             and isinstance(table, dict) else table)
-        return values, periods_version
+        return copy.deepcopy(values), periods_version  # the case's own copy: a script never edits the cache
 
     def _latest_standalone(self, kind: str) -> tuple[int, int] | None:
         with self.db.read() as s:

@@ -53,12 +53,15 @@ class DeadlineLog:
         _computed.reset(self._token)
 
 
-def _record(deadline: Any, calendar_version: int | None | bool = False) -> str:
+_NO_CALENDAR = object()  # a term in months consults no calendar, so it names no calendar version
+
+
+def _record(deadline: Any, calendar_version: Any = _NO_CALENDAR) -> str:
     iso = deadline.iso()
     entries = _computed.get()
     if entries is not None:
         entries[iso] = deadline.to_dict()
-        if calendar_version is not False:  # False: no calendar was consulted (a term in months)
+        if calendar_version is not _NO_CALENDAR:
             entries[iso]["calendar_version"] = calendar_version
     return iso
 

@@ -49,7 +49,8 @@ class DesignService:
                      "deployed_by": d.deployed_by} for d in versions.list_processes(s)]
 
     def versions(self, user: Principal, key: str) -> list[VersionInfo]:
-        """Every version of a procedure (or of the legal calendar, key ``calendario``), oldest first."""
+        """Every version of a procedure (or of the legal calendar, ``calendario``, or of the values by
+        period, ``periodos``), oldest first."""
         require_role(user, *READ_ROLES, field="user", message="Su rol no permite consultar las versiones.")
         with self.db.read() as s:
             return catalog.versions(s, key)

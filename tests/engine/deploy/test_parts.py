@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.deploy.versions import BundleFile, collect_files
-from engine.errors import DeploymentRejected
+from engine.errors import DeploymentRejected, Forbidden
+from engine.services import UserView
 from engine.store.models import Definition, DefinitionPart, Deployment
 from tests.diagrams import flows, process, script_task, user_task
 
@@ -212,3 +213,15 @@ def test_collect_files_tells_data_dictionaries_and_calendars_from_forms_and_part
         ("calendar/c.toml", "calendar"), ("datos/p.schema.json", "datos"), ("f.schema.json", "form"),
         ("lanes.toml", "part"), ("p.bpmn", "bpmn"), ("periodos/uma.toml", "periodos")]
     assert [f.name for f in collect_files([tmp_path / "datos" / "p.schema.json"])] == ["datos/p.schema.json"]
+
+
+def test_who_may_read_the_versions(tramita) -> None:
+    tramita.deploy(whole(), "d")
+    caseworker = UserView(id=1, username="ana", name="Ana", role="caseworker", institution="ISM", groups=("g",))
+    manager = UserView(id=2, username="leo", name="Leo", role="manager", institution="ISM", groups=())
+    with pytest.raises(Forbidden, match="Su rol no permite consultar las versiones"):
+        tramita.design.versions(caseworker, "con_partes")
+    with pytest.raises(Forbidden):
+        tramita.design.version(caseworker, "con_partes", part="parameters")
+    assert [v.version for v in tramita.design.versions(manager, "con_partes")] == [1]
+    assert "[prueba.plazo]" in tramita.design.version(manager, "con_partes", part="parameters").texts["parameters"]
