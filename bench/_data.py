@@ -494,7 +494,6 @@ def build(sqlite_path: Path, n_instances: int, n_tasks: int, seeds_per_process: 
     # Sign-in is not what is measured: hash the benchmark users' passwords at the lowest cost.
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     t = Tramita(f"sqlite:///{sqlite_path}")
-    t.runtime.workflows_dir = WORKFLOWS
     t.init_db()
     t.deploy_paths([WORKFLOWS], "instalacion")
     users = caseworkers()

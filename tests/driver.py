@@ -22,7 +22,9 @@ from engine.services.views import FormSpec, InstanceDetail, InstanceView, TaskVi
 class Driver(Tramita):
     # --- run layer, acting as a name ---
     def deploy(self, files: Sequence[BundleFile], user: str = "pruebas") -> DeployResult:
-        return versions.deploy(self.db, files, user)
+        result = versions.deploy(self.db, files, user)
+        self.runtime.forget_latest()
+        return result
 
     def deploy_paths(self, paths: Iterable[str | Path], user: str = "pruebas") -> DeployResult:
         return self.deploy(versions.collect_files(paths), user)

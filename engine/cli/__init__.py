@@ -14,7 +14,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import simulate, timers, users
+from engine.cli import simulate, timers, users, versions
 from engine.errors import TramitaError
 
 
@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init-db", help="create or upgrade the database").set_defaults(func=cmd_init_db)
 
-    d = sub.add_parser("deploy", help="deploy .bpmn/.dmn/.json files or folders as one bundle")
+    d = sub.add_parser("deploy", help="deploy .bpmn/.dmn/.json/.toml files or folders as one bundle")
     d.add_argument("paths", nargs="+")
     d.set_defaults(func=cmd_deploy)
 
@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     timers.add_commands(sub)
     simulate.add_commands(sub)
     users.add_commands(sub)
+    versions.add_commands(sub)
     return p
 
 

@@ -17,7 +17,12 @@ def load_parameters(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     with path.open("rb") as f:
-        return _values(tomllib.load(f))
+        return parameter_values(tomllib.load(f))
+
+
+def parameter_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The values of a parsed ``parameters.toml`` (as a deployed version holds it), citations left out."""
+    return _values(data)
 
 
 def _values(node: Any) -> Any:

@@ -35,7 +35,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.time import clock
 from engine.run import transitions as instances
 from engine.run import timers
-from engine.time.calendar import HERMOSILLO, CalendarError, LegalCalendar, default_calendar
+from engine.time.calendar import HERMOSILLO, CalendarError, LegalCalendar
 from engine.time.recount import recompute
 from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.run.transitions import TransitionResult
@@ -81,11 +81,12 @@ def suspend_term(rt: Runtime, instance_id: int, timer_task_name: str, suspended_
     def compute(task: SpiffTask, old_due: datetime, old: dict[str, Any] | None
                 ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
         citation = (old or {}).get("citation")
+        calendar_version, calendar = rt.calendar()
         try:
-            extension = default_calendar().business_days(old_due, days, citation=citation)
+            extension = calendar.business_days(old_due, days, citation=citation)
         except CalendarError as exc:
             raise InvalidInput(str(exc), field="business_days") from None
-        explanation = extension.to_dict()
+        explanation = {**extension.to_dict(), "calendar_version": calendar_version}
         explanation["rule"] = (f"Plazo suspendido ({reason}): el vencimiento anterior, {_local(old_due)}, se "
                                f"recorre {days} {'día hábil' if days == 1 else 'días hábiles'}. "
                                + explanation["rule"])

@@ -96,7 +96,7 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
     single writer's lock is held only while the rows are written.
     """
     data = _require_object(data)
-    with DeadlineLog() as deadlines:
+    with DeadlineLog(rt.calendar) as deadlines:
         with rt.db.read() as s:
             started = _run_start(rt, s, key, data, user, reference=reference, title=title, institution=institution)
         state = serializer.dump_state(started.wf)
@@ -124,18 +124,18 @@ class _Started:
 def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: str, *, reference: str | None,
                title: str | None, institution: str | None) -> _Started:
     """Create and run a case in memory (bad input raises here, before anything is written)."""
-    parameters = rt.parameters
     definition_id = statements(s, rt.db).latest_definition(key)
     if definition_id is None:
         deployments.latest_process(s, key)  # raises NotFound naming what is deployed
     loaded = rt.specs.get(s, definition_id)
+    parameters, periods_version = rt.case_parameters(loaded.parts)  # the version's, and the UMA in force
     start_form = _start_form(loaded.task_info)
     if start_form is not None:
         forms.validate(start_form, data)
 
     def fresh() -> BpmnWorkflow:
         wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
-        if parameters:  # the values in force today, kept with the case (see engine.parameters)
+        if parameters:  # the values of this version, kept with the case (see engine.deploy.parameters)
             wf.data["parametros"] = parameters
         wf.task_tree.data.update(data)
         for task in wf.get_tasks(state=TaskState.READY):  # the start task carries the initial data
@@ -148,8 +148,10 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
         wf = fresh()
     row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
                started_at=clock.now(), started_by=user, institution=institution)
-    return _Started(loaded, wf, failure, row, {"process": key, "version": loaded.version, "data": data}, user,
-                    _thrown_messages(wf))
+    detail = {"process": key, "version": loaded.version, "data": data}
+    if periods_version is not None:
+        detail["periodos_version"] = periods_version
+    return _Started(loaded, wf, failure, row, detail, user, _thrown_messages(wf))
 
 
 def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]],
@@ -157,7 +159,7 @@ def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str
     result = _persist(rt, s, None, started.wf, started.loaded, started.user, "instance_started", started.detail,
                       deadlines, failure=started.failure, new_row=started.row, state=state)
     if started.thrown:
-        _route_messages(rt, s, result.instance_id, started.thrown, deadlines)
+        _route_messages(rt, s, result.instance_id, started.thrown, deadlines, started.loaded.parts.message_routes)
     return result
 
 
@@ -205,7 +207,7 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
     transaction instead, so what it writes commits with the state or not at all.
     """
     cache = rt.workflows
-    with DeadlineLog() as deadlines:
+    with DeadlineLog(rt.calendar) as deadlines:
         for _attempt in range(_ATTEMPTS):
             try:
                 if writes:
@@ -283,7 +285,7 @@ def _write(rt: Runtime, s: Session, head: _Head, wf: BpmnWorkflow, loaded: deplo
     result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
                       completed_task=completed_task, state=state)
     if thrown:
-        _route_messages(rt, s, head.id, thrown, deadlines)
+        _route_messages(rt, s, head.id, thrown, deadlines, loaded.parts.message_routes)
     return result
 
 
@@ -296,15 +298,16 @@ def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
 
 
 def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[str, Any]],
-                    deadlines: dict[str, dict[str, Any]]) -> None:
-    """Start the case each routed message asks for (``workflows/messages.toml``), in the sender's transaction.
+                    deadlines: dict[str, dict[str, Any]], routes: dict[str, str]) -> None:
+    """Start the case each routed message asks for (the ``messages`` part of the sender's version), in the
+    sender's transaction.
 
     Both commit together or not at all, so a crash never loses the case a violation
     asked for. A message whose case refuses to start (bad data) is recorded on the
     sender's audit trail for a person to act on; the sender's transition stands.
     """
     for name, payload in thrown:
-        route = rt.message_routes.get(name)
+        route = routes.get(name)
         if route is None:
             continue
         institution = s.execute(select(Instance.institution).where(Instance.id == source_id)).scalar()
@@ -454,7 +457,7 @@ def _sync_tasks(rt: Runtime, sql: _Statements, head: _Head, wf: BpmnWorkflow, lo
         lane = info.get("lane") or spec.lane  # the lane it is drawn in, also inside a subprocess
         rows.append(dict(id=task_id, instance_id=head.id, process_key=head.process_key, name=spec.bpmn_id,
                          title=spec.bpmn_name, lane=lane, state=OPEN, assignee=None,
-                         candidate_group=rt.group_for_lane(lane), created_at=now, due_at=due, deadline=deadline,
+                         candidate_group=loaded.parts.group_for_lane(lane), created_at=now, due_at=due, deadline=deadline,
                          completed_at=None, completed_by=None, overdue=False))
         created.append(spec.bpmn_id)
     if rows:

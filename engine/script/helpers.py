@@ -18,42 +18,78 @@ from engine.script.sandbox import RestrictedScriptEngine
 _computed: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar("deadlines", default=None)
 
 
+# The calendar deadlines are counted on during one transition, asked for once: (version, calendar).
+_calendar_source: contextvars.ContextVar[Callable[[], tuple[int | None, Any]] | None] = contextvars.ContextVar(
+    "calendar", default=None)
+
+
 class DeadlineLog:
-    """Collects the explanations of the deadlines computed during one transition, by ISO value."""
+    """Collects the explanations of the deadlines computed during one transition, by ISO value.
+
+    ``calendar`` gives the legal calendar in force and its version (the engine's newest deployed
+    calendar); it is asked for at most once, when the first deadline is counted, and each
+    explanation records the version as ``calendar_version``.
+    """
+
+    def __init__(self, calendar: Callable[[], tuple[int | None, Any]] | None = None) -> None:
+        self._calendar = calendar
 
     def __enter__(self) -> dict[str, dict[str, Any]]:
         self._entries: dict[str, dict[str, Any]] = {}
         self._token = _computed.set(self._entries)
+        source = self._calendar
+        found: list[tuple[int | None, Any]] = []
+
+        def once() -> tuple[int | None, Any]:
+            if not found:
+                found.append(source() if source is not None else (None, _default_calendar()))
+            return found[0]
+
+        self._calendar_token = _calendar_source.set(once)
         return self._entries
 
     def __exit__(self, *exc: object) -> None:
+        _calendar_source.reset(self._calendar_token)
         _computed.reset(self._token)
 
 
-def _record(deadline: Any) -> str:
+_NO_CALENDAR = object()  # a term in months consults no calendar, so it names no calendar version
+
+
+def _record(deadline: Any, calendar_version: Any = _NO_CALENDAR) -> str:
     iso = deadline.iso()
     entries = _computed.get()
     if entries is not None:
         entries[iso] = deadline.to_dict()
+        if calendar_version is not _NO_CALENDAR:
+            entries[iso]["calendar_version"] = calendar_version
     return iso
 
 
-def _calendar() -> Any:
+def _default_calendar() -> Any:
     from engine.time.calendar import default_calendar
 
     return default_calendar()
 
 
+def _versioned_calendar() -> tuple[int | None, Any]:
+    source = _calendar_source.get()
+    return source() if source is not None else (None, _default_calendar())
+
+
 def plazo_habil(inicio: Any, n: int, cita: str | None = None) -> str:
-    return _record(_calendar().business_days(inicio, n, citation=cita))
+    version, calendar = _versioned_calendar()
+    return _record(calendar.business_days(inicio, n, citation=cita), version)
 
 
 def plazo_natural(inicio: Any, n: int, cita: str | None = None, mover: bool = True) -> str:
-    return _record(_calendar().natural_days(inicio, n, citation=cita, move_if_inhabil=mover))
+    version, calendar = _versioned_calendar()
+    return _record(calendar.natural_days(inicio, n, citation=cita, move_if_inhabil=mover), version)
 
 
 def plazo_horas(inicio: Any, n: int, cita: str | None = None) -> str:
-    return _record(_calendar().hours(inicio, n, citation=cita))
+    version, calendar = _versioned_calendar()
+    return _record(calendar.hours(inicio, n, citation=cita), version)
 
 
 _RULE_MONTHS = (

@@ -60,7 +60,7 @@ class Tramita:
     def bound(self) -> Iterator[Clock]:
         """Bind this engine's clock and calendar to the current thread for a block (a web request, a
         timer pass): the time and the días hábiles every deadline, audit row and Spiff timer reads there."""
-        with _clock.using(self.runtime.clock) as now, _calendar.using(self.runtime.calendar):
+        with _clock.using(self.runtime.clock) as now, _calendar.using(self.runtime.own_calendar):
             yield now
 
     def init_db(self) -> None:

@@ -92,7 +92,7 @@ class CaseService:
 
     def policy(self, process_key: str) -> policies.ProcedurePolicy:
         """The procedure's ``[policies.<key>]`` of ``workflows/lanes.toml``."""
-        return policies.parse(process_key, self.rt.policies.get(process_key))
+        return policies.parse(process_key, self.rt.policies(process_key))
 
     def task(self, user: Principal, task_id: str, *, via: str = "web") -> TaskPage:
         """The task with its form, for a user who may see it (403 otherwise, logged as a refusal). A
@@ -110,7 +110,7 @@ class CaseService:
         if not policy.grants("instructions"):
             form = dataclasses.replace(form, documentation=None)
         fields = access.schema_properties([form.schema, *(f.schema for f in reads.case_forms(
-            self.rt, view.instance_id).values()), self.rt.data_dictionary(view.process_key)])  # labels only
+            self.rt, view.instance_id).values()), self.rt.instance_parts(view.instance_id).dictionary])  # labels only
         if grant.act:  # the task is theirs now: what its form names, plus what the policy grants
             names = set(((form.schema or {}).get("properties") or {})) | set(policy.foreign_task_holder_data)
             data = {k: v for k, v in detail.data.items() if k in names}
@@ -197,7 +197,7 @@ class CaseService:
         detail = reads.instance(self.rt, instance_id)
         forms_ = reads.case_forms(self.rt, instance_id)
         props = access.schema_properties([*(f.schema for f in forms_.values()),
-                                          self.rt.data_dictionary(detail.instance.process_key)])
+                                          self.rt.instance_parts(instance_id).dictionary])
         events = [EventView(e.id, e.at, e.actor, e.kind, e.task_id, access.mask_event(e.detail, user, props))
                   for e in detail.events]
         head = detail.instance if grant.identifying else replace(detail.instance, title=None)
@@ -225,12 +225,12 @@ class CaseService:
         """The events the case waits for now, each with its kind (texts, article, date keys) where
         ``eventos.toml`` describes it (``kind`` is ``None`` otherwise)."""
         self.check_case(user, instance_id)
-        kinds = self.rt.event_kinds
+        kinds = self.rt.event_kinds(self.rt.instance_definition(instance_id))
         return [{**m, "kind": kinds.get(m["name"])} for m in reads.waiting_messages(self.rt, instance_id)]
 
     def event_kinds(self, user: Principal) -> dict[str, EventKind]:
         """Every kind of external event, by message name (the case history names what was registered)."""
-        return self.rt.event_kinds
+        return self.rt.event_kinds()
 
     def send_message(self, user: Principal, instance_id: int, name: str, payload: Any, *,
                      via: str = "web") -> TransitionResult:

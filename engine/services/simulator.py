@@ -54,7 +54,7 @@ class SimulatorService:
         else:
             bundle, number = self._version_files(sc.procedure, version)
             label = f"v{number}"
-        result = runner.run(sc, bundle, self.rt.workflows_dir)
+        result = runner.run(sc, bundle)
         return SimulationView(str(path), sc.procedure, sc.title, label, tuple(result.timeline),
                               tuple(result.failures), tuple(result.ends), result.status, frozenset(result.flows))
 

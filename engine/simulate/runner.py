@@ -64,7 +64,7 @@ def local(value: datetime) -> str:
     return value.astimezone(HERMOSILLO).isoformat(timespec="seconds")
 
 
-def run(scenario: Scenario, files: Sequence[BundleFile], workflows_dir: Path | None = None) -> Result:
+def run(scenario: Scenario, files: Sequence[BundleFile]) -> Result:
     """Run ``scenario`` against the procedure ``files`` (a deployed version's or a draft's)."""
     forms = {f.name.removesuffix(".json").removesuffix(".schema"): json.loads(f.content)
              for f in files if f.name.endswith(".json")}
@@ -76,11 +76,9 @@ def run(scenario: Scenario, files: Sequence[BundleFile], workflows_dir: Path | N
         try:
             frozen = clock.FrozenClock(scenario.start_at)
             rt = Runtime(db, clock=frozen)
-            if workflows_dir is not None:
-                rt.workflows_dir = workflows_dir
-            cal = calendar.with_days(calendar.default_calendar(), scenario.extra_days) if scenario.extra_days \
-                else None
-            with clock.using(frozen), calendar.using(cal):
+            if scenario.extra_days:  # the calendar in force (deployed with the bundle) plus the declared days
+                rt.own_calendar = calendar.with_days(rt.calendar()[1], scenario.extra_days)
+            with clock.using(frozen):
                 _play(rt, frozen, scenario, forms, result)
         finally:
             db.dispose()

@@ -75,7 +75,7 @@ class DeployedFile(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form
+    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form | datos | calendar | part
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text)
 
@@ -87,7 +87,7 @@ class Definition(Base):
     __table_args__ = (UniqueConstraint("kind", "key", "version"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # process | decision
+    kind: Mapped[str] = mapped_column(String(16))  # process | decision | calendar
     key: Mapped[str] = mapped_column(String(255))
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(255))
@@ -101,6 +101,18 @@ class Definition(Base):
     spec: Mapped[dict[str, Any] | None]
     # Task name -> {form schema, lane, documentation, due date expression}: read by forms and inboxes.
     task_info: Mapped[dict[str, Any] | None]
+
+
+class DefinitionPart(Base):
+    """A file a version pins besides its diagram: lanes, message routes, parameters, data names (for a
+    procedure), or one file of the legal calendar (for a calendar version). Several versions may share
+    one deployed file, so a part carried over to a new version is not stored twice."""
+
+    __tablename__ = "definition_parts"
+
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("deployed_files.id"), index=True)
 
 
 class Instance(Base):

@@ -49,6 +49,7 @@ __all__ = [
     "LegalCalendar",
     "to_local",
     "default_calendar",
+    "calendar_from_texts",
 ]
 
 HERMOSILLO: ZoneInfo = ZoneInfo("America/Hermosillo")
@@ -302,8 +303,17 @@ def _read_calendar_file(path: str | Path) -> list[tuple[date, str]]:
     except OSError as exc:
         raise CalendarError(f"{path}: no se pudo leer el archivo de calendario: {exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CalendarError(f"{path}: el archivo no es TOML válido: {exc}") from None
+    return _read_calendar_text(text, str(path))
+
+
+def _read_calendar_text(text: str, path: str) -> list[tuple[date, str]]:
+    """The same, from a calendar file's text (as a deployed calendar version holds it)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise CalendarError(f"{path}: el archivo no es TOML válido: {exc}") from None
 
     unknown_top = sorted(k for k in data if k != "inhabil")
@@ -418,9 +428,13 @@ class LegalCalendar:
             files = [files]
         paths: list[str | Path] = [SHIPPED_CALENDAR] if include_shipped else []
         paths.extend(files)
+        return cls._merged(_read_calendar_file(path) for path in paths)
+
+    @classmethod
+    def _merged(cls, files: Any) -> LegalCalendar:
         merged: dict[date, list[str]] = {}
-        for path in paths:
-            for day, reason in _read_calendar_file(path):
+        for days in files:
+            for day, reason in days:
                 reasons = merged.setdefault(day, [])
                 if reason not in reasons:
                     reasons.append(reason)
@@ -559,6 +573,16 @@ class LegalCalendar:
         if due_d > today_d:
             return n
         return -max(n, 1)
+
+
+def calendar_from_texts(texts: Mapping[str, str]) -> LegalCalendar:
+    """The calendar a deployed calendar version holds: its files' texts by name (no file is read)."""
+    return LegalCalendar._merged(_read_calendar_text(text, name) for name, text in sorted(texts.items()))
+
+
+def bound_calendar() -> LegalCalendar | None:
+    """The calendar an engine bound for this thread (:func:`using`), if any."""
+    return _bound.get()
 
 
 def default_calendar() -> LegalCalendar:

@@ -47,7 +47,7 @@ class TimerService:
 
     def run_once(self) -> int:
         try:
-            with clock.using(self.rt.clock), calendar.using(self.rt.calendar):
+            with clock.using(self.rt.clock), calendar.using(self.rt.own_calendar):
                 fired = timers.fire_due(self.rt, worker=self.worker, batch=self.batch)
         except Exception:  # noqa: BLE001 - keep the service alive; the next pass retries
             log.exception("timer pass failed")

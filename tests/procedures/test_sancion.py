@@ -4,7 +4,7 @@ Calendar facts used below (computed by hand, America/Hermosillo, UTC−7):
 * Friday 2026-12-18; 19–20 and 26–27 December are weekends; 25 December (Friday) is an LFT
   art. 74 holiday; 1 January 2027 (Friday) is an LFT art. 74 holiday; 2–3 January 2027 weekend.
   (No winter vacation is declared in workflows/calendar/sonora.toml, so none is skipped.)
-* UMA (parameters.toml): 113.14 from 2025-02-01 to 2026-01-31; 117.31 from 2026-02-01 to 2027-01-31.
+* UMA (periodos/uma.toml): 113.14 from 2025-02-01 to 2026-01-31; 117.31 from 2026-02-01 to 2027-01-31.
 * Art. 54: 5 días hábiles from the day after the personal notification.
 * Art. 57: the recurso is resolved within 10 días hábiles of its filing.
 * Art. 53: the power to sanction prescribes in one year; the day of the infraction counts whole, so

@@ -69,7 +69,6 @@ def make_tramita(url: str, workflows: Path = WORKFLOWS, users: list[Any] = USERS
     from tests.driver import Driver
 
     t = Driver(url)
-    t.runtime.workflows_dir = workflows
     t.deploy_paths([workflows], "pruebas")
     for username, role, institution, groups in users:
         t.add_user(username, PASSWORD, name=username.capitalize(), role=role, institution=institution, groups=groups)

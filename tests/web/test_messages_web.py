@@ -209,7 +209,7 @@ def test_the_form_needs_its_csrf_token(real, order, browser) -> None:  # type: i
 
 def test_payloads_carry_the_keys_the_diagrams_read(real) -> None:  # type: ignore[no-untyped-def]
     """The events and their date keys come from workflows/eventos.toml, the texts in the page's language."""
-    kinds = real.runtime.event_kinds
+    kinds = real.runtime.event_kinds()
     when = datetime(2026, 7, 2, 17, 0, tzinfo=timezone.utc)
     assert events.payload(kinds["norma_reformada"], " Reforma al art. 5 ", when) == {
         "descripcion": "Reforma al art. 5", "fecha": "2026-07-02T10:00:00-07:00"}

@@ -76,7 +76,6 @@ def test_the_throttle_is_shared_by_several_web_processes(db_url) -> None:  # typ
         from tests.driver import Driver
 
         t2 = Driver(db_url)
-        t2.runtime.workflows_dir = t1.runtime.workflows_dir
         one, two = Browser(build_app(t1)), Browser(build_app(t2))
         for i in range(5):
             assert (one if i % 2 else two).login("nadie", "equivocada-123").status_code == 401

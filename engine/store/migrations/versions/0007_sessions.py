@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 import engine.store.models
 
 revision = "0007_sessions"
-down_revision = "0004"
+down_revision = "0006_bundle_parts"
 branch_labels = None
 depends_on = None
 
