@@ -25,7 +25,7 @@ class EventTexts:
 
 
 @dataclass(frozen=True)
-class EventKind:
+class ExternalEvent:
     name: str
     fundamento: str
     claves_fecha: tuple[str, ...]
@@ -36,9 +36,9 @@ class EventKind:
         return self.texts.get(language[:2], self.texts["es"])
 
 
-def parse(data: dict[str, Any], where: str = "eventos.toml") -> dict[str, EventKind]:
+def parse(data: dict[str, Any], where: str = "eventos.toml") -> dict[str, ExternalEvent]:
     """The event kinds of a parsed ``eventos.toml``; a missing text or a bad date key is refused, named."""
-    kinds: dict[str, EventKind] = {}
+    kinds: dict[str, ExternalEvent] = {}
     for name, entry in (data.get("eventos") or {}).items():
         if not isinstance(entry, dict):
             raise DeploymentRejected(f"{where}: [eventos.{name}] debe ser una tabla", field="eventos")
@@ -49,7 +49,7 @@ def parse(data: dict[str, Any], where: str = "eventos.toml") -> dict[str, EventK
         if not keys or keys[0] != "fecha" or not all(isinstance(k, str) and k for k in keys):
             raise DeploymentRejected(f"{where}: [eventos.{name}] claves_fecha debe empezar por \"fecha\"",
                                      field="eventos")
-        kinds[name] = EventKind(name, str(entry.get("fundamento") or ""), keys, texts)
+        kinds[name] = ExternalEvent(name, str(entry.get("fundamento") or ""), keys, texts)
     return kinds
 
 

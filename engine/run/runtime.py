@@ -19,7 +19,7 @@ from sqlalchemy import select
 from engine.time import clock
 from engine.deploy import catalog, eventos, parts
 from engine.deploy.catalog import SpecCache
-from engine.deploy.eventos import EventKind
+from engine.deploy.eventos import ExternalEvent
 from engine.deploy.parts import VersionParts
 from engine.script.helpers import script_engine
 from engine.script.sandbox import RestrictedScriptEngine
@@ -101,13 +101,13 @@ class Runtime:
                 return parts.load_parts(s, found[0].id).policies(process_key) if found else None
         return self._fresh(f"policies:{process_key}", newest)
 
-    def event_kinds(self, definition_id: int | None = None) -> dict[str, EventKind]:
+    def event_kinds(self, definition_id: int | None = None) -> dict[str, ExternalEvent]:
         """The external events cases wait for, with their texts and articles: the ``eventos`` part of a
         version (``workflows/eventos.toml``), or of the newest version of any procedure."""
         if definition_id is not None:
             return eventos.parse(self.parts(definition_id).toml("eventos"))
-        def newest() -> dict[str, EventKind]:
-            kinds: dict[str, EventKind] = {}
+        def newest() -> dict[str, ExternalEvent]:
+            kinds: dict[str, ExternalEvent] = {}
             with self.db.read() as s:
                 for d in sorted(catalog.list_processes(s), key=lambda d: d.id):
                     kinds.update(eventos.parse(parts.load_parts(s, d.id).toml("eventos")))

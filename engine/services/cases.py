@@ -15,7 +15,7 @@ from engine.casework.access import CaseAccess, CaseRow, TaskAccess
 from engine.casework.attachments import AttachmentView
 from engine.casework.inbox import InboxFilters, InboxPage
 from engine.deploy import versions
-from engine.deploy.eventos import EventKind
+from engine.deploy.eventos import ExternalEvent
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
 from engine.run import transitions
 from engine.run.runtime import Runtime
@@ -228,7 +228,7 @@ class CaseService:
         kinds = self.rt.event_kinds(self.rt.instance_definition(instance_id))
         return [{**m, "kind": kinds.get(m["name"])} for m in reads.waiting_messages(self.rt, instance_id)]
 
-    def event_kinds(self, user: Principal) -> dict[str, EventKind]:
+    def event_kinds(self, user: Principal) -> dict[str, ExternalEvent]:
         """Every kind of external event, by message name (the case history names what was registered)."""
         return self.rt.event_kinds()
 
