@@ -26,6 +26,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.store.accounts import Attachment
 from engine.store.db import Database
 from engine.store.models import Event, Instance
+from engine.store.states import EventKind
 
 MAX_BYTES = int(float(os.environ.get("TRAMITA_MAX_UPLOAD_MB", "10")) * 1024 * 1024)
 
@@ -131,7 +132,7 @@ def store(db: Database, instance_id: int, filename: str, content: bytes, user: s
                              uploaded_by=user, uploaded_at=now)
             s.add(row)
             s.flush()
-            s.add(Event(instance_id=instance_id, task_id=task_id, at=now, actor=user, kind="attachment_added",
+            s.add(Event(instance_id=instance_id, task_id=task_id, at=now, actor=user, kind=EventKind.ATTACHMENT_ADDED,
                         detail={"attachment": row.id, "filename": name, "size": len(content), "field": field}))
             return _view(row)
     except Exception:

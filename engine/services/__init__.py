@@ -24,11 +24,13 @@ from engine.services.principal import SYSTEM, Principal, is_system
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, IncidentView, InstanceDetail,
                                    InstanceView, TaskView, TimerView)
 from engine.store.db import Database
+from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskState, TimerStatus
 
-__all__ = ["Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
-           "IncidentView", "InboxFilters", "InstanceDetail", "InstanceView", "LOCKOUT", "MAX_FAILURES",
-           "MonitorService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
-           "TimerView", "Tramita", "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
+__all__ = ["Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventKind", "EventView",
+           "FiringOutcome", "FormSpec", "IncidentView", "InboxFilters", "InstanceDetail", "InstanceStatus",
+           "InstanceView", "LOCKOUT", "MAX_FAILURES", "MonitorService", "PeopleService", "Principal", "ROLES",
+           "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskState", "TaskView", "TimerStatus", "TimerView", "Tramita",
+           "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
 
 
 class Tramita:

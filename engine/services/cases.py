@@ -22,6 +22,7 @@ from engine.services import reads
 from engine.services.principal import Principal, is_system, require_role
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, InstanceDetail, InstanceView, TaskView,
                                    form_spec)
+from engine.store.states import EventKind, TaskState
 from engine.time import clock
 
 START_ROLES = ("caseworker",)
@@ -78,7 +79,7 @@ class CaseService:
         if not grant.act:
             current = reads.task(self.rt, task_id)
             if grant.view and user.role == "caseworker" and (
-                    current.state != "READY" or current.assignee not in (None, user.username)):
+                    current.state != TaskState.READY or current.assignee not in (None, user.username)):
                 raise Conflict(f"La tarea {task_id} ya está {current.state.lower()} o la tomó otra persona; "
                                "no se guardó nada.", field="task")
             raise Forbidden("No puede completar esta tarea.", field="task")
@@ -177,7 +178,7 @@ class CaseService:
         if not grant.identifying:
             raise Forbidden("Su rol no permite abrir los archivos del expediente.", field="attachment")
         content = attachments.read(self.db, attachment_id)
-        access.record(self.db, user, meta.instance_id, "attachment_opened",
+        access.record(self.db, user, meta.instance_id, EventKind.ATTACHMENT_OPENED,
                       {"attachment": meta.id, "filename": meta.filename})
         return meta, content
 
@@ -186,9 +187,9 @@ class CaseService:
         if not grant.identifying:
             raise Forbidden("Su rol no permite ver la orden: contiene datos de la víctima.", field="document")
         detail = reads.instance(self.rt, instance_id)
-        issued = next((t.completed_at for t in reversed(detail.tasks) if t.state == "COMPLETED"), None)
+        issued = next((t.completed_at for t in reversed(detail.tasks) if t.state == TaskState.COMPLETED), None)
         pdf = documents.protection_order_pdf(
             instance_id=instance_id, reference=detail.instance.reference, process_key=detail.instance.process_key,
             data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username)
-        access.record(self.db, user, instance_id, "document_generated", {"document": "orden-proteccion"})
+        access.record(self.db, user, instance_id, EventKind.DOCUMENT_GENERATED, {"document": "orden-proteccion"})
         return pdf
