@@ -45,6 +45,12 @@ def upgrade() -> None:
         sa.Column("created_at", _TS, nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    conn = op.get_bind()
+    on_disk = conn.execute(sa.text("SELECT id, instance_id, stored_name FROM attachments")).all()
+    # The column goes before the table that refers to ``attachments`` exists: SQLite's batch mode copies
+    # and drops the table, which a foreign key to it would refuse.
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.drop_column("stored_name")
     contents = op.create_table(
         "attachment_contents",
         sa.Column("attachment_id", _ID, nullable=False),
@@ -52,32 +58,31 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["attachment_id"], ["attachments.id"]),
         sa.PrimaryKeyConstraint("attachment_id"),
     )
-    conn = op.get_bind()
     root = _root()
-    rows = conn.execute(sa.text("SELECT id, instance_id, stored_name FROM attachments")).all()
-    for attachment_id, instance_id, stored_name in rows:
+    for attachment_id, instance_id, stored_name in on_disk:  # one file in memory at a time
         path = root / str(int(instance_id)) / stored_name
         if path.is_file():
             conn.execute(contents.insert().values(attachment_id=attachment_id, content=path.read_bytes()))
-    with op.batch_alter_table("attachments", schema=None) as batch_op:
-        batch_op.drop_column("stored_name")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("attachments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("stored_name", sa.String(length=64), nullable=False, server_default=""))
     conn = op.get_bind()
     root = _root()
-    rows = conn.execute(sa.text("SELECT a.id, a.instance_id, c.content FROM attachments AS a "
-                                "JOIN attachment_contents AS c ON c.attachment_id = a.id")).all()
-    for attachment_id, instance_id, content in rows:  # back to disk, as 0002 kept them
+    stored: dict[int, str] = {}
+    ids = conn.execute(sa.text("SELECT c.attachment_id, a.instance_id FROM attachment_contents AS c "
+                               "JOIN attachments AS a ON a.id = c.attachment_id")).all()
+    for attachment_id, instance_id in ids:  # back to disk, as 0002 kept them, one file at a time
+        content = conn.execute(sa.text("SELECT content FROM attachment_contents WHERE attachment_id = :i"),
+                               {"i": attachment_id}).scalar_one()
         folder = root / str(int(instance_id))
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        stored = secrets.token_hex(16)
-        fd = os.open(folder / stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        stored[attachment_id] = secrets.token_hex(16)
+        fd = os.open(folder / stored[attachment_id], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(bytes(content))
-        conn.execute(sa.text("UPDATE attachments SET stored_name = :s WHERE id = :i"),
-                     {"s": stored, "i": attachment_id})
     op.drop_table("attachment_contents")
     op.drop_table("settings")
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stored_name", sa.String(length=64), nullable=False, server_default=""))
+    for attachment_id, name in stored.items():
+        conn.execute(sa.text("UPDATE attachments SET stored_name = :s WHERE id = :i"), {"s": name, "i": attachment_id})
