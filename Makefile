@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+WORKERS ?= 2
 
 .PHONY: install run test bench clean
 
@@ -23,12 +24,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) $(NODE_STAMP)
 
+# gunicorn (WORKERS web processes) in the foreground and the timer service (`tramita scheduler`) in the
+# background; the trap stops the scheduler when gunicorn exits (Ctrl-C). Plain HTTP on localhost for the demo.
 run: install
 	$(BIN)/tramita init-db
 	$(BIN)/tramita deploy workflows
 	$(BIN)/python -m web.demo
 	@echo "Serving http://$(HOST):$(PORT)  (sign in with a demo user above)"
-	TRAMITA_SCHEDULER=1 TRAMITA_COOKIE_SECURE=0 $(BIN)/flask --app web:create_app run --host $(HOST) --port $(PORT)
+	@export TRAMITA_COOKIE_SECURE=0; \
+	$(BIN)/tramita scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - web.wsgi:app
 
 test: install
 	$(BIN)/python -m pytest -q

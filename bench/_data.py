@@ -72,7 +72,7 @@ SURNAMES = ("López", "García", "Hernández", "Martínez", "Valenzuela", "Moren
 
 CLONED_TABLES = ("instances", "tasks", "events", "timers")
 COPY_ORDER = ("deployments", "deployed_files", "definitions", "users", "api_tokens", "instances", "tasks",
-              "events", "incidents", "timers", "attachments")
+              "events", "incidents", "timers", "attachments", "attachment_contents", "settings")
 
 
 def log(msg: str) -> None:

@@ -43,11 +43,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TRAMITA_INBOX_PAGE_SIZE=25,
     )
     app.config.update(config or {})
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = security.secret_key()
-
     tramita = app.config.get("TRAMITA") or Tramita(app.config["TRAMITA_DATABASE_URL"])
     app.extensions["tramita"] = tramita
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = tramita.secret_key()  # shared by every process on this database
 
     csrf.init_app(app)
     login_manager.init_app(app)

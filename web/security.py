@@ -1,36 +1,14 @@
-"""Secrets, security headers and the signed-in user as the web sees it."""
+"""Security headers and the signed-in user as the web sees it (the secret key is ``Tramita.secret_key()``)."""
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import UserMixin, current_user
 
-from engine.services import Tramita, UserView, config
+from engine.services import Tramita, UserView
 from web.extensions import login_manager
-
-
-def secret_key() -> str:
-    """``TRAMITA_SECRET_KEY``, or a random key generated once into ``var/secret_key`` (mode 600)."""
-    env = os.environ.get("TRAMITA_SECRET_KEY")
-    if env:
-        return env
-    path = Path(config.VAR_DIR) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker wrote it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
 
 
 def tramita() -> Tramita:

@@ -32,6 +32,7 @@ from engine.errors import Forbidden, NotFound
 from engine.store.db import Database
 from engine.store.accounts import AccessLog
 from engine.store.models import Definition, Event, Instance, Task
+from engine.store.states import EventKind, TaskState
 
 IDENTIFYING_ROLES = frozenset({"caseworker"})
 CASE_ROLES = frozenset({"caseworker", "manager", "admin"})
@@ -179,7 +180,7 @@ def holds_open_task(db: Database, user: UserView, instance_id: int) -> bool:
     mine = or_(Task.assignee == user.username,
                and_(Task.assignee.is_(None), Task.candidate_group.in_(list(user.groups) or [""])))
     with db.read() as s:
-        return s.execute(select(Task.id).where(Task.instance_id == instance_id, Task.state == "READY", mine)
+        return s.execute(select(Task.id).where(Task.instance_id == instance_id, Task.state == TaskState.READY, mine)
                          .limit(1)).first() is not None
 
 
@@ -195,12 +196,13 @@ def open_case(db: Database, user: UserView, instance_id: int, via: str = "web") 
     """Check access and record the opening in the audit trail (who, when, which case, through what)."""
     access = check_case(db, user, instance_id, via=via)
     with db.write() as s:
-        s.add(Event(instance_id=instance_id, task_id=None, at=clock.now(), actor=user.username, kind="case_opened",
+        s.add(Event(instance_id=instance_id, task_id=None, at=clock.now(), actor=user.username,
+                    kind=EventKind.CASE_OPENED,
                     detail={"via": via, "role": user.role, "institution": user.institution}))
     return access
 
 
-def record(db: Database, user: UserView, instance_id: int, kind: str, detail: dict[str, Any],
+def record(db: Database, user: UserView, instance_id: int, kind: EventKind, detail: dict[str, Any],
            task_id: str | None = None) -> None:
     """An audit row for an act that is not a workflow transition (download, claim...)."""
     with db.write() as s:
@@ -228,10 +230,10 @@ def task_access(db: Database, user: UserView, task_id: str) -> TaskAccess:
                                                             case_filter(user))).first() is not None
             return TaskAccess(sees_case, False, "" if sees_case else "forbidden")
         if task.assignee == user.username or task.completed_by == user.username:
-            return TaskAccess(True, task.state == "READY")
-        if task.assignee is None and task.state == "READY" and task.candidate_group in user.groups:
+            return TaskAccess(True, task.state == TaskState.READY)
+        if task.assignee is None and task.state == TaskState.READY and task.candidate_group in user.groups:
             return TaskAccess(True, True)
-        if task.assignee is None and task.state == "READY" and task.candidate_group is None \
+        if task.assignee is None and task.state == TaskState.READY and task.candidate_group is None \
                 and institution == user.institution:
             return TaskAccess(True, True)
         sees_case = s.execute(select(Instance.id).where(Instance.id == task.instance_id,
@@ -284,7 +286,7 @@ def list_cases(db: Database, user: UserView, *, process_key: str | None = None, 
         like = f"%{text.strip().lower()}%"
         conds.append(or_(func.lower(Instance.reference).like(like), func.lower(Instance.title).like(like)))
     where = and_(*conds)
-    open_count = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.state == "READY")
+    open_count = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.state == TaskState.READY)
                   .correlate(Instance).scalar_subquery())
     page = max(1, page)
     with db.read() as s:

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from engine.store.accounts import AccessLog
 from engine.store.db import Database
 from engine.store.models import Event, Instance
+from engine.store.states import EventKind
 
 # The events of a case that are someone looking at it (the rest are what was done to it).
-OPENING_KINDS = ("case_opened", "attachment_opened", "document_generated")
+OPENING_KINDS = (EventKind.CASE_OPENED, EventKind.ATTACHMENT_OPENED, EventKind.DOCUMENT_GENERATED)
 
 
 @dataclass(frozen=True)

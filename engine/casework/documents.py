@@ -86,7 +86,7 @@ def is_protection_order(process_key: str) -> bool:
     return process_key == PROTECTION_ORDER_PROCESS or process_key.startswith(PROTECTION_ORDER_PROCESS + "_")
 
 
-def available(process_key: str, data: dict[str, Any], status: str = "running") -> list[DocumentInfo]:
+def available(process_key: str, data: dict[str, Any]) -> list[DocumentInfo]:
     """The documents a case can produce now: the order, once the diagram has generated it."""
     if is_protection_order(process_key) and isinstance(data.get(DOCUMENT_KEY), dict) \
             and all(not _empty(_pick(data, k)) for k in REQUIRED):

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from engine.cli import simulate, timers, users, versions
 from engine.errors import TramitaError
+from engine.services import TaskState, TimerStatus
 
 
 def _json_arg(text: str, field: str) -> Any:
@@ -110,11 +111,11 @@ def cmd_instance(args: argparse.Namespace) -> None:
           f"by {i.started_by}")
     print("open tasks:")
     for t in detail.tasks:
-        if t.state == "READY":
+        if t.state == TaskState.READY:
             print(f"  {t.id}  {t.name}  [{t.candidate_group or '-'}]  due {t.due_at.isoformat() if t.due_at else '-'}")
     print("pending timers:")
     for tm in detail.timers:
-        if tm.status == "pending":
+        if tm.status == TimerStatus.PENDING:
             print(f"  {tm.task_name} ({tm.kind}) due {tm.due_at.isoformat()}")
     for inc in detail.incidents:
         if inc.resolved_at is None:
@@ -150,7 +151,7 @@ def cmd_term(args: argparse.Namespace) -> None:
     else:
         result = t.monitor.rearm_timer(_actor(t, args), args.id, args.timer, args.due, args.reason)
     timer = next((tm for tm in t.monitor.instance(_actor(t, args), result.instance_id).timers
-                  if tm.task_name == args.timer and tm.status == "pending"), None)
+                  if tm.task_name == args.timer and tm.status == TimerStatus.PENDING), None)
     print(f"instance {result.instance_id}: {args.timer} now due {timer.due_at.isoformat() if timer else '-'}")
 
 

@@ -41,9 +41,7 @@ from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.run.transitions import TransitionResult
 from engine.run.runtime import Runtime
 from engine.store.models import Instance, Task, Timer
-
-TERM_SUSPENDED = "term_suspended"
-TIMER_REARMED = "timer_rearmed"
+from engine.store.states import EventKind, TimerStatus
 
 # (the timer task, its current due instant, the current explanation or None) -> (new ISO, new explanation, detail)
 _Compute = Callable[[SpiffTask, datetime, "dict[str, Any] | None"], "tuple[str, dict[str, Any] | None, dict[str, Any]]"]
@@ -67,7 +65,7 @@ def rearm_timer(rt: Runtime, instance_id: int, timer_task_name: str, new_due_iso
                            "previous": old}
         return new_iso, explanation, {}
 
-    return _rearm(rt, instance_id, timer_task_name, user, reason, TIMER_REARMED, compute)
+    return _rearm(rt, instance_id, timer_task_name, user, reason, EventKind.TIMER_REARMED, compute)
 
 
 def suspend_term(rt: Runtime, instance_id: int, timer_task_name: str, suspended_business_days: int, user: str,
@@ -96,13 +94,13 @@ def suspend_term(rt: Runtime, instance_id: int, timer_task_name: str, suspended_
             explanation["previous"] = old
         return extension.iso(), explanation, {"business_days": days, "skipped": explanation["skipped"]}
 
-    return _rearm(rt, instance_id, timer_task_name, user, reason, TERM_SUSPENDED, compute)
+    return _rearm(rt, instance_id, timer_task_name, user, reason, EventKind.TERM_SUSPENDED, compute)
 
 
 # --- the shared transition ------------------------------------------------------------------------
 
 
-def _rearm(rt: Runtime, instance_id: int, name: str, user: str, reason: str, kind: str,
+def _rearm(rt: Runtime, instance_id: int, name: str, user: str, reason: str, kind: EventKind,
            compute: _Compute) -> TransitionResult:
     if isinstance(instance_id, bool) or not isinstance(instance_id, int):
         raise NotFound(f"instance {instance_id!r} does not exist", field="instance")
@@ -124,8 +122,9 @@ def _rearm(rt: Runtime, instance_id: int, name: str, user: str, reason: str, kin
         t = Timer.__table__
         # Cancel the old row first; on PostgreSQL this also waits for a scheduler firing it right now.
         cancelled = conn.execute(
-            update(t).where(t.c.instance_id == instance_id, t.c.task_id == str(task.id), t.c.status == timers.PENDING)
-            .values(status="cancelled", claimed_by=None, claimed_until=None)
+            update(t).where(t.c.instance_id == instance_id, t.c.task_id == str(task.id),
+                            t.c.status == TimerStatus.PENDING)
+            .values(status=TimerStatus.CANCELLED, claimed_by=None, claimed_until=None)
             .returning(t.c.deadline)).all()
         old_explanation = cancelled[0][0] if cancelled else None
         new_iso, explanation, extra = compute(task, old_due, old_explanation)
@@ -213,10 +212,7 @@ def _local(instant: datetime) -> str:
     return instant.astimezone(HERMOSILLO).isoformat()
 
 
-__all__ = ["rearm_timer", "suspend_term", "TERM_SUSPENDED", "TIMER_REARMED"]
-
-
-TERM_RECALENDARED = "term_recalendared"
+__all__ = ["rearm_timer", "recalendar", "suspend_term"]
 
 
 def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: LegalCalendar, user: str,
@@ -237,4 +233,4 @@ def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: Le
         explanation["previous"] = old
         return again.iso(), explanation, {"change": change, "previous_due": _local(old_due)}
 
-    return _rearm(rt, instance_id, timer_task_name, user, change, TERM_RECALENDARED, compute)
+    return _rearm(rt, instance_id, timer_task_name, user, change, EventKind.TERM_RECALENDARED, compute)

@@ -38,6 +38,7 @@ from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState,
 from engine.script.helpers import DeadlineLog
 from engine.run.runtime import Runtime
 from engine.store.models import Event, Incident, Instance
+from engine.store.states import EventKind, InstanceStatus
 from engine.store.statements import OPEN, _Statements, jsonable, statements
 
 SYSTEM = "system"
@@ -48,7 +49,7 @@ Apply = Callable[[BpmnWorkflow, Session], dict[str, Any]]
 @dataclass(frozen=True)
 class TransitionResult:
     instance_id: int
-    status: str
+    status: str  # an InstanceStatus
     revision: int
     open_tasks: list[str]
 
@@ -156,8 +157,8 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
 
 def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]],
                  state: str) -> TransitionResult:
-    result = _persist(rt, s, None, started.wf, started.loaded, started.user, "instance_started", started.detail,
-                      deadlines, failure=started.failure, new_row=started.row, state=state)
+    result = _persist(rt, s, None, started.wf, started.loaded, started.user, EventKind.INSTANCE_STARTED,
+                      started.detail, deadlines, failure=started.failure, new_row=started.row, state=state)
     if started.thrown:
         _route_messages(rt, s, result.instance_id, started.thrown, deadlines, started.loaded.parts.message_routes)
     return result
@@ -189,8 +190,8 @@ Locate = Callable[[Session], "_Head"]
 _ATTEMPTS = 5
 
 
-def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, apply: Apply, *,
-               allowed: tuple[str, ...] = ("running",), status: str | None = None,
+def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: EventKind, apply: Apply, *,
+               allowed: tuple[InstanceStatus, ...] = (InstanceStatus.RUNNING,), status: InstanceStatus | None = None,
                completed_task: tuple[str, str] | None = None, expected_revision: int | None = None,
                step: bool = True, writes: bool = False) -> TransitionResult:
     """Load one instance, apply a change, step the engine and write the result in one transaction.
@@ -256,8 +257,8 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
     raise _failure_error(head.id, failure)
 
 
-def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply: Apply,
-           allowed: tuple[str, ...], expected_revision: int | None, step: bool
+def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: EventKind, apply: Apply,
+           allowed: tuple[InstanceStatus, ...], expected_revision: int | None, step: bool
            ) -> tuple[_Head, deployments.LoadedSpec, BpmnWorkflow, dict[str, Any], list[tuple[str, Any]]]:
     """Check the instance, take its workflow (cached, else restored), apply the change, step."""
     head = instance_id(s) if callable(instance_id) else _head(rt, s, instance_id)
@@ -280,8 +281,8 @@ def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply:
 
 
 def _write(rt: Runtime, s: Session, head: _Head, wf: BpmnWorkflow, loaded: deployments.LoadedSpec, actor: str,
-           kind: str, detail: dict[str, Any], thrown: list[tuple[str, Any]], deadlines: dict[str, dict[str, Any]],
-           status: str | None, completed_task: tuple[str, str] | None, state: str) -> TransitionResult:
+           kind: EventKind, detail: dict[str, Any], thrown: list[tuple[str, Any]], deadlines: dict[str, dict[str, Any]],
+           status: InstanceStatus | None, completed_task: tuple[str, str] | None, state: str) -> TransitionResult:
     result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
                       completed_task=completed_task, state=state)
     if thrown:
@@ -315,9 +316,11 @@ def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[
             run = _run_start(rt, s, route, payload if isinstance(payload, dict) else {}, SYSTEM, reference=None,
                              institution=institution, title=f"Iniciado por el caso {source_id} ({name})")
             started = _write_start(rt, s, run, deadlines, serializer.dump_state(run.wf))
-            kind, detail = "case_started", {"message": name, "process": route, "instance": started.instance_id}
+            kind, detail = EventKind.CASE_STARTED, {"message": name, "process": route,
+                                                    "instance": started.instance_id}
         except TramitaError as exc:
-            kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
+            kind = EventKind.MESSAGE_NOT_DELIVERED
+            detail = {"message": name, "process": route, "error": exc.message}
         s.add(Event(instance_id=source_id, task_id=None, at=clock.now(), actor=SYSTEM, kind=kind,
                     detail=jsonable(detail)))
 
@@ -374,8 +377,8 @@ def _failed_task_name(failure: BaseException) -> str | None:
 
 
 def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
-             actor: str, kind: str, detail: dict[str, Any], deadlines: dict[str, dict[str, Any]], *,
-             status: str | None = None, failure: BaseException | None = None,
+             actor: str, kind: EventKind, detail: dict[str, Any], deadlines: dict[str, dict[str, Any]], *,
+             status: InstanceStatus | None = None, failure: BaseException | None = None,
              completed_task: tuple[str, str] | None = None, new_row: dict[str, Any] | None = None,
              state: str | None = None) -> TransitionResult:
     """Write the state (guarded by the revision), the task rows, the timer rows and the event.
@@ -386,14 +389,14 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
     sql = statements(s, rt.db)
     now = clock.now()
     if failure is not None:
-        new_status = "error"
+        new_status = InstanceStatus.ERROR
     elif status is not None:
         new_status = status
     elif wf.is_completed():
-        new_status = "completed"
+        new_status = InstanceStatus.COMPLETED
     else:
-        new_status = "running"
-    ended = new_status in {"completed", "cancelled"}
+        new_status = InstanceStatus.RUNNING
+    ended = new_status.ended
     if state is None:
         state = serializer.dump_state(wf)
     if new_row is not None:
@@ -421,7 +424,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
         message = _failure_message(failure)
         s.add(Incident(instance_id=head.id, task_name=task_name, message=message, created_at=now))
         detail = {**detail, "error": {"task": task_name, "message": message}}
-    if ended and new_status == "completed" and kind != "instance_completed":
+    if new_status == InstanceStatus.COMPLETED:
         detail = {**detail, "instance_completed": True}
     sql.insert_event({"instance_id": head.id, "task_id": completed_task[0] if completed_task else None,
                       "at": now, "actor": actor, "kind": kind, "detail": detail})
@@ -504,11 +507,15 @@ def complete_task(rt: Runtime, task_id: str, data: Any, user: str) -> Transition
         return {"task": task.task_spec.bpmn_id, "title": task.task_spec.bpmn_name,
                 "changes": _changes(before, task.data)}
 
-    return transition(rt, locate, user, "task_completed", apply, completed_task=(task_id, user))
+    return transition(rt, locate, user, EventKind.TASK_COMPLETED, apply, completed_task=(task_id, user))
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in after.items() if k not in before or before[k] != v}
+
+
+_SUSPENDED = InstanceStatus.SUSPENDED
+_NOT_ENDED = (InstanceStatus.RUNNING, _SUSPENDED, InstanceStatus.ERROR)
 
 
 def cancel(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
@@ -516,17 +523,17 @@ def cancel(rt: Runtime, instance_id: int, user: str, reason: str = "") -> Transi
         wf.cancel()
         return {"reason": reason}
 
-    return transition(rt, instance_id, user, "instance_cancelled", apply, allowed=("running", "suspended", "error"),
-                      status="cancelled", step=False)
+    return transition(rt, instance_id, user, EventKind.INSTANCE_CANCELLED, apply, allowed=_NOT_ENDED,
+                      status=InstanceStatus.CANCELLED, step=False)
 
 
 def suspend(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-    return transition(rt, instance_id, user, "instance_suspended", lambda wf, s: {"reason": reason},
-                      status="suspended", step=False)
+    return transition(rt, instance_id, user, EventKind.INSTANCE_SUSPENDED, lambda wf, s: {"reason": reason},
+                      status=InstanceStatus.SUSPENDED, step=False)
 
 
 def resume(rt: Runtime, instance_id: int, user: str) -> TransitionResult:
-    return transition(rt, instance_id, user, "instance_resumed", lambda wf, s: {}, allowed=("suspended",))
+    return transition(rt, instance_id, user, EventKind.INSTANCE_RESUMED, lambda wf, s: {}, allowed=(_SUSPENDED,))
 
 
 def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> TransitionResult:
@@ -541,7 +548,8 @@ def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> Transit
                 task.data.update(patch)
         return {"data": patch} if patch else {}
 
-    return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",), writes=True)
+    return transition(rt, instance_id, user, EventKind.INSTANCE_RETRIED, apply, allowed=(InstanceStatus.ERROR,),
+                      writes=True)
 
 
 def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:
@@ -558,4 +566,4 @@ def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: s
         wf.catch(BpmnEvent(MessageEventDefinition(name), payload))
         return {"message": name, "payload": payload}
 
-    return transition(rt, instance_id, user, "message_received", apply)
+    return transition(rt, instance_id, user, EventKind.MESSAGE_RECEIVED, apply)

@@ -24,6 +24,7 @@ from engine.services import reads
 from engine.services.principal import Principal, is_system
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, InstanceDetail, InstanceView, TaskView,
                                    form_spec)
+from engine.store.states import EventKind, TaskState
 from engine.time import clock
 
 CONCLUDED = ("completed", "cancelled")
@@ -117,7 +118,7 @@ class CaseService:
         else:  # completed (or lost): what they themselves entered
             data = {}
             for e in detail.events:
-                if e.kind == "task_completed" and e.task_id == view.id and e.actor == user.username:
+                if e.kind == EventKind.TASK_COMPLETED and e.task_id == view.id and e.actor == user.username:
                     data.update((e.detail or {}).get("changes") or {})
         mine = tuple(a for a in attachments.for_instance(self.db, view.instance_id)
                      if a.uploaded_by == user.username or (grant.act and policy.grants("attachments")))
@@ -132,7 +133,7 @@ class CaseService:
         if not grant.act:
             current = reads.task(self.rt, task_id)
             if grant.view and user.role == "caseworker" and (
-                    current.state != "READY" or current.assignee not in (None, user.username)):
+                    current.state != TaskState.READY or current.assignee not in (None, user.username)):
                 raise Conflict(f"La tarea {task_id} ya está {current.state.lower()} o la tomó otra persona; "
                                "no se guardó nada.", field="task")
             access.log_access(self.db, user, "complete", "refused", target=str(task_id))
@@ -297,7 +298,7 @@ class CaseService:
                               target=str(attachment_id))
             raise Forbidden("Su rol no permite abrir los archivos del expediente.", field="attachment")
         content = attachments.read(self.db, attachment_id)
-        access.record(self.db, user, meta.instance_id, "attachment_opened",
+        access.record(self.db, user, meta.instance_id, EventKind.ATTACHMENT_OPENED,
                       {"attachment": meta.id, "filename": meta.filename, "via": via, "role": user.role,
                        "institution": user.institution})
         return meta, content
@@ -320,10 +321,10 @@ class CaseService:
             access.log_access(self.db, user, "document", "refused", via, instance_id=instance_id)
             raise Forbidden("Su rol no permite ver la orden: contiene datos de la víctima.", field="document")
         detail = reads.instance(self.rt, instance_id)
-        issued = next((t.completed_at for t in reversed(detail.tasks) if t.state == "COMPLETED"), None)
+        issued = next((t.completed_at for t in reversed(detail.tasks) if t.state == TaskState.COMPLETED), None)
         pdf = documents.protection_order_pdf(
             instance_id=instance_id, reference=detail.instance.reference, process_key=detail.instance.process_key,
             data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username)
-        access.record(self.db, user, instance_id, "document_generated",
+        access.record(self.db, user, instance_id, EventKind.DOCUMENT_GENERATED,
                       {"document": "orden-proteccion", "via": via, "role": user.role, "institution": user.institution})
         return pdf

@@ -20,6 +20,7 @@ from engine.services import reads
 from engine.services.principal import Principal, is_system, require_role
 from engine.services.views import InstanceDetail, InstanceView, TaskView, instance_view
 from engine.store.models import Definition, Instance, Task
+from engine.store.states import TaskState
 from engine.time import clock
 
 MONITOR_ROLES = ("manager", "admin")
@@ -68,7 +69,7 @@ class MonitorService:
             return int(s.execute(self._scope(user, q)).scalar_one())
 
     def tasks(self, user: Principal, *, assignee: str | None = None, groups: Sequence[str] = (),
-              instance_id: int | None = None, state: str | None = "READY", limit: int = 200,
+              instance_id: int | None = None, state: str | None = TaskState.READY, limit: int = 200,
               offset: int = 0) -> list[TaskView]:
         self._require(user)
         q = select(Task)

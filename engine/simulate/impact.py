@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from engine.store.db import Database
 from engine.store.models import Instance, Task, Timer
+from engine.store.states import TaskState, TimerStatus
 from engine.time.calendar import HERMOSILLO, LegalCalendar, to_local
 from engine.time.recount import recompute
 
@@ -48,11 +49,11 @@ def impact(db: Database, calendar: LegalCalendar, changed: Iterable[date], *, no
             select(Timer.instance_id, Timer.task_name, Timer.due_at, Timer.deadline, Instance.reference,
                    Instance.process_key)
             .join(Instance, Instance.id == Timer.instance_id)
-            .where(Timer.status == "pending", Timer.deadline.is_not(None), Timer.due_at >= floor)).all()
+            .where(Timer.status == TimerStatus.PENDING, Timer.deadline.is_not(None), Timer.due_at >= floor)).all()
         tasks = s.execute(
             select(Task.instance_id, Task.name, Task.due_at, Task.deadline, Instance.reference, Instance.process_key)
             .join(Instance, Instance.id == Task.instance_id)
-            .where(Task.state == "READY", Task.deadline.is_not(None), Task.due_at >= floor)).all()
+            .where(Task.state == TaskState.READY, Task.deadline.is_not(None), Task.due_at >= floor)).all()
     covered = {(r.instance_id, _term(r.deadline)) for r in timers}
     for kind, rows in (("timer", timers), ("task", tasks)):
         for iid, element, due, explanation, reference, key in rows:

@@ -30,6 +30,7 @@ from engine.simulate.scenario import HERMOSILLO, Scenario, resolve_data
 from engine.store.db import Database
 from engine.store import accounts as _accounts  # noqa: F401  (its tables belong to the schema)
 from engine.store.models import Base, Definition, Instance, Task, Timer
+from engine.store.states import TaskState, TimerStatus
 from engine.time import calendar, clock
 
 ACTOR = "simulador"
@@ -160,7 +161,7 @@ def _pass_time(rt: Runtime, frozen: clock.FrozenClock, iid: int, until: datetime
     """Fire, earliest first and each at its own instant, every timer due by ``until``."""
     for _ in range(10_000):
         with rt.db.read() as s:
-            due = s.execute(select(Timer.due_at).where(Timer.instance_id == iid, Timer.status == "pending",
+            due = s.execute(select(Timer.due_at).where(Timer.instance_id == iid, Timer.status == TimerStatus.PENDING,
                                                        Timer.due_at <= until).order_by(Timer.due_at).limit(1)).scalar()
         if due is None:
             return
@@ -176,13 +177,13 @@ def _pass_time(rt: Runtime, frozen: clock.FrozenClock, iid: int, until: datetime
 
 def _open_task(rt: Runtime, iid: int, name: str) -> Task | None:
     with rt.db.read() as s:
-        return s.execute(select(Task).where(Task.instance_id == iid, Task.name == name, Task.state == "READY")
+        return s.execute(select(Task).where(Task.instance_id == iid, Task.name == name, Task.state == TaskState.READY)
                          .limit(1)).scalar()
 
 
 def _open(rt: Runtime, iid: int) -> list[str]:
     with rt.db.read() as s:
-        return list(s.execute(select(Task.name).where(Task.instance_id == iid, Task.state == "READY")).scalars())
+        return list(s.execute(select(Task.name).where(Task.instance_id == iid, Task.state == TaskState.READY)).scalars())
 
 
 def _observe(rt: Runtime, iid: int, at: datetime, result: Result, seen: set[str]) -> None:

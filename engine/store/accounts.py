@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Double, ForeignKey, Index, Integer, String
+from sqlalchemy import Double, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.models import Base, BigId, Task
@@ -47,7 +47,7 @@ class ApiToken(Base):
 
 
 class Attachment(Base):
-    """A file uploaded to a case; the bytes live under ``var/attachments``, outside the web root."""
+    """A file uploaded to a case; its bytes are in ``attachment_contents`` (the database, not the web root)."""
 
     __tablename__ = "attachments"
 
@@ -59,9 +59,20 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    stored_name: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(120))
     uploaded_at: Mapped[datetime]
+
+
+class AttachmentContent(Base):
+    """The bytes of one attachment, in the database so every web node serves them and a backup holds them.
+
+    A table of its own, so listing a case's files never reads the bytes (migration 0005).
+    """
+
+    __tablename__ = "attachment_contents"
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # Access control asks "did this user hold or complete a task of the case?"; migration 0002 creates these.

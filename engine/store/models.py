@@ -24,8 +24,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from datetime import timezone
+
+from engine.store.states import EventKind, TaskState, event_kind
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -124,7 +126,7 @@ class Instance(Base):
     process_key: Mapped[str] = mapped_column(String(255))
     reference: Mapped[str | None] = mapped_column(String(120), index=True)
     title: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16))  # running|suspended|error|completed|cancelled
+    status: Mapped[str] = mapped_column(String(16))  # an InstanceStatus
     state: Mapped[str] = mapped_column(Text)  # serialized workflow without its spec
     revision: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime]
@@ -146,8 +148,8 @@ class Task(Base):
     __table_args__ = (
         # The open tasks' only index (migrations 0003, 0004): open tasks only, and every column the
         # inbox, its filter menus and ``tramita tasks`` read, so they never touch the table.
-        Index("ix_tasks_ready_inbox", *INBOX_INDEX_COLUMNS, sqlite_where=text("state = 'READY'"),
-              postgresql_where=text("state = 'READY'")),
+        Index("ix_tasks_ready_inbox", *INBOX_INDEX_COLUMNS, sqlite_where=text(f"state = '{TaskState.READY}'"),
+              postgresql_where=text(f"state = '{TaskState.READY}'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -156,7 +158,7 @@ class Task(Base):
     name: Mapped[str] = mapped_column(String(255))  # BPMN element id
     title: Mapped[str | None] = mapped_column(String(255))
     lane: Mapped[str | None] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(16))  # READY | WAITING | COMPLETED | CANCELLED
+    state: Mapped[str] = mapped_column(String(16))  # a TaskState
     assignee: Mapped[str | None] = mapped_column(String(120))
     candidate_group: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
@@ -177,8 +179,13 @@ class Event(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # an EventKind: every kind has a label on the pages
     detail: Mapped[dict[str, Any] | None]
+
+    @validates("kind")
+    def _known_kind(self, _key: str, kind: str) -> EventKind:
+        """Refuse a kind that is not an :class:`EventKind` (it would reach a page with no label)."""
+        return event_kind(kind)
 
 
 class Incident(Base):
@@ -208,7 +215,7 @@ class Timer(Base):
     interrupting: Mapped[bool] = mapped_column(default=True)
     attached_to: Mapped[str | None] = mapped_column(String(255))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # pending | fired | cancelled
+    status: Mapped[str] = mapped_column(String(16))  # a TimerStatus
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claimed_until: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]

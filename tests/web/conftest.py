@@ -45,6 +45,7 @@ def _fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _attachments_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where attachments went before migration 0005 (now the database): tests check nothing lands here."""
     folder = tmp_path / "attachments"
     monkeypatch.setenv("TRAMITA_ATTACHMENTS", str(folder))
     return folder

@@ -134,15 +134,19 @@ def test_secure_cookies_by_default(wt) -> None:  # type: ignore[no-untyped-def]
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_secret_key_is_generated_once_into_var(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_signs_with_the_installations_key_from_the_database(wt, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from engine import config
-    from web import security
+    from web import create_app
 
     monkeypatch.delenv("TRAMITA_SECRET_KEY", raising=False)
-    monkeypatch.setattr(config, "VAR_DIR", tmp_path)
-    first = security.secret_key()
-    assert len(first) == 64 and (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
-    assert security.secret_key() == first
+    var = tmp_path / "var"
+    var.mkdir()
+    monkeypatch.setattr(config, "VAR_DIR", var)
+    first = create_app({"TRAMITA": wt}).config["SECRET_KEY"]
+    assert len(first) == 64 and create_app({"TRAMITA": wt}).config["SECRET_KEY"] == first == wt.secret_key()
+    assert list(var.iterdir()) == []  # nothing written under var/
+    monkeypatch.setenv("TRAMITA_SECRET_KEY", "clave-de-la-instalacion")
+    assert create_app({"TRAMITA": wt}).config["SECRET_KEY"] == "clave-de-la-instalacion"
 
 
 def test_users_command_adds_lists_and_disables(sqlite_url, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -272,8 +272,7 @@ def test_attachments_upload_limits_and_download(browser, wt, _attachments_dir) -
     page = b.get(f"/casos/{iid}").get_data(as_text=True)
     assert "Archivo «acta.pdf» agregado." in page
     [att] = wt.case_file(wt.find_user("ana"), iid).attachments
-    stored = list(_attachments_dir.rglob("*"))
-    assert any(p.is_file() and p.name != "acta.pdf" for p in stored)  # random names, outside the web root
+    assert not _attachments_dir.exists()  # in the database, not on this node's disk
     r = b.get(f"/casos/{iid}/adjuntos/{att.id}")
     assert r.status_code == 200 and r.data == b"%PDF-1.4 acta"
     assert r.headers["Content-Disposition"].startswith("attachment;")
@@ -312,6 +311,42 @@ def test_attachments_are_served_only_to_who_may_see_them(browser, wt) -> None:  
     with wt.db.read() as s:
         kinds = [e.kind for e in s.query(Event).filter_by(instance_id=iid)]
     assert kinds.count("attachment_opened") == 1
+
+
+def test_attachments_round_trip_through_the_database(app_any, wt_any, _attachments_dir) -> None:  # type: ignore[no-untyped-def]
+    """Uploaded through the page, the bytes are a row of ``attachment_contents`` (SQLite BLOB, PostgreSQL
+    bytea), byte for byte, so any node on the same database serves them; nothing is written to disk."""
+    from engine.store.accounts import AttachmentContent
+    from tests.web.conftest import Browser
+
+    iid = start_case(wt_any)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # every byte value, NULs included
+    b = Browser(app_any)
+    assert b.login("ana").status_code == 302
+    r = b.post(f"/casos/{iid}/adjuntos", {"archivo": (io.BytesIO(png), "foto.png")}, content_type="multipart/form-data")
+    assert r.status_code == 303
+    [att] = wt_any.case_file(wt_any.find_user("ana"), iid).attachments
+    assert (att.filename, att.content_type, att.size) == ("foto.png", "image/png", len(png))
+    with wt_any.db.read() as s:
+        assert bytes(s.get(AttachmentContent, att.id).content) == png
+    r = b.get(f"/casos/{iid}/adjuntos/{att.id}")
+    assert r.status_code == 200 and r.data == png and r.headers["Content-Type"] == "image/png"
+    # Another process on the same database (another node) serves the same bytes.
+    from tests.driver import Driver
+
+    other = Driver(wt_any.db.url)
+    try:
+        meta, content = other.attachment(other.find_user("ana"), att.id, iid)
+        assert content == png and meta.sha256 == att.sha256
+    finally:
+        other.db.dispose()
+    # A refused file writes neither a row nor bytes.
+    r = b.post(f"/casos/{iid}/adjuntos", {"archivo": (io.BytesIO(b"MZ\x90"), "foto.png")},
+               content_type="multipart/form-data", follow_redirects=True)
+    assert "no corresponde a un PNG" in r.get_data(as_text=True)
+    with wt_any.db.read() as s:
+        assert s.query(AttachmentContent).count() == 1
+    assert not _attachments_dir.exists()
 
 
 def test_vendor_assets_are_served_from_node_modules_only_by_name(app) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine.services import EventKind
 from engine.errors import InvalidInput
 from web.security import me, tramita
 from web.views import roles_required
@@ -22,8 +23,9 @@ ACTION_LABELS = {"case": _l("Abrir expediente"), "task": _l("Abrir tarea"), "att
                  "message": _l("Registrar evento"), "start": _l("Iniciar procedimiento"),
                  "complete": _l("Completar tarea"), "claim": _l("Tomar tarea"), "unclaim": _l("Liberar tarea"),
                  "case_list": _l("Lista de casos"), "inbox_search": _l("Búsqueda en la bandeja")}
-OPENING_LABELS = {"case_opened": _l("Expediente consultado"), "attachment_opened": _l("Archivo consultado"),
-                  "document_generated": _l("Documento generado")}
+OPENING_LABELS = {EventKind.CASE_OPENED: _l("Expediente consultado"),
+                  EventKind.ATTACHMENT_OPENED: _l("Archivo consultado"),
+                  EventKind.DOCUMENT_GENERATED: _l("Documento generado")}
 
 
 @bp.get("/accesos")

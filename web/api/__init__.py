@@ -15,7 +15,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, g, jsonify, request
 
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, TramitaError
-from engine.services import InboxFilters
+from engine.services import InboxFilters, InstanceStatus
 from engine.services.terms import now
 from web.api.openapi import spec
 from web.cases import events
@@ -168,7 +168,7 @@ def messages(instance_id: int):  # type: ignore[no-untyped-def]
     grant = tramita().cases.check_case(g.api_user, instance_id, via="api")
     inst = tramita().cases.case_head(g.api_user, instance_id).instance
     return respond({"instance_id": instance_id, "status": inst.status, "revision": inst.revision,
-                    "can_send": grant.act and inst.status == "running",
+                    "can_send": grant.act and inst.status == InstanceStatus.RUNNING,
                     "messages": [_message_view(m) for m in tramita().cases.waiting_messages(g.api_user, instance_id)]})
 
 
@@ -192,7 +192,7 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
         raise InvalidInput("revision debe ser un entero.", field="revision")
     inst = tramita().cases.case_head(g.api_user, instance_id).instance
-    if inst.status != "running":
+    if inst.status != InstanceStatus.RUNNING:
         raise InvalidState(f"El expediente {instance_id} está {inst.status}: no se pueden registrar eventos.",
                            field="instance")
     waiting = [m["name"] for m in tramita().cases.waiting_messages(g.api_user, instance_id)]

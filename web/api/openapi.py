@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.services import InstanceStatus
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_STATUS = {"type": "string", "enum": [s.value for s in InstanceStatus]}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def spec(server: str = "") -> dict[str, Any]:
                     "fields": {"type": "object", "additionalProperties": {"type": "string"},
                                "description": "every invalid field with its message (Spanish)"}}},
                 "Transition": {"type": "object", "properties": {
-                    "instance_id": {"type": "integer"}, "status": {"type": "string"},
+                    "instance_id": {"type": "integer"}, "status": _STATUS,
                     "revision": {"type": "integer"}, "open_tasks": {"type": "array", "items": {"type": "string"}}}},
                 "StartRequest": {"type": "object", "properties": {
                     "data": {"type": "object", "description": "values for the process's start form"},
@@ -88,7 +91,7 @@ def spec(server: str = "") -> dict[str, Any]:
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {**_ok("Waiting messages, and whether this user may send them", {
                     "type": "object", "properties": {
-                        "instance_id": {"type": "integer"}, "status": {"type": "string"},
+                        "instance_id": {"type": "integer"}, "status": _STATUS,
                         "revision": {"type": "integer"}, "can_send": {"type": "boolean"},
                         "messages": {"type": "array", "items": {"$ref": "#/components/schemas/WaitingMessage"}}}}),
                               **_errors(401, 403, 404)}}},

@@ -9,12 +9,12 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from engine.services import MASK, badge, is_reserved
+from engine.services import MASK, EventKind, InstanceStatus, TaskState, badge, is_reserved
 from engine.services.terms import HERMOSILLO, now
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
 from web.cases import events, schema_form
 from web.security import me, tramita
-from web.views import STATUS_LABELS, roles_required
+from web.views import roles_required, status_label
 
 bp = Blueprint("cases", __name__)
 
@@ -108,7 +108,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
     raw: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
-        raced = not grant.act and (task_view.state != "READY" or
+        raced = not grant.act and (task_view.state != TaskState.READY or
                                    (task_view.assignee not in (None, me().username) and me().role == "caseworker"))
         if not grant.act and not raced:
             abort(403)
@@ -167,7 +167,8 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
     cf = tramita().cases.case_file(me(), task_view.instance_id, via="tarea") if sees_case else None
     return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
                            general=general, conflict=conflict, grant=grant, instance=instance,
-                           badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
+                           badge=(badge(task_view.due_at, task_view.overdue) if task_view.state == TaskState.READY
+                                  else None),
                            sees_case=sees_case, cf=cf, summary=_summary(cf) if cf else [],
                            holder=_holder_rows(page) if not cf else [], holder_files=page.holder_attachments, page=page,
                            process_name=_process_name(task_view.process_key)), status
@@ -220,18 +221,19 @@ def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status:
     cf = tramita().cases.case_file(me(), instance_id)
     detail = cf.detail
     summary = _summary(cf)
-    open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == "READY"]
+    open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == TaskState.READY]
     deadlines = [t for t in detail.tasks if t.deadline] + [tm for tm in detail.timers if tm.deadline
                                                            and not tm.attached_to]
-    timeline = [e for e in detail.events if e.kind != "case_opened"]
-    openings = [e for e in detail.events if e.kind == "case_opened"]
+    timeline = [e for e in detail.events if e.kind != EventKind.CASE_OPENED]
+    openings = [e for e in detail.events if e.kind == EventKind.CASE_OPENED]
     names = _element_names(instance_id)
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
                            process_name=_process_name(detail.instance.process_key),
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
                            names=names, waiting=_waiting(instance_id, posted), posted=posted,
-                           received={e.id: _received(e, names) for e in timeline if e.kind == "message_received"},
-                           may_register=cf.access.act and detail.instance.status == "running"), status
+                           received={e.id: _received(e, names) for e in timeline
+                                     if e.kind == EventKind.MESSAGE_RECEIVED},
+                           may_register=cf.access.act and detail.instance.status == InstanceStatus.RUNNING), status
 
 
 def _received(event: Any, names: dict[str, str]) -> dict[str, Any]:
@@ -286,9 +288,9 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     waiting = {m["name"]: m for m in tramita().cases.waiting_messages(me(), instance_id)}
     if name in waiting:
         posted["label"] = label = events.label(kind, name, waiting[name].get("title"))
-    if inst.status != "running":
+    if inst.status != InstanceStatus.RUNNING:
         posted.update(keep=False, general=_("El caso está %(s)s: no se pueden registrar eventos. No se guardó "
-                                            "nada.", s=str(STATUS_LABELS.get(inst.status, inst.status)).lower()))
+                                            "nada.", s=status_label(inst.status).lower()))
         return _render_case(instance_id, posted, 409)
     if name not in waiting:
         posted.update(keep=False, general=_no_longer_waiting(label))
@@ -318,7 +320,7 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
                 m=exc.message), "error")
         return redirect(url_for("cases.case", instance_id=instance_id) + "#tareas", 303)
     new = [t.title or t.name for t in tramita().cases.case_head(me(), instance_id).tasks
-           if t.state == "READY" and t.id not in before]
+           if t.state == TaskState.READY and t.id not in before]
     message = _("Se registró «%(e)s».", e=label)
     if new:
         message += " " + ngettext("Tarea nueva: %(t)s.", "Tareas nuevas: %(t)s.", len(new), t="; ".join(new))

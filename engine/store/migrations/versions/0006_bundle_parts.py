@@ -22,7 +22,7 @@ from engine import config
 import engine.store.models
 
 revision = "0006_bundle_parts"
-down_revision = "0004"
+down_revision = "0005_node_ready"
 branch_labels = None
 depends_on = None
 
