@@ -11,21 +11,30 @@ from __future__ import annotations
 
 import ast
 import builtins
-import operator
+import re
+import weakref
 from functools import lru_cache
 from types import CodeType
 from typing import Any, Callable, Mapping
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine.script import lint
+from engine.script.budget import (
+    Budget,
+    BudgetExceeded,
+    Limits,
+    Metering,
+    _limits,
+    current_limits,
+    scope_names,
+    server_limits,
+)
 
 FORBIDDEN_NAMES = frozenset({
     "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals",
@@ -34,7 +43,8 @@ FORBIDDEN_NAMES = frozenset({
 })
 
 # str.format reaches attributes through its format spec ("{0.__class__}"); f-strings are compiled and checked.
-FORBIDDEN_ATTRIBUTES = frozenset({"format", "format_map"})
+# translate, expandtabs and to_bytes build values of a size their arguments choose, in one C call.
+FORBIDDEN_ATTRIBUTES = frozenset({"format", "format_map", "translate", "maketrans", "expandtabs", "to_bytes"})
 
 _ALLOWED_BUILTINS = (
     "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "int",
@@ -44,22 +54,11 @@ _ALLOWED_BUILTINS = (
 SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}
 SAFE_BUILTINS.update({"None": None, "True": True, "False": False})
 
-_INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
-    "|=": operator.ior, "&=": operator.iand, "^=": operator.ixor,
-}
-
-
-def _inplacevar(op: str, x: Any, y: Any) -> Any:
-    return _INPLACE[op](x, y)
-
-
 class ForbiddenExpression(ValueError):
     """An expression the restricted environment refuses to compile."""
 
 
-def _check_names(source: str, mode: str) -> None:
+def _check_names(source: str, mode: str) -> ast.AST:
     tree = ast.parse(source, mode=mode)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -70,18 +69,38 @@ def _check_names(source: str, mode: str) -> None:
             raise ForbiddenExpression(f"'{node.id}' is not allowed")
         if isinstance(node, ast.Attribute) and (node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES):
             raise ForbiddenExpression(f"attribute '{node.attr}' is not allowed")
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            _check_format_spec(node.format_spec)
+    problem = lint.static_problem(tree, server_limits())
+    if problem:
+        raise ForbiddenExpression(problem)
+    return tree
+
+
+def _check_format_spec(spec: ast.expr) -> None:
+    """An f-string's format spec chooses the width of what it builds: literal, and within the length limit."""
+    parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+    if not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
+        raise ForbiddenExpression("an f-string format spec must be literal")
+    limit = server_limits().length
+    for number in re.findall(r"\d+", "".join(p.value for p in parts)):
+        if int(number) > limit:
+            raise ForbiddenExpression(f"an f-string width or precision over {limit:,}")
 
 
 def _compile(source: str, mode: str) -> CodeType:
+    """RestrictedPython's checks and rewrite, then :class:`Metering`'s (the budget), then compile."""
     try:
-        _check_names(source, mode)
+        tree = _check_names(source, mode)
     except SyntaxError as exc:
         what = "expression" if mode == "eval" else "script"
         raise ForbiddenExpression(f"invalid {what}: {exc.msg} (line {exc.lineno})") from None
-    result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source)
-    if result.errors:
-        raise ForbiddenExpression("; ".join(result.errors))
-    return result.code
+    errors: list[str] = []
+    RestrictingNodeTransformer(errors, [], {}).visit(tree)
+    if errors:
+        raise ForbiddenExpression("; ".join(errors))
+    tree = ast.fix_missing_locations(Metering().visit(tree))
+    return compile(tree, "<string>", mode)
 
 
 @lru_cache(maxsize=4096)
@@ -100,6 +119,22 @@ def check_expression(source: str, *, script: bool = False) -> None:
     (compile_script if script else compile_expression)(source)
 
 
+_spec_limits: "weakref.WeakKeyDictionary[Any, Limits]" = weakref.WeakKeyDictionary()
+
+
+def set_limits(spec: Any, wanted: Mapping[str, float] | None) -> Limits:
+    """The limits of one deployed version: the server's, lowered by what its diagram asks for."""
+    limits = server_limits().lowered(wanted)
+    _spec_limits[spec] = limits
+    return limits
+
+
+def limits_for(task_or_workflow: Any) -> Limits:
+    """The limits of the case a task (or workflow) belongs to: its top process decides."""
+    workflow = getattr(task_or_workflow, "workflow", task_or_workflow)
+    return _spec_limits.get(workflow.top_workflow.spec) or server_limits()
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Runs task expressions and scripts under RestrictedPython with allowlisted helpers."""
 
@@ -107,33 +142,38 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__(dict(helpers or {}))
         self._base: dict[str, Any] = {
             "__builtins__": SAFE_BUILTINS,
-            "_getattr_": safer_getattr,
             "_getitem_": default_guarded_getitem,
             "_getiter_": default_guarded_getiter,
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
             "_unpack_sequence_": guarded_unpack_sequence,
             "_write_": full_write_guard,
-            "_inplacevar_": _inplacevar,
             **self.globals,
         }
 
-    def _scope(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _scope(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None,
+               budget: Budget) -> dict[str, Any]:
         scope = dict(self._base)
+        scope.update(scope_names(budget, SAFE_BUILTINS))
         if external_context:
             scope.update(external_context)
         scope.update(context)
         return scope
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        return eval(compile_expression(expression), self._scope(context, external_context))  # noqa: S307 - restricted code
+        budget = Budget(current_limits())
+        result = eval(compile_expression(expression), self._scope(context, external_context, budget))  # noqa: S307
+        budget.settle()
+        return result
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         clashes = set(self.globals).intersection(context)
         if clashes:
             raise ValueError(f"task data overwrites helper function(s): {sorted(clashes)}")
         code = compile_script(script)
-        scope = self._scope(context, external_context)
+        budget = Budget(current_limits())
+        scope = self._scope(context, external_context, budget)
         exec(code, scope)  # noqa: S102 - restricted code
+        budget.settle()
         hidden = set(self._base) | set(external_context or ())
         result = {k: v for k, v in scope.items() if k not in hidden and not callable(v) and not k.startswith("_")}
         context.clear()
@@ -165,10 +205,25 @@ class RestrictedScriptEngine(PythonScriptEngine):
         return {**shared, **(external_context or {})} if shared else external_context
 
     def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:
-        return super().evaluate(task, expression, self._with_globals(task, external_context))
+        limits = limits_for(task)
+        token = _limits.set(limits)
+        try:
+            result = super().evaluate(task, expression, self._with_globals(task, external_context))
+        finally:
+            _limits.reset(token)
+        if (isinstance(result, int) and result > limits.instances
+                and expression == getattr(task.task_spec, "cardinality", None)):
+            raise WorkflowTaskException(
+                f"loopCardinality {result:,} is over the limit of {limits.instances:,} instances "
+                f"({Limits.variable('instances')})", task=task)
+        return result
 
     def execute(self, task: Any, script: str, external_context: dict | None = None) -> Any:
-        return super().execute(task, script, self._with_globals(task, external_context))
+        token = _limits.set(limits_for(task))
+        try:
+            return super().execute(task, script, self._with_globals(task, external_context))
+        finally:
+            _limits.reset(token)
 
     def validate(self, expression: str) -> None:  # noqa: D401
         # DMN's needs_eq() relies on SyntaxError to decide how to join input and entry.
