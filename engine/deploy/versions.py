@@ -30,7 +30,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import safe_xml, serializer
 from engine.time import clock
-from engine.script import sandbox
+from engine.script import lint, sandbox
 from engine.errors import DeploymentRejected, NotFound
 from engine.store.db import Database
 from engine.store.models import DeployedFile, Definition, Deployment
@@ -180,6 +180,9 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         pp = parser.process_parsers[pid]
         task_info = _task_info(spec, subprocess_specs, forms, session, pid, drawn_lanes)
         spec_dict = serializer.spec_to_dict(spec, subprocess_specs)
+        limits = _diagram_limits(roots[pp.filename], pid)
+        if limits:
+            spec_dict["limits"] = limits
         digest = hashlib.sha256(json.dumps(
             {"xml": hashlib.sha256(etree.tostring(roots[pp.filename])).hexdigest(), "spec": spec_dict,
              "tasks": task_info}, sort_keys=True, default=str).encode()).hexdigest()
@@ -297,8 +300,44 @@ _EXPRESSION_TAGS = {
     BPMN + "loopCardinality": "expression",
     BPMN + "completionCondition": "expression",
     BPMN + "loopCondition": "expression",
+    BPMN + "formalExpression": "expression",  # a correlation property's retrieval expression
+    SPIFF + "messagePayload": "expression",
+    SPIFF + "payloadExpression": "expression",  # signal, error and escalation payloads
+    SPIFF + "expression": "expression",  # a process correlation
 }
 _SCRIPT_TAGS = {BPMN + "script", SPIFF + "preScript", SPIFF + "postScript"}
+LIMIT_PREFIX = "limit."
+
+
+def _diagram_limits(root: etree._Element, pid: str) -> dict[str, float]:
+    """The budget a process lowers for its own code (``<spiffworkflow:property name="limit.steps" value="1000"/>``
+    on the process): checked against the server's, since a diagram may lower a limit, never raise it."""
+    wanted: dict[str, float] = {}
+    server = sandbox.server_limits()
+    for process in root.iter(BPMN + "process"):
+        if process.get("id") != pid:
+            continue
+        for prop in process.iterfind(f"{BPMN}extensionElements/{SPIFF}properties/{SPIFF}property"):
+            name = prop.get("name") or ""
+            if not name.startswith(LIMIT_PREFIX):
+                continue
+            key, raw = name[len(LIMIT_PREFIX):], (prop.get("value") or "").strip()
+            if not hasattr(server, key):
+                raise DeploymentRejected(f"process {pid}: unknown limit {name!r}; known: "
+                                         f"{', '.join(LIMIT_PREFIX + k for k in vars(server))}", field="files")
+            try:
+                value = float(raw)
+            except ValueError:
+                value = float("nan")
+            if not value > 0 or value == float("inf"):
+                raise DeploymentRejected(f"process {pid}: limit {name} must be a positive number, not {raw!r}",
+                                         field="files")
+            if value > getattr(server, key):
+                raise DeploymentRejected(f"process {pid}: limit {name}={raw} is over the server's "
+                                         f"{getattr(server, key):g} ({sandbox.Limits.variable(key)}); a diagram "
+                                         "may lower a limit, never raise it", field="files")
+            wanted[key] = value
+    return wanted
 
 
 def _owner(node: etree._Element) -> str:
@@ -319,6 +358,8 @@ def _lint_expressions(root: etree._Element, filename: str) -> None:
                 sandbox.check_expression(text)
                 if _EXPRESSION_TAGS[node.tag].startswith("time"):
                     _check_timer(text, _EXPRESSION_TAGS[node.tag])
+                if node.tag == BPMN + "loopCardinality":
+                    _check_cardinality(text)
             elif node.tag == SPIFF + "property" and node.get("name") == "dueDate":
                 sandbox.check_expression(node.get("value", ""))
             elif etree.QName(node).localname == "text" and etree.QName(node).namespace in safe_xml.DMN_NAMESPACES:
@@ -340,6 +381,15 @@ def _check_dmn_text(node: etree._Element, text: str) -> None:
             sandbox.check_expression(f"dmninputexpr {candidate}")
     else:
         sandbox.check_expression(text)
+
+
+def _check_cardinality(text: str) -> None:
+    """A literal ``loopCardinality`` over the server's limit could only ever end in an incident."""
+    limit = sandbox.server_limits().instances
+    count = lint.literal_int(text, sandbox.server_limits())
+    if count is not None and count > limit:
+        raise sandbox.ForbiddenExpression(f"loopCardinality {count:,} is over the limit of {limit:,} instances "
+                                          f"({sandbox.Limits.variable('instances')})")
 
 
 def _check_timer(text: str, kind: str) -> None:
@@ -438,6 +488,7 @@ class SpecCache:
         spec, subprocess_specs = serializer.spec_from_dict(definition.spec)
         loaded = LoadedSpec(definition.id, definition.key, definition.version, spec, subprocess_specs,
                             definition.task_info or {})
+        sandbox.set_limits(spec, definition.spec.get("limits"))
         with self._lock:
             self._specs[definition_id] = loaded
         return loaded

@@ -17,6 +17,7 @@ another process's change simply makes the cached copy miss.
 
 from __future__ import annotations
 
+import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ from engine.deploy import versions as deployments
 from engine.run import forms
 from engine.run import timers
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState, NotFound, TramitaError
+from engine.script import budget, sandbox
 from engine.script.helpers import DeadlineLog
 from engine.run.runtime import Runtime
 from engine.store.models import Event, Incident, Instance
@@ -99,9 +101,8 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
     with DeadlineLog() as deadlines:
         with rt.db.read() as s:
             started = _run_start(rt, s, key, data, user, reference=reference, title=title, institution=institution)
-        state = serializer.dump_state(started.wf)
         with rt.db.write() as s:
-            result = _write_start(rt, s, started, deadlines, state)
+            result = _write_start(rt, s, started, deadlines)
     if started.failure is not None:
         raise _failure_error(result.instance_id, started.failure)
     rt.workflows.put(result.instance_id, result.revision, started.wf)
@@ -118,12 +119,28 @@ class _Started:
     row: dict[str, Any]
     detail: dict[str, Any]
     user: str
-    thrown: list[tuple[str, Any]]  # taken out of the workflow before it is serialized
+    state: str
+    dues: dict[str, tuple[Any, Any]]
+    routes: list["_Route"]  # the cases its thrown messages start, run before the write transaction
+
+
+@dataclass
+class _Route:
+    """A message a case threw, and the case it starts (run, not yet written) or why that case refused."""
+
+    message: str
+    process: str
+    started: _Started | None
+    error: str | None
 
 
 def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: str, *, reference: str | None,
-               title: str | None, institution: str | None) -> _Started:
-    """Create and run a case in memory (bad input raises here, before anything is written)."""
+               title: str | None, institution: str | None, depth: int = 0) -> _Started:
+    """Create and run a case in memory (bad input raises here, before anything is written).
+
+    Everything diagram code computes (the steps, the due dates of its first tasks, the cases
+    its messages start) is computed here, before the write transaction opens.
+    """
     parameters = rt.parameters
     definition_id = statements(s, rt.db).latest_definition(key)
     if definition_id is None:
@@ -144,20 +161,26 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
 
     wf = fresh()
     failure = _step(wf)
+    dues: dict[str, tuple[Any, Any]] = {}
+    if failure is None:
+        try:
+            dues = _due_dates(rt, wf, loaded, set())
+        except Exception as exc:  # noqa: BLE001 - a failing due-date expression is diagram code failing
+            failure = exc
     if failure is not None:
         wf = fresh()
     row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
                started_at=clock.now(), started_by=user, institution=institution)
+    routes = _prepare_routes(rt, s, _thrown_messages(wf), institution, depth)
     return _Started(loaded, wf, failure, row, {"process": key, "version": loaded.version, "data": data}, user,
-                    _thrown_messages(wf))
+                    serializer.dump_state(wf), dues, routes)
 
 
-def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]],
-                 state: str) -> TransitionResult:
+def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]]) -> TransitionResult:
     result = _persist(rt, s, None, started.wf, started.loaded, started.user, "instance_started", started.detail,
-                      deadlines, failure=started.failure, new_row=started.row, state=state)
-    if started.thrown:
-        _route_messages(rt, s, result.instance_id, started.thrown, deadlines)
+                      deadlines, failure=started.failure, new_row=started.row, state=started.state,
+                      dues=started.dues)
+    _write_routes(rt, s, result.instance_id, started.routes, deadlines)
     return result
 
 
@@ -184,13 +207,14 @@ class _Moved(Exception):
 
 
 Locate = Callable[[Session], "_Head"]
+OnWrite = Callable[[Session, BpmnWorkflow], dict[str, Any]]
 _ATTEMPTS = 5
 
 
 def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, apply: Apply, *,
                allowed: tuple[str, ...] = ("running",), status: str | None = None,
                completed_task: tuple[str, str] | None = None, expected_revision: int | None = None,
-               step: bool = True, writes: bool = False) -> TransitionResult:
+               step: bool = True, writes: bool = False, on_write: OnWrite | None = None) -> TransitionResult:
     """Load one instance, apply a change, step the engine and write the result in one transaction.
 
     ``instance_id`` may be a function that finds the instance's row (and may refuse,
@@ -201,27 +225,33 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
     the write is guarded by the revision read, and if another transition got there first
     the whole thing runs again on the new state, re-checking everything (up to
     ``_ATTEMPTS`` times; with ``expected_revision`` a moved revision is a conflict at once).
+    What a change writes besides the state (a timer row marked fired, incidents resolved) goes
+    in ``on_write``, called inside the write transaction after all diagram code has run, so it
+    commits with the state or not at all; it may raise to abandon the transition.
     An ``apply`` that writes through its session (``writes=True``) runs inside the write
-    transaction instead, so what it writes commits with the state or not at all.
+    transaction instead; it must not step the engine: no diagram code runs while the
+    database's write lock is held.
     """
+    if writes and step:
+        raise ValueError("a transition that writes in its change cannot step the engine under the write lock")
     cache = rt.workflows
     with DeadlineLog() as deadlines:
         for _attempt in range(_ATTEMPTS):
             try:
                 if writes:
                     with rt.db.write() as s:
-                        head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
-                                                                  expected_revision, step)
-                        result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
-                                        completed_task, serializer.dump_state(wf))
+                        applied = _apply(rt, s, instance_id, kind, apply, allowed, expected_revision, step)
+                        head, wf = applied.head, applied.wf
+                        result = _write(rt, s, applied, actor, kind, deadlines, status, completed_task,
+                                        serializer.dump_state(wf), on_write)
                 else:
                     with rt.db.read() as s:
-                        head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
-                                                                  expected_revision, step)
+                        applied = _apply(rt, s, instance_id, kind, apply, allowed, expected_revision, step)
+                        head, wf = applied.head, applied.wf
                     state = serializer.dump_state(wf)
                     with rt.db.write() as s:
-                        result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
-                                        completed_task, state)
+                        result = _write(rt, s, applied, actor, kind, deadlines, status, completed_task, state,
+                                        on_write)
             except _Moved:
                 if expected_revision is not None:
                     raise Conflict(f"instance {head.id} changed since you loaded it; reload and try again",
@@ -235,29 +265,50 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
         else:
             raise Conflict(f"instance {head.id} kept changing while this change was applied; try again",
                            field="instance")
-        # The failed workflow is discarded; reload, re-apply the change alone and record the incident.
-        with rt.db.write() as s:
+        # The failed workflow is discarded; reload, re-apply the change alone and record the incident
+        # (the change may run diagram code too, a user task's postScript: again before the write lock).
+        with rt.db.read() as s:
             head = _head(rt, s, head.id)
             loaded = rt.specs.get(s, head.definition_id)
             wf = _restore(rt, s, head.id, loaded)
             try:
-                detail = apply(wf, s)
+                with budget.limits_scope(sandbox.limits_for(wf)), budget.transition_scope(sandbox.limits_for(wf)):
+                    detail = apply(wf, s)
             except Exception:  # the change itself fails: keep the stored state as it is
                 wf = _restore(rt, s, head.id, loaded)
-                completed_task = None
+                detail, completed_task = {}, None
+        state = serializer.dump_state(wf)
+        with rt.db.write() as s:
+            if on_write is not None:
+                detail = {**detail, **on_write(s, wf)}
             try:
                 _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, failure=failure,
-                         completed_task=completed_task)
+                         completed_task=completed_task, state=state, dues={})
             except _Moved:
                 raise Conflict(f"instance {head.id} was changed by someone else at the same time; reload and "
                                "try again", field="instance") from None
     raise _failure_error(head.id, failure)
 
 
+@dataclass
+class _Applied:
+    """A change applied and the engine stepped, in memory: what the write transaction needs."""
+
+    head: _Head
+    loaded: deployments.LoadedSpec
+    wf: BpmnWorkflow
+    detail: dict[str, Any]
+    dues: dict[str, tuple[Any, Any]]
+    routes: list[_Route]
+
+
 def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply: Apply,
-           allowed: tuple[str, ...], expected_revision: int | None, step: bool
-           ) -> tuple[_Head, deployments.LoadedSpec, BpmnWorkflow, dict[str, Any], list[tuple[str, Any]]]:
-    """Check the instance, take its workflow (cached, else restored), apply the change, step."""
+           allowed: tuple[str, ...], expected_revision: int | None, step: bool) -> _Applied:
+    """Check the instance, take its workflow (cached, else restored), apply the change, step.
+
+    Also evaluates the due dates of the user tasks the step opened and runs the cases its
+    messages start: all the diagram code of the transition runs here.
+    """
     head = instance_id(s) if callable(instance_id) else _head(rt, s, instance_id)
     iid = head.id
     if head.status not in allowed:
@@ -270,20 +321,48 @@ def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply:
     if wf is None:
         wf = _restore(rt, s, iid, loaded)
     detail = apply(wf, s)
+    dues: dict[str, tuple[Any, Any]] = {}
     if step:
         failure = _step(wf)
+        if failure is None:
+            try:
+                dues = _due_dates(rt, wf, loaded, set(statements(s, rt.db).open_tasks(iid)))
+            except Exception as exc:  # noqa: BLE001 - a failing due-date expression is diagram code failing
+                failure = exc
         if failure is not None:
             raise _Discard(head) from failure
-    return head, loaded, wf, detail, _thrown_messages(wf)  # taken out before the state is serialized
+    thrown = _thrown_messages(wf)  # taken out before the state is serialized
+    routes = _prepare_routes(rt, s, thrown, _institution(s, iid), 0) if thrown else []
+    return _Applied(head, loaded, wf, detail, dues, routes)
 
 
-def _write(rt: Runtime, s: Session, head: _Head, wf: BpmnWorkflow, loaded: deployments.LoadedSpec, actor: str,
-           kind: str, detail: dict[str, Any], thrown: list[tuple[str, Any]], deadlines: dict[str, dict[str, Any]],
-           status: str | None, completed_task: tuple[str, str] | None, state: str) -> TransitionResult:
-    result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
-                      completed_task=completed_task, state=state)
-    if thrown:
-        _route_messages(rt, s, head.id, thrown, deadlines)
+def _institution(s: Session, instance_id: int) -> str | None:
+    return s.execute(select(Instance.institution).where(Instance.id == instance_id)).scalar()
+
+
+def _due_dates(rt: Runtime, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
+               open_ids: set[str]) -> dict[str, tuple[Any, Any]]:
+    """The due date (and its explanation) of each user task this step opened, by task id.
+
+    A ``dueDate`` is a diagram expression, so it is evaluated here, before the write lock.
+    """
+    dues = {}
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        task_id = str(task.id)
+        if task_id not in open_ids:
+            dues[task_id] = timers.due_for_task(rt, task, loaded.task_info.get(task.task_spec.bpmn_id, {}))
+    return dues
+
+
+def _write(rt: Runtime, s: Session, applied: _Applied, actor: str, kind: str, deadlines: dict[str, dict[str, Any]],
+           status: str | None, completed_task: tuple[str, str] | None, state: str,
+           on_write: OnWrite | None = None) -> TransitionResult:
+    detail = applied.detail
+    if on_write is not None:
+        detail = {**detail, **on_write(s, applied.wf)}
+    result = _persist(rt, s, applied.head, applied.wf, applied.loaded, actor, kind, detail, deadlines, status=status,
+                      completed_task=completed_task, state=state, dues=applied.dues)
+    _write_routes(rt, s, applied.head.id, applied.routes, deadlines)
     return result
 
 
@@ -295,45 +374,89 @@ def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
             if isinstance(e.event_definition, MessageEventDefinition)]
 
 
-def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[str, Any]],
-                    deadlines: dict[str, dict[str, Any]]) -> None:
-    """Start the case each routed message asks for (``workflows/messages.toml``), in the sender's transaction.
+_ROUTE_DEPTH = 5
 
-    Both commit together or not at all, so a crash never loses the case a violation
-    asked for. A message whose case refuses to start (bad data) is recorded on the
-    sender's audit trail for a person to act on; the sender's transition stands.
+
+def _prepare_routes(rt: Runtime, s: Session, thrown: list[tuple[str, Any]], institution: str | None,
+                    depth: int) -> list[_Route]:
+    """Run the case each routed message asks for (``workflows/messages.toml``), before the write lock.
+
+    They are written in the sender's transaction (:func:`_write_routes`), so both commit together
+    or not at all, and a crash never loses the case a violation asked for. A message whose case
+    refuses to start (bad data) is recorded on the sender's audit trail for a person to act on.
     """
+    routes = []
     for name, payload in thrown:
         route = rt.message_routes.get(name)
         if route is None:
             continue
-        institution = s.execute(select(Instance.institution).where(Instance.id == source_id)).scalar()
+        if depth >= _ROUTE_DEPTH:
+            routes.append(_Route(name, route, None, f"more than {_ROUTE_DEPTH} cases started by messages in a chain"))
+            continue
         try:
             run = _run_start(rt, s, route, payload if isinstance(payload, dict) else {}, SYSTEM, reference=None,
-                             institution=institution, title=f"Iniciado por el caso {source_id} ({name})")
-            started = _write_start(rt, s, run, deadlines, serializer.dump_state(run.wf))
-            kind, detail = "case_started", {"message": name, "process": route, "instance": started.instance_id}
+                             institution=institution, title=f"Iniciado por un caso ({name})", depth=depth + 1)
+            routes.append(_Route(name, route, run, None))
         except TramitaError as exc:
-            kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
+            routes.append(_Route(name, route, None, exc.message))
+    return routes
+
+
+def _write_routes(rt: Runtime, s: Session, source_id: int, routes: list[_Route],
+                  deadlines: dict[str, dict[str, Any]]) -> None:
+    for route in routes:
+        if route.started is not None:
+            route.started.row["title"] = f"Iniciado por el caso {source_id} ({route.message})"
+            started = _write_start(rt, s, route.started, deadlines)
+            kind, detail = "case_started", {"message": route.message, "process": route.process,
+                                            "instance": started.instance_id}
+        else:
+            kind, detail = "message_not_delivered", {"message": route.message, "process": route.process,
+                                                     "error": route.error}
         s.add(Event(instance_id=source_id, task_id=None, at=clock.now(), actor=SYSTEM, kind=kind,
                     detail=jsonable(detail)))
 
 
 def _step(wf: BpmnWorkflow) -> BaseException | None:
-    """Fire what is due, then run the engine to its next wait.
+    """Fire what is due, then run the engine to its next wait, within the case's budget.
 
     ``BpmnWorkflow.do_engine_steps()`` ends with a second ``refresh_timers()``: a cycle
     timer behind schedule would fire two occurrences in one transition, the second
     without a timer row or an audit event of its own. So the loop runs here without it
     (SpiffWorkflow is pinned to 3.2, whose ``_do_engine_steps`` this relies on).
+
+    Every expression and script has its own budget (``engine.script.budget``); the transition
+    as a whole is also bounded, in engine passes and in CPU time, so a diagram that loops
+    through gateways and cheap scripts forever ends in an incident too.
     """
+    limits = sandbox.limits_for(wf)
     try:
-        wf.refresh_timers()
-        while wf._do_engine_steps():
-            pass
+        with budget.limits_scope(limits), budget.transition_scope(limits):
+            deadline = time.thread_time() + limits.transition_seconds
+            wf.refresh_timers()
+            passes = 0
+            while wf._do_engine_steps():
+                passes += 1
+                if passes >= limits.engine_steps:
+                    _over_budget(wf, f"the case ran more than {limits.engine_steps:,} engine steps in one "
+                                     f"transition (limit {budget.Limits.variable('engine_steps')})")
+                if time.thread_time() > deadline:
+                    _over_budget(wf, "the transition's diagram code ran out of CPU time (limit "
+                                     f"{budget.Limits.variable('transition_seconds')}="
+                                     f"{limits.transition_seconds:g})")
     except Exception as exc:  # noqa: BLE001 - any failure of diagram code becomes an incident
         return exc
     return None
+
+
+def _over_budget(wf: BpmnWorkflow, message: str) -> None:
+    """Stop the engine, naming the element it was about to run again."""
+    from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+    ready = wf.get_tasks(state=TaskState.READY, manual=False) or wf.get_tasks(state=TaskState.READY)
+    if not ready:
+        raise budget.BudgetExceeded(message)
+    raise WorkflowTaskException(message, task=ready[0])
 
 
 def _head(rt: Runtime, s: Session, instance_id: int) -> _Head:
@@ -374,7 +497,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
              actor: str, kind: str, detail: dict[str, Any], deadlines: dict[str, dict[str, Any]], *,
              status: str | None = None, failure: BaseException | None = None,
              completed_task: tuple[str, str] | None = None, new_row: dict[str, Any] | None = None,
-             state: str | None = None) -> TransitionResult:
+             state: str | None = None, dues: dict[str, tuple[Any, Any]] | None = None) -> TransitionResult:
     """Write the state (guarded by the revision), the task rows, the timer rows and the event.
 
     With ``new_row`` the instance is inserted (``start``) instead of updated.
@@ -408,7 +531,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
         head.status, head.revision = new_status, head.revision + 1
 
     created, open_tasks = _sync_tasks(rt, sql, head, wf, loaded, now, completed_task, ended,
-                                      new=new_row is not None)
+                                      new=new_row is not None, dues=dues)
     if _has_timers(loaded):
         timers.sync(s, head.id, wf, deadlines, cancel_all=ended)
     if created:
@@ -427,7 +550,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
 
 def _sync_tasks(rt: Runtime, sql: _Statements, head: _Head, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
                 now: datetime, completed_task: tuple[str, str] | None, close_all: bool, *,
-                new: bool = False) -> tuple[list[str], list[str]]:
+                new: bool = False, dues: dict[str, tuple[Any, Any]] | None = None) -> tuple[list[str], list[str]]:
     """Make the instance's open task rows match its READY user tasks; returns (created names, open ids)."""
     ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)} if not close_all else {}
     open_rows = [] if new else sql.open_tasks(head.id)
@@ -450,7 +573,13 @@ def _sync_tasks(rt: Runtime, sql: _Statements, head: _Head, wf: BpmnWorkflow, lo
             continue
         spec = task.task_spec
         info = loaded.task_info.get(spec.bpmn_id, {})
-        due, deadline = timers.due_for_task(rt, task, info)
+        if dues is not None and task_id in dues:
+            due, deadline = dues[task_id]
+        elif dues is not None:
+            # Not evaluated before the lock: the open rows moved meanwhile, so run the transition again.
+            raise _Moved()
+        else:
+            due, deadline = timers.due_for_task(rt, task, info)
         lane = info.get("lane") or spec.lane  # the lane it is drawn in, also inside a subprocess
         rows.append(dict(id=task_id, instance_id=head.id, process_key=head.process_key, name=spec.bpmn_id,
                          title=spec.bpmn_name, lane=lane, state=OPEN, assignee=None,
@@ -531,14 +660,17 @@ def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> Transit
     patch = _require_object(data) if data is not None else {}
 
     def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        s.execute(update(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
-                  .values(resolved_at=clock.now()))
         if patch:
             for task in wf.get_tasks(state=TaskState.READY):
                 task.data.update(patch)
         return {"data": patch} if patch else {}
 
-    return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",), writes=True)
+    def resolve(s: Session, wf: BpmnWorkflow) -> dict[str, Any]:
+        s.execute(update(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
+                  .values(resolved_at=clock.now()))
+        return {}
+
+    return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",), on_write=resolve)
 
 
 def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:
