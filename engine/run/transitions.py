@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import safe_xml, serializer
@@ -320,7 +321,10 @@ def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply:
     wf = rt.workflows.take(iid, head.revision)
     if wf is None:
         wf = _restore(rt, s, iid, loaded)
-    detail = apply(wf, s)
+    try:
+        detail = apply(wf, s)
+    except (SpiffWorkflowException, budget.BudgetExceeded) as failure:  # diagram code the change set off
+        raise _Discard(head) from failure
     dues: dict[str, tuple[Any, Any]] = {}
     if step:
         failure = _step(wf)
@@ -478,8 +482,15 @@ def _failure_error(instance_id: int, failure: BaseException) -> ExecutionFailed:
 
 
 def _failure_message(failure: BaseException) -> str:
+    """The failure's first line, its notes, and the error underneath when SpiffWorkflow's wrapper hides it
+    ("Error evaluating expression …" says nothing of the limit the expression went over)."""
     message = str(failure).splitlines()[0] if str(failure) else failure.__class__.__name__
     notes = [n for n in getattr(failure, "__notes__", []) if n]
+    cause, seen = failure, 0
+    while (cause.__cause__ or cause.__context__) is not None and seen < 10:
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    if cause is not failure and str(cause) and str(cause).splitlines()[0] not in message:
+        notes.insert(0, str(cause).splitlines()[0])
     return "; ".join([message, *notes])[:2000]
 
 
@@ -661,8 +672,13 @@ def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> Transit
 
     def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
         if patch:
-            for task in wf.get_tasks(state=TaskState.READY):
+            # The tasks about to run: the ready ones or, when a timer's firing failed, the waiting
+            # ones, and what those inherit their data from when they become ready (their parent).
+            ready = wf.get_tasks(state=TaskState.READY)
+            for task in ready or wf.get_tasks(state=TaskState.WAITING):
                 task.data.update(patch)
+                if not ready and task.parent is not None:
+                    task.parent.data.update(patch)
         return {"data": patch} if patch else {}
 
     def resolve(s: Session, wf: BpmnWorkflow) -> dict[str, Any]:

@@ -151,9 +151,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         }
 
     def _scope(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None,
-               budget: Budget) -> dict[str, Any]:
+               budget: Budget | None = None) -> dict[str, Any]:
         scope = dict(self._base)
-        scope.update(scope_names(budget, SAFE_BUILTINS))
+        scope.update(scope_names(budget or Budget(current_limits()), SAFE_BUILTINS))
         if external_context:
             scope.update(external_context)
         scope.update(context)
