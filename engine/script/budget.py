@@ -111,17 +111,23 @@ _PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?")
 class Budget:
     """One evaluation's meter: steps, CPU deadline, bytes built; its methods are the guards the code calls."""
 
-    __slots__ = ("limits", "count", "max_steps", "built", "deadline", "failure", "__weakref__")
+    __slots__ = ("limits", "count", "max_steps", "int_bits", "built", "deadline", "failure", "__weakref__")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.count = 0
         self.max_steps = limits.steps
+        self.int_bits = limits.int_bits
         self.built = 0
-        deadline = time.thread_time() + limits.cpu_seconds
+        # Reading the thread's CPU clock costs a system call (4 µs on a VM): the clock starts at the
+        # first check (after 1,024 steps), so code that loops little never reads it.
+        self.deadline: float | None = None
+        self.failure: BudgetExceeded | None = None
+
+    def _start_clock(self) -> None:
+        deadline = time.thread_time() + self.limits.cpu_seconds
         outer = _transition_deadline.get()
         self.deadline = deadline if outer is None else min(deadline, outer)
-        self.failure: BudgetExceeded | None = None
 
     # --- failing, sticky --------------------------------------------------------------------------
 
@@ -135,12 +141,12 @@ class Budget:
         """At the end of an evaluation: raise if a limit was exceeded, even if the code caught it."""
         if self.failure is not None:
             raise BudgetExceeded(str(self.failure))
-        if time.thread_time() > self.deadline:
+        if self.deadline is not None and time.thread_time() > self.deadline:
             self._fail_time()
 
     def _fail_time(self) -> NoReturn:
         outer = _transition_deadline.get()
-        if outer is not None and self.deadline >= outer:
+        if outer is not None and self.deadline is not None and self.deadline >= outer:
             self.fail(_exceeded("the transition's diagram code ran out of CPU time", "transition_seconds",
                                 self.limits.transition_seconds))
         self.fail(_exceeded("the code ran out of CPU time", "cpu_seconds", self.limits.cpu_seconds))
@@ -154,8 +160,11 @@ class Budget:
                 raise BudgetExceeded(str(self.failure))
             self.fail(_exceeded(f"the code ran more than {self.limits.steps:,} loop iterations or calls", "steps",
                                 self.limits.steps))
-        if not count & 1023 and time.thread_time() > self.deadline:
-            self._fail_time()
+        if not count & 1023:
+            if self.deadline is None:
+                self._start_clock()
+            elif time.thread_time() > self.deadline:  # type: ignore[operator]
+                self._fail_time()
         return True
 
     # --- sizes --------------------------------------------------------------------------------------
@@ -180,73 +189,64 @@ class Budget:
 
     # --- operators (the rewritten BinOps and augmented assignments) -------------------------------
 
-    def mul(self, a: Any, b: Any, op: Any = operator.mul) -> Any:
-        if type(a) is float or type(b) is float:
-            return op(a, b)
-        if isinstance(a, int) and isinstance(b, int):
-            self._int(a.bit_length() + b.bit_length())
+    def mul(self, a: Any, b: Any) -> Any:
+        ta, tb = type(a), type(b)
+        if ta is int and tb is int:
+            if a.bit_length() + b.bit_length() > self.int_bits:
+                self._int(a.bit_length() + b.bit_length())
+        elif ta is float or tb is float:
+            pass
         elif isinstance(a, _SIZED) and isinstance(b, int):
             self._sized(a, b)
         elif isinstance(b, _SIZED) and isinstance(a, int):
             self._sized(b, a)
-        return op(a, b)
+        return a * b
 
-    def pow(self, a: Any, b: Any, op: Any = operator.pow) -> Any:
+    def pow(self, a: Any, b: Any) -> Any:
         if isinstance(a, int) and isinstance(b, int) and b > 0 and a not in (0, 1, -1):
-            if b > self.limits.int_bits:
+            if b > self.int_bits:
                 self._int(b)
             self._int(a.bit_length() * b)
-        return op(a, b)
+        return a ** b
 
-    def lshift(self, a: Any, b: Any, op: Any = operator.lshift) -> Any:
+    def lshift(self, a: Any, b: Any) -> Any:
         if isinstance(a, int) and isinstance(b, int) and a and b > 0:
             self._int(a.bit_length() + b)
-        return op(a, b)
+        return a << b
 
-    def add(self, a: Any, b: Any, op: Any = operator.add) -> Any:
-        if isinstance(a, _SIZED) and isinstance(b, _SIZED):
+    def add(self, a: Any, b: Any) -> Any:
+        ta = type(a)
+        if ta is not int and ta is not float and isinstance(a, _SIZED) and isinstance(b, _SIZED):
             self._sized(a, 1, len(b))
-        return op(a, b)
+        return a + b
 
-    def mod(self, a: Any, b: Any, op: Any = operator.mod) -> Any:
-        if isinstance(a, (str, bytes)):
-            text = a.decode("latin-1") if isinstance(a, bytes) else a
-            for width, precision in _PERCENT.findall(text):
-                for number in (width, precision):
-                    if number == "*" or (number and int(number) > self.limits.length):
-                        self._grow(self.limits.length + 1)
-        return op(a, b)
+    def mod(self, a: Any, b: Any) -> Any:
+        ta = type(a)
+        if ta is str or ta is bytes:
+            text = a.decode("latin-1") if ta is bytes else a
+            if "%" in text:
+                for width, precision in _PERCENT.findall(text):
+                    for number in (width, precision):
+                        if number == "*" or (number and int(number) > self.limits.length):
+                            self._grow(self.limits.length + 1)
+        return a % b
 
     def inplace(self, op: str, x: Any, y: Any) -> Any:
-        guard = self._INPLACE.get(op)
+        """An augmented assignment: guarded like its operator; a list still grows in place."""
+        if type(x) is list and (op == "+=" or op == "*="):
+            if op == "+=":
+                self.add(x, y if isinstance(y, _SIZED) else list(y))
+                x += y
+            else:
+                self.mul(x, y)
+                x *= y
+            return x
+        guard = _GUARDS.get(op)
         if guard is not None:
-            return guard[0](self, x, y, guard[1])
+            return guard(self, x, y)
         return _OTHER_INPLACE[op](x, y)
 
-    _INPLACE = {"*=": (mul, operator.imul), "**=": (pow, operator.ipow), "<<=": (lshift, operator.ilshift),
-                "+=": (add, operator.iadd), "%=": (mod, operator.imod)}
-
     # --- builtins and methods that build in one C call --------------------------------------------
-
-    def range(self, *args: int) -> range:
-        value = range(*args)
-        try:
-            size = len(value)
-        except OverflowError:
-            size = self.limits.length + 1
-        if size > self.limits.length:
-            self.fail(_exceeded(f"range() of more than {self.limits.length:,} numbers", "length", self.limits.length))
-        return value
-
-    def sum(self, iterable: Any, start: Any = 0) -> Any:
-        if not isinstance(start, _NUMBERS):
-            raise TypeError("sum() adds numbers only")
-        return sum(iterable, start)
-
-    def round(self, number: Any, ndigits: Any = None) -> Any:
-        if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > 400:
-            raise ValueError("round() takes at most 400 digits")
-        return round(number) if ndigits is None else round(number, ndigits)
 
     def getattr(self, obj: Any, name: str, default: Any = None) -> Any:
         from RestrictedPython.Guards import safer_getattr
@@ -257,6 +257,35 @@ class Budget:
         return value
 
 
+def guarded_range(*args: int) -> range:
+    """``range`` refusing more numbers than a value may hold: ``list(range(10**10))`` is one C call."""
+    value = range(*args)
+    limits = current_limits()
+    try:
+        size = len(value)
+    except OverflowError:
+        size = limits.length + 1
+    if size > limits.length:
+        raise _exceeded(f"range() of more than {limits.length:,} numbers", "length", limits.length)
+    return value
+
+
+def guarded_sum(iterable: Any, start: Any = 0) -> Any:
+    """``sum`` of numbers only: summing lists copies them over and over."""
+    if not isinstance(start, _NUMBERS):
+        raise TypeError("sum() adds numbers only")
+    return sum(iterable, start)
+
+
+def guarded_round(number: Any, ndigits: Any = None) -> Any:
+    """``round`` with at most 400 digits: ``round(5, -10**9)`` computes ``10**(10**9)``."""
+    if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > 400:
+        raise ValueError("round() takes at most 400 digits")
+    return round(number) if ndigits is None else round(number, ndigits)
+
+
+GUARDED_BUILTINS = {"range": guarded_range, "sum": guarded_sum, "round": guarded_round}
+_GUARDS = {"*=": Budget.mul, "**=": Budget.pow, "<<=": Budget.lshift, "+=": Budget.add, "%=": Budget.mod}
 _OTHER_INPLACE = {
     "-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv, ">>=": operator.irshift,
     "|=": operator.ior, "&=": operator.iand, "^=": operator.ixor, "@=": operator.imatmul,
@@ -330,10 +359,9 @@ class Metering(ast.NodeTransformer):
         return node
 
 
-def scope_names(budget: Budget, builtins: Mapping[str, Any]) -> dict[str, Any]:
+def scope_names(budget: Budget) -> dict[str, Any]:
     """What the rewritten code calls, bound to this evaluation's budget."""
     return {
-        "__builtins__": {**builtins, "range": budget.range, "sum": budget.sum, "round": budget.round},
         "_step_": budget.step, "_mul_": budget.mul, "_pow_": budget.pow, "_lshift_": budget.lshift,
         "_add_": budget.add, "_mod_": budget.mod, "_inplacevar_": budget.inplace, "_getattr_": budget.getattr,
     }

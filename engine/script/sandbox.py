@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine.script import lint
 from engine.script.budget import (
+    GUARDED_BUILTINS,
     Budget,
     BudgetExceeded,
     Limits,
@@ -53,6 +54,7 @@ _ALLOWED_BUILTINS = (
 )
 SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}
 SAFE_BUILTINS.update({"None": None, "True": True, "False": False})
+SAFE_BUILTINS.update(GUARDED_BUILTINS)
 
 class ForbiddenExpression(ValueError):
     """An expression the restricted environment refuses to compile."""
@@ -153,7 +155,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def _scope(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None,
                budget: Budget | None = None) -> dict[str, Any]:
         scope = dict(self._base)
-        scope.update(scope_names(budget or Budget(current_limits()), SAFE_BUILTINS))
+        scope.update(scope_names(budget or Budget(current_limits())))
         if external_context:
             scope.update(external_context)
         scope.update(context)
