@@ -90,7 +90,13 @@ def collect_files(paths: Iterable[str | Path]) -> list[BundleFile]:
             members = [path]
         else:
             raise DeploymentRejected(f"{path}: no such file or folder", field="path")
-        files.extend(BundleFile(p.name, p.read_bytes()) for p in members)
+        for member in members:
+            if member.suffix in {".bpmn", ".dmn"}:
+                try:
+                    safe_xml.check_size(member.stat().st_size, member.name)  # before reading it into memory
+                except safe_xml.UnsafeXML as exc:
+                    raise DeploymentRejected(str(exc), field="files") from None
+            files.append(BundleFile(member.name, member.read_bytes()))
     return files
 
 

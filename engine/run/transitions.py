@@ -173,8 +173,13 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
     row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
                started_at=clock.now(), started_by=user, institution=institution)
     routes = _prepare_routes(rt, s, _thrown_messages(wf), institution, depth)
+    try:
+        state = _dump(wf)
+    except Exception as exc:  # noqa: BLE001 - data a script left that JSON cannot hold
+        failure, wf, dues, routes = exc, fresh(), {}, []
+        state = serializer.dump_state(wf)
     return _Started(loaded, wf, failure, row, {"process": key, "version": loaded.version, "data": data}, user,
-                    serializer.dump_state(wf), dues, routes)
+                    state, dues, routes)
 
 
 def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]]) -> TransitionResult:
@@ -249,7 +254,7 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
                     with rt.db.read() as s:
                         applied = _apply(rt, s, instance_id, kind, apply, allowed, expected_revision, step)
                         head, wf = applied.head, applied.wf
-                    state = serializer.dump_state(wf)
+                    state = _dump(wf, head)
                     with rt.db.write() as s:
                         result = _write(rt, s, applied, actor, kind, deadlines, status, completed_task, state,
                                         on_write)
@@ -338,6 +343,28 @@ def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply:
     thrown = _thrown_messages(wf)  # taken out before the state is serialized
     routes = _prepare_routes(rt, s, thrown, _institution(s, iid), 0) if thrown else []
     return _Applied(head, loaded, wf, detail, dues, routes)
+
+
+def _dump(wf: BpmnWorkflow, head: _Head | None = None) -> str:
+    """The state as text; data that JSON cannot hold is diagram code failing, named by its element."""
+    try:
+        return serializer.dump_state(wf)
+    except (TypeError, ValueError) as exc:
+        from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+        culprit = None
+        for task in wf.get_tasks():
+            try:
+                serializer._encode(task.data)
+            except (TypeError, ValueError):
+                culprit = task
+                break
+        failure: Exception = (WorkflowTaskException(f"the case data holds a value that is not JSON: {exc}",
+                                                    task=culprit) if culprit is not None
+                              else sandbox.NotJSON(f"the case data holds a value that is not JSON: {exc}"))
+        if head is None:
+            raise failure from None
+        raise _Discard(head) from failure
 
 
 def _institution(s: Session, instance_id: int) -> str | None:

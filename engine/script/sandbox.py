@@ -121,6 +121,42 @@ def check_expression(source: str, *, script: bool = False) -> None:
     (compile_script if script else compile_expression)(source)
 
 
+_MISSING = object()
+_INT64 = 2**63
+
+
+class NotJSON(TypeError):
+    """A script left a value in the case data that JSON cannot hold (the state could not be stored)."""
+
+
+def require_json(name: str, value: Any) -> None:
+    """Refuse what the case's stored state cannot hold: a ``map``, a set, a date, a 65-bit integer, NaN."""
+    stack = [(name, value)]
+    while stack:
+        where, item = stack.pop()
+        kind = item.__class__
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_INT64 <= item < _INT64:
+                continue
+            raise NotJSON(f"the script left {where} = an integer beyond 64 bits, which the case data cannot hold")
+        if kind is float:
+            if item == item and item not in (float("inf"), float("-inf")):
+                continue
+            raise NotJSON(f"the script left {where} = {item!r}, which is not a JSON number")
+        if kind is list or kind is tuple:
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
+        elif kind is dict:
+            for k, v in item.items():
+                if not isinstance(k, str):
+                    raise NotJSON(f"the script left {where} with a key {k!r} that is not text")
+                stack.append((f"{where}.{k}", v))
+        else:
+            raise NotJSON(f"the script left {where} = a {kind.__name__} value, which is not JSON data "
+                          "(text, numbers, true/false, null, lists and dicts)")
+
+
 _spec_limits: "weakref.WeakKeyDictionary[Any, Limits]" = weakref.WeakKeyDictionary()
 
 
@@ -178,6 +214,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         budget.settle()
         hidden = set(self._base) | set(external_context or ())
         result = {k: v for k, v in scope.items() if k not in hidden and not callable(v) and not k.startswith("_")}
+        for name, value in result.items():
+            if context.get(name, _MISSING) is not value:
+                require_json(name, value)
         context.clear()
         context.update(result)
         return True

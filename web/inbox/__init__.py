@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import InvalidInput, TramitaError
+from engine.errors import BadParameter, InvalidInput, TramitaError
 from engine.services import InboxFilters
 from web.auth import home_for, safe_next
 from web.security import me, tramita
@@ -37,7 +37,7 @@ def _date(name: str) -> date | None:
 @bp.get("/bandeja")
 @roles_required("caseworker")
 def index():  # type: ignore[no-untyped-def]
-    error = None
+    error, status = None, 200
     try:
         filters = InboxFilters(scope=request.args.get("vista") or "all",
                                process_key=request.args.get("procedimiento") or None,
@@ -46,13 +46,13 @@ def index():  # type: ignore[no-untyped-def]
         page = tramita().cases.inbox(me(), filters, page=request.args.get("page", 1, type=int) or 1,
                                per_page=request.args.get("por_pagina", 25, type=int) or 25)
     except InvalidInput as exc:
-        error = exc.message
+        error, status = exc.message, exc.status if isinstance(exc, BadParameter) else 200
         filters = InboxFilters()
         page = tramita().cases.inbox(me(), filters)
     template = "inbox/_results.html" if request.headers.get("HX-Request") else "inbox/index.html"
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(template, page=page, filters=filters, facets=tramita().cases.inbox_facets(me()), error=error,
-                           args=args)
+                           args=args), status
 
 
 def _back() -> str:
