@@ -97,7 +97,7 @@ def test_api_errors_name_the_field(api, wt) -> None:  # type: ignore[no-untyped-
     r = api("POST", f"/api/v1/tasks/{task_id}/complete", json={"data": {"nivel_riesgo": "alto", "riesgos": ["vida"]}})
     assert r.status_code == 409 and r.get_json()["error"] == "conflict" and r.get_json()["field"] == "task"
     r = api("GET", "/api/v1/tasks?page=x")
-    assert r.status_code == 422 and r.get_json()["field"] == "page"
+    assert r.status_code == 400 and r.get_json()["field"] == "page"
     r = api("GET", "/api/v1/tasks/00000000-0000-0000-0000-000000000000")
     assert r.status_code == 404 and r.get_json()["field"] == "task"
 

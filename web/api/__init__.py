@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, TramitaError
+from engine.errors import BadParameter, Conflict, Forbidden, InvalidInput, InvalidState, TramitaError
 from engine.services import InboxFilters
 from engine.services.terms import now
 from web.api.openapi import spec
@@ -127,7 +127,7 @@ def tasks():  # type: ignore[no-untyped-def]
         page = int(request.args.get("page", 1))
         per_page = int(request.args.get("per_page", 25))
     except ValueError:
-        raise InvalidInput("page y per_page deben ser enteros.", field="page") from None
+        raise BadParameter("«page» y «per_page» deben ser números enteros.", field="page") from None
     filters = InboxFilters(scope=request.args.get("scope", "all"), process_key=request.args.get("process"),
                            task=request.args.get("task"), text=request.args.get("q"))
     result = tramita().cases.inbox(g.api_user, filters, page=page, per_page=per_page)
