@@ -34,7 +34,6 @@ from engine.errors import DeploymentRejected, NotFound
 from engine.store.db import Database
 from engine.store.models import DeployedFile, Definition, Deployment
 
-SPIFF = "{%s}" % safe_xml.SPIFF_NS
 BPMN = "{%s}" % safe_xml.BPMN_NS
 
 

@@ -111,9 +111,14 @@ _PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?")
 class Budget:
     """One evaluation's meter: steps, CPU deadline, bytes built; its methods are the guards the code calls."""
 
-    __slots__ = ("limits", "count", "max_steps", "int_bits", "built", "deadline", "failure", "__weakref__")
+    __slots__ = ("limits", "count", "max_steps", "int_bits", "built", "deadline", "failure", "busy", "__weakref__")
 
     def __init__(self, limits: Limits) -> None:
+        self.reset(limits)
+
+    def reset(self, limits: Limits) -> None:
+        """Start over for a new evaluation (a thread reuses its budget: binding the guards costs more
+        than the evaluation of a short condition)."""
         self.limits = limits
         self.count = 0
         self.max_steps = limits.steps
@@ -123,6 +128,7 @@ class Budget:
         # first check (after 1,024 steps), so code that loops little never reads it.
         self.deadline: float | None = None
         self.failure: BudgetExceeded | None = None
+        self.busy = False
 
     def _start_clock(self) -> None:
         deadline = time.thread_time() + self.limits.cpu_seconds
@@ -337,9 +343,27 @@ class Metering(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
         name = self._OPS.get(type(node.op))
-        if name is None:
+        if name is None or self._harmless(node):
             return node
         return ast.copy_location(_call(name, node.left, node.right), node)
+
+    @staticmethod
+    def _harmless(node: ast.BinOp) -> bool:
+        """Operations that cannot build anything big, left as they are (the common ``i + 1``, ``'%s' % x``):
+        ``+`` with a number (a string or list plus a number is a TypeError), and ``%`` on a literal
+        format with no ``*`` and no width or precision over the length limit."""
+        def number(n: ast.expr) -> bool:
+            return isinstance(n, ast.Constant) and type(n.value) in (int, float)
+
+        if isinstance(node.op, ast.Add):
+            return number(node.left) or number(node.right)
+        if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+            if not isinstance(node.left.value, str):
+                return True
+            limit = server_limits().length
+            return all(w != "*" and p != "*" and int(w or 0) <= limit and int(p or 0) <= limit
+                       for w, p in _PERCENT.findall(node.left.value))
+        return False
 
     def _counted(self, node: Any) -> Any:
         self.generic_visit(node)

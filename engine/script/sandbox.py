@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import threading
 import weakref
 from functools import lru_cache
 from types import CodeType
@@ -178,6 +179,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None) -> None:
         super().__init__(dict(helpers or {}))
+        self._local = threading.local()
         self._base: dict[str, Any] = {
             "__builtins__": SAFE_BUILTINS,
             "_getitem_": default_guarded_getitem,
@@ -188,18 +190,33 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             **self.globals,
         }
 
+    def _budgeted(self) -> tuple[Budget, dict[str, Any]]:
+        """This thread's budget, reset, and the base scope with the guards bound to it (built once)."""
+        entry = getattr(self._local, "entry", None)
+        if entry is None or entry[0].busy:  # first use, or an evaluation inside an evaluation
+            budget = Budget(current_limits())
+            entry = (budget, {**self._base, **scope_names(budget)})
+            if getattr(self._local, "entry", None) is None:
+                self._local.entry = entry
+        else:
+            entry[0].reset(current_limits())
+        return entry
+
     def _scope(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None,
-               budget: Budget | None = None) -> dict[str, Any]:
-        scope = dict(self._base)
-        scope.update(scope_names(budget or Budget(current_limits())))
+               base: dict[str, Any] | None = None) -> dict[str, Any]:
+        scope = dict(base if base is not None else self._budgeted()[1])
         if external_context:
             scope.update(external_context)
         scope.update(context)
         return scope
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        budget = Budget(current_limits())
-        result = eval(compile_expression(expression), self._scope(context, external_context, budget))  # noqa: S307
+        budget, base = self._budgeted()
+        budget.busy = True
+        try:
+            result = eval(compile_expression(expression), self._scope(context, external_context, base))  # noqa: S307
+        finally:
+            budget.busy = False
         budget.settle()
         return result
 
@@ -208,9 +225,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if clashes:
             raise ValueError(f"task data overwrites helper function(s): {sorted(clashes)}")
         code = compile_script(script)
-        budget = Budget(current_limits())
-        scope = self._scope(context, external_context, budget)
-        exec(code, scope)  # noqa: S102 - restricted code
+        budget, base = self._budgeted()
+        scope = self._scope(context, external_context, base)
+        budget.busy = True
+        try:
+            exec(code, scope)  # noqa: S102 - restricted code
+        finally:
+            budget.busy = False
         budget.settle()
         hidden = set(self._base) | set(external_context or ())
         result = {k: v for k, v in scope.items() if k not in hidden and not callable(v) and not k.startswith("_")}
