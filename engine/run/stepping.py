@@ -75,6 +75,21 @@ def _due_dates(rt: Runtime, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
     return dues
 
 
+def _due_dates_or_none(rt: Runtime, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
+                       open_ids: set[str]) -> dict[str, tuple[Any, Any]]:
+    """As :func:`_due_dates` for a case going into error: a due date that fails to evaluate is left empty
+    (the incident says why), so the tasks the user's change opened are still written."""
+    dues = {}
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        task_id = str(task.id)
+        if task_id not in open_ids:
+            try:
+                dues[task_id] = timers.due_for_task(rt, task, loaded.task_info.get(task.task_spec.bpmn_id, {}))
+            except Exception:  # noqa: BLE001 - the failure is already being recorded as an incident
+                dues[task_id] = (None, None)
+    return dues
+
+
 def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
     """Messages the case threw that none of its own tasks caught (signals stay inside the case)."""
     from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition

@@ -45,7 +45,7 @@ from engine.run.persist import (
     _persist,
     _restore,
 )
-from engine.run.stepping import _due_dates, _step, _thrown_messages
+from engine.run.stepping import _due_dates, _due_dates_or_none, _step, _thrown_messages
 from engine.store.models import Event, Incident, Instance
 from engine.store.statements import jsonable, statements
 
@@ -252,13 +252,14 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
             except Exception:  # the change itself fails: keep the stored state as it is
                 wf = _restore(rt, s, head.id, loaded)
                 detail, completed_task = {}, None
+            dues = _due_dates_or_none(rt, wf, loaded, set(statements(s, rt.db).open_tasks(head.id)))
         state = serializer.dump_state(wf)
         with rt.db.write() as s:
             if on_write is not None:
                 detail = {**detail, **on_write(s, wf)}
             try:
                 _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, failure=failure,
-                         completed_task=completed_task, state=state, dues={})
+                         completed_task=completed_task, state=state, dues=dues)
             except _Moved:
                 raise Conflict(f"instance {head.id} was changed by someone else at the same time; reload and "
                                "try again", field="instance") from None

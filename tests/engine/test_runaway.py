@@ -206,6 +206,7 @@ LINT_CORPUS = {
     "loop_cardinality": lambda: [bundle("p.bpmn", _multi_process("10**7"))],
     "message_payload": lambda: [bundle("p.bpmn", _message_payload_process("{'x': 10**10**10}"))],
     "signal_payload": lambda: [bundle("p.bpmn", _signal_payload_process("'a' * (3 * 10**9)"))],
+    "due_date": lambda: [bundle("p.bpmn", _due_date_process("10**10**10"))],
     "runaway_loop_fixture": lambda: [bundle("r.bpmn", (FIXTURES / "runaway_loop.bpmn").read_text())],
     "runaway_power_fixture": lambda: [bundle("r.bpmn", (FIXTURES / "runaway_power.bpmn").read_text())],
 }
@@ -236,7 +237,18 @@ def test_deploy_refuses_a_diagram_raising_a_limit(tramita) -> None:  # type: ign
 
 # --- run time: incidents, retries, and nothing else waits --------------------------------------------
 
+def _due_date_process(expression: str) -> str:
+    due = f'<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="dueDate" ' \
+          f'value="{expression}"/></spiffworkflow:properties></bpmn:extensionElements>'
+    return process("p", "\n".join([
+        '<bpmn:startEvent id="start"/>', user_task("primero"), user_task("despues", extra=due),
+        '<bpmn:endEvent id="end"/>', flows(("start", "primero"), ("primero", "despues"), ("despues", "end")),
+    ]))
+
+
 RUNTIME_CORPUS = {
+    "due_date": (lambda: [bundle("p.bpmn", _due_date_process(
+        "'2030-01-01T00:00:00+00:00' + 'a' * (3 * n ** 9)".replace("'", "&apos;")))], "despues"),
     # name: (files, the element the incident names)
     "script_power": (lambda: [bundle("p.bpmn", _script_process("x = 10 ** n ** n &gt; 0"))], "calc"),
     "script_repetition": (lambda: [bundle("p.bpmn", _script_process("x = 'a' * (3 * n ** 9)"))], "calc"),
