@@ -26,9 +26,9 @@ def api(app, wt):  # type: ignore[no-untyped-def]
 def test_openapi_describes_every_endpoint(app) -> None:  # type: ignore[no-untyped-def]
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{id}", "/tasks",
-                                  "/tasks/{id}", "/tasks/{id}/complete", "/instances/{id}/messages",
-                                  "/instances/{id}/messages/{name}"}
+    assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{instance_id}", "/tasks",
+                                  "/tasks/{task_id}", "/tasks/{task_id}/complete", "/instances/{instance_id}/messages",
+                                  "/instances/{instance_id}/messages/{name}"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule}
     assert len(rules) == len(spec["paths"])
