@@ -329,3 +329,18 @@ def test_a_runaway_after_a_timer_holds_no_lock_and_other_timers_fire(tramita, fr
     [incident] = tramita.instance(runaway.instance_id).incidents
     assert incident.task_name == "gira" and "TRAMITA_SCRIPT_CPU_SECONDS" in incident.message
     assert tramita.retry(runaway.instance_id, "ana", {"n": 0}).status == "running"
+
+
+def test_a_diagram_lowers_its_own_budget(tramita) -> None:  # type: ignore[no-untyped-def]
+    """``limit.steps`` = 100 on the process: a loop of 1,000 iterations, fine under the server's limit, stops."""
+    props = ('<bpmn:extensionElements><spiffworkflow:properties>'
+             '<spiffworkflow:property name="limit.steps" value="100"/>'
+             '</spiffworkflow:properties></bpmn:extensionElements>')
+    xml = _script_process("s = 0\nfor i in range(1000):\n    s += i").replace(
+        'isExecutable="true">', 'isExecutable="true">' + props, 1)
+    tramita.deploy([bundle("p.bpmn", xml)])
+    r = tramita.start("p", {}, "ana")
+    with pytest.raises(ExecutionFailed, match="TRAMITA_SCRIPT_MAX_STEPS=100"):
+        tramita.complete(r.open_tasks[0], {}, "ana")
+    [incident] = tramita.instance(r.instance_id).incidents
+    assert incident.task_name == "calc"
