@@ -68,6 +68,10 @@ def operation(summary: str, *, ok: tuple[int, str, dict[str, Any]], query: dict[
 
 
 def _query(declared: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    unknown = sorted(set(request.args) - set(declared))
+    if unknown:  # a misspelt filter would otherwise be silently ignored
+        known = ", ".join(declared) or "ninguno"
+        raise BadParameter(f"Parámetro desconocido «{unknown[0]}» (admitidos: {known}).", field=unknown[0] or "query")
     values: dict[str, Any] = {}
     for name, schema in declared.items():
         raw = request.args.get(name)
