@@ -51,7 +51,26 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'")
 
 
+SERVER_NAME_HEADER = "tramita"
+
+
+def hide_server_software() -> None:
+    """Answer ``Server: tramita`` instead of the web server's name and version (Werkzeug/3.x Python/3.11,
+    gunicorn): a version tells an attacker which published flaws to try. Both servers write the
+    header themselves, outside the application, so it is changed where they take it from."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.version_string = lambda self: SERVER_NAME_HEADER  # type: ignore[method-assign]
+    try:
+        import gunicorn.http.wsgi as gunicorn_wsgi
+    except ImportError:  # gunicorn is only how production serves the app
+        return
+    gunicorn_wsgi.SERVER = SERVER_NAME_HEADER
+
+
 def init_app(app: Flask) -> None:
+    hide_server_software()
+
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers

@@ -115,11 +115,13 @@ def init_app(app: Flask) -> None:
 
     for code, text in ((403, _l("No tiene acceso a esta página.")), (404, _l("La página no existe.")),
                        (405, _l("Método no permitido.")), (413, _l("El archivo es demasiado grande.")),
-                       (400, _l("Solicitud no válida."))):
+                       (400, _l("Solicitud no válida.")),
+                       (500, _l("Error interno: la operación no se completó. Intente de nuevo o avise a soporte."))):
         def handler(exc: Exception, code: int = code, text: Any = text):  # type: ignore[no-untyped-def]
             if wants_json():
                 return jsonify(error={403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                                      413: "too_large", 400: "bad_request"}[code], message=str(text)), code
+                                      413: "too_large", 400: "bad_request", 500: "internal"}[code],
+                               message=str(text)), code
             return render_template("errors/error.html", status=code, message=str(text)), code
 
         app.register_error_handler(code, handler)

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 
-from engine.casework import classification
+from engine.casework import classification, paging
 from engine.time import clock
 from engine.casework.people import UserView
 from engine.errors import Forbidden, NotFound
@@ -288,7 +288,7 @@ def list_cases(db: Database, user: UserView, *, process_key: str | None = None, 
     where = and_(*conds)
     open_count = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.state == TaskState.READY)
                   .correlate(Instance).scalar_subquery())
-    page = max(1, page)
+    page, per_page = paging.page_bounds(page, per_page)
     with db.read() as s:
         total = int(s.execute(select(func.count(Instance.id)).where(where)).scalar_one())
         rows = s.execute(select(Instance, Definition.name, open_count).join(Definition, Definition.id ==

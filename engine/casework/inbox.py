@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, false, func, literal_column, or_, select, union_all, update
 
+from engine.casework import paging
 from engine.time import clock
 from engine.casework.access import task_access
 from engine.casework.people import UserView
@@ -148,8 +149,7 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
         raise InvalidInput(f"Vista desconocida {f.scope!r}.", field="scope")
     if f.due_from and f.due_to and f.due_from > f.due_to:
         raise InvalidInput("La fecha inicial del rango es posterior a la final.", field="due_to")
-    per_page = max(1, min(per_page, 100))
-    page = max(1, page)
+    page, per_page = paging.page_bounds(page, per_page)
     conds = []
     if f.process_key:
         conds.append(Task.process_key == f.process_key)

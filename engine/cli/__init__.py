@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from dataclasses import asdict, is_dataclass
@@ -255,15 +256,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         args.func(args)
+        sys.stdout.flush()  # here, so a closed pipe is seen here and not at interpreter exit
+    except BrokenPipeError:
+        # `tramita instance 5 | head -1`: the reader has what it wanted. Point stdout at /dev/null so
+        # the interpreter's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
     except TramitaError as exc:
         print(f"tramita: {exc}".splitlines()[0], file=sys.stderr)
         return 2
     except DBAPIError as exc:
         if not _missing_table(exc):
-            raise
+            return _unexpected(exc)
         print("tramita: the database has no Tramita tables yet: run `tramita init-db`", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - the command line never shows a traceback
+        return _unexpected(exc)
     return 0
+
+
+def _unexpected(exc: Exception) -> int:
+    """One line for a failure Tramita did not foresee; the traceback goes to the log (``TRAMITA_DEBUG=1``: stderr)."""
+    if os.environ.get("TRAMITA_DEBUG") == "1":
+        raise exc
+    logging.getLogger("tramita.cli").debug("unexpected failure", exc_info=exc)
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    print(f"tramita: unexpected error ({exc.__class__.__name__}){': ' + message if message else ''}",
+          file=sys.stderr)
+    return 1
 
 
 def _missing_table(exc: Exception) -> bool:

@@ -20,6 +20,7 @@ from engine.bpmn import serializer
 from engine.deploy import parts
 from engine.deploy.parts import VersionParts
 from engine.errors import NotFound
+from engine.script import sandbox
 from engine.store.models import Definition, DefinitionPart, DeployedFile
 
 
@@ -55,6 +56,7 @@ class SpecCache:
         spec, subprocess_specs = serializer.spec_from_dict(definition.spec)
         loaded = LoadedSpec(definition.id, definition.key, definition.version, spec, subprocess_specs,
                             definition.task_info or {}, parts.load_parts(session, definition.id))
+        sandbox.set_limits(spec, definition.spec.get("limits"))  # a diagram may lower the server's budget
         with self._lock:
             self._specs[definition_id] = loaded
         return loaded

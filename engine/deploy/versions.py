@@ -8,11 +8,9 @@ running instance stays on the version it started on.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -32,12 +30,12 @@ from engine.deploy.bundle import BundleParts, PartRef, digest_with_parts
 # Reading what is deployed lives in engine.deploy.catalog; the names stay importable from here.
 from engine.deploy.catalog import LoadedSpec, SpecCache, latest_process, list_processes
 from engine.time import clock
+from engine.deploy import expressions
 from engine.script import sandbox
 from engine.errors import DeploymentRejected, NotFound
 from engine.store.db import Database
 from engine.store.models import DeployedFile, Definition, Deployment
 
-SPIFF = "{%s}" % safe_xml.SPIFF_NS
 BPMN = "{%s}" % safe_xml.BPMN_NS
 
 
@@ -93,7 +91,13 @@ def collect_files(paths: Iterable[str | Path]) -> list[BundleFile]:
             members = [path]
         else:
             raise DeploymentRejected(f"{path}: no such file or folder", field="path")
-        files.extend(BundleFile(_bundle_name(p), p.read_bytes()) for p in members)
+        for member in members:
+            if member.suffix in {".bpmn", ".dmn"}:
+                try:
+                    safe_xml.check_size(member.stat().st_size, member.name)  # before reading it into memory
+                except safe_xml.UnsafeXML as exc:
+                    raise DeploymentRejected(str(exc), field="files") from None
+            files.append(BundleFile(_bundle_name(member), member.read_bytes()))
     return files
 
 
@@ -162,7 +166,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
                     decisions[decision.get("id")] = (f.name, decision.get("name"))
         except ValidationException as exc:
             raise DeploymentRejected(_describe(exc), field="files") from None
-        _lint_expressions(root, f.name)
+        expressions.lint_expressions(root, f.name)
 
     stored_files = _add_affected(session, parser, roots, extras, forms)
     bundle_processes = [
@@ -199,6 +203,9 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         pp = parser.process_parsers[pid]
         task_info = _task_info(spec, subprocess_specs, forms, session, pid, drawn_lanes)
         spec_dict = serializer.spec_to_dict(spec, subprocess_specs)
+        limits = expressions.diagram_limits(roots[pp.filename], pid)
+        if limits:
+            spec_dict["limits"] = limits
         refs = extras.for_process(session, pid)
         digest = digest_with_parts(
             {"xml": hashlib.sha256(etree.tostring(roots[pp.filename])).hexdigest(), "spec": spec_dict,
@@ -334,82 +341,6 @@ def _deployed_form(session: Any, name: str, pid: str, task: str) -> dict[str, An
         raise DeploymentRejected(f"process {pid}, element {task}: form {name} is neither in the bundle nor deployed",
                                  field="files")
     return json.loads(row)
-
-
-# --- expression lint -------------------------------------------------------------------------
-
-_EXPRESSION_TAGS = {
-    BPMN + "conditionExpression": "condition",
-    BPMN + "timeDate": "timeDate",
-    BPMN + "timeDuration": "timeDuration",
-    BPMN + "timeCycle": "timeCycle",
-    BPMN + "condition": "condition",
-    BPMN + "loopCardinality": "expression",
-    BPMN + "completionCondition": "expression",
-    BPMN + "loopCondition": "expression",
-}
-_SCRIPT_TAGS = {BPMN + "script", SPIFF + "preScript", SPIFF + "postScript"}
-
-
-def _owner(node: etree._Element) -> str:
-    while node is not None and node.get("id") is None:
-        node = node.getparent()
-    return node.get("id") if node is not None else "?"
-
-
-def _lint_expressions(root: etree._Element, filename: str) -> None:
-    for node in root.iter():
-        if not isinstance(node.tag, str):
-            continue
-        text = (node.text or "").strip()
-        try:
-            if node.tag in _SCRIPT_TAGS and text:
-                sandbox.check_expression(text, script=True)
-            elif node.tag in _EXPRESSION_TAGS and text:
-                sandbox.check_expression(text)
-                if _EXPRESSION_TAGS[node.tag].startswith("time"):
-                    _check_timer(text, _EXPRESSION_TAGS[node.tag])
-            elif node.tag == SPIFF + "property" and node.get("name") == "dueDate":
-                sandbox.check_expression(node.get("value", ""))
-            elif etree.QName(node).localname == "text" and etree.QName(node).namespace in safe_xml.DMN_NAMESPACES:
-                _check_dmn_text(node, text)
-        except sandbox.ForbiddenExpression as exc:
-            raise DeploymentRejected(f"{filename}, element {_owner(node)}: forbidden expression: {exc}",
-                                     field="files") from None
-
-
-def _check_dmn_text(node: etree._Element, text: str) -> None:
-    if not text or text == "-":
-        return
-    parent = etree.QName(node.getparent()).localname
-    if parent == "inputEntry":
-        candidate = text.replace("?", "dmninputexpr")
-        try:
-            sandbox.check_expression(f"(dmninputexpr) == ({candidate})")
-        except sandbox.ForbiddenExpression:
-            sandbox.check_expression(f"dmninputexpr {candidate}")
-    else:
-        sandbox.check_expression(text)
-
-
-def _check_timer(text: str, kind: str) -> None:
-    """Refuse literal timers that SpiffWorkflow would read in the server's local time."""
-    tree = ast.parse(text, mode="eval").body
-    if isinstance(tree, ast.Constant) and isinstance(tree.value, str):
-        value = tree.value
-        if kind == "timeDate":
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                raise sandbox.ForbiddenExpression(f"timer date {value!r} is not an ISO 8601 date-time") from None
-            if parsed.tzinfo is None:
-                raise sandbox.ForbiddenExpression(f"timer date {value!r} has no UTC offset")
-        elif kind == "timeCycle" and "/" in value:
-            start = value.split("/")[1]
-            if "T" in start and not (start.endswith("Z") or "+" in start[10:] or "-" in start[10:]):
-                raise sandbox.ForbiddenExpression(f"timer cycle start {start!r} has no UTC offset")
-    elif isinstance(tree, ast.Constant):
-        raise sandbox.ForbiddenExpression("a timer expression must return an ISO 8601 string with its UTC offset")
 
 
 # --- storage ------------------------------------------------------------------------------------

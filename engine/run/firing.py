@@ -20,10 +20,10 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState
 from engine.run import transitions as instances
 from engine.run.timers import _TIMERS
-from engine.store.models import Task as TaskRow
-from engine.store.models import Timer
 from engine.store.states import EventKind, FiringOutcome, TimerStatus
 from engine.store.states import TaskState as RowState  # a task row's state; TaskState is SpiffWorkflow's
+from engine.store.models import Task as TaskRow
+from engine.store.models import Timer
 from engine.time import clock
 
 if TYPE_CHECKING:
@@ -111,7 +111,11 @@ _TAKE = (update(_TIMERS)
 
 
 def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None = None) -> Fired:
-    """Fire one claimed timer: load its instance, refresh timers, step, persist: one transaction."""
+    """Fire one claimed timer: load its instance, refresh timers and step (no lock held), then persist.
+
+    The diagram code a timer sets off runs before the write transaction, as a task completion's
+    does; the timer row is re-checked and marked fired in the write transaction with the state.
+    """
 
     if claimed is None:
         with rt.db.read() as s:
@@ -122,14 +126,18 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
     instance_id, task_name, due_at = claimed.instance_id, claimed.task_name, claimed.due_at
 
     def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        # One guarded UPDATE both re-checks the lease and marks the row (it takes the row lock on
-        # PostgreSQL): if another worker fired it, or a re-arm cancelled it, nothing matches.
-        now = clock.now()
-        if due_at >= now:
+        if due_at >= clock.now():
             # Claimed as of a later instant than the clock (``fire_due(as_of=...)`` without moving the
             # clock): SpiffWorkflow would not fire it, and marking the row fired would only make the
             # bookkeeping re-create it as a new pending row, claimed again, forever.
             raise _NotDue()
+        return {}
+
+    def take(s: Session, wf: BpmnWorkflow) -> dict[str, Any]:
+        # Inside the write transaction, after the diagram code ran: one guarded UPDATE both re-checks
+        # the lease and marks the row (it takes the row lock on PostgreSQL): if another worker fired
+        # it, or a re-arm cancelled it, nothing matches and the whole transition is abandoned.
+        now = clock.now()
         row = s.connection().execute(_TAKE, {"b_id": timer_id, "b_worker": worker, "b_now": now}).first()
         if row is None:
             raise _AlreadyTaken()
@@ -144,7 +152,7 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
                 "deadline_missed_on": attached_to if attached_to else None}
 
     try:
-        instances.transition(rt, instance_id, instances.SYSTEM, EventKind.TIMER_FIRED, apply, writes=True)
+        instances.transition(rt, instance_id, instances.SYSTEM, EventKind.TIMER_FIRED, apply, on_write=take)
     except _AlreadyTaken:
         return Fired(timer_id, instance_id, task_name, due_at, clock.now(), FiringOutcome.SKIPPED)
     except _NotDue:

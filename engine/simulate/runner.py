@@ -30,7 +30,7 @@ from engine.simulate.scenario import HERMOSILLO, Scenario, resolve_data
 from engine.store.db import Database
 from engine.store import accounts as _accounts  # noqa: F401  (its tables belong to the schema)
 from engine.store.models import Base, Definition, Instance, Task, Timer
-from engine.store.states import TaskState, TimerStatus
+from engine.store.states import TaskState as RowState, TimerStatus
 from engine.time import calendar, clock
 
 ACTOR = "simulador"
@@ -177,13 +177,13 @@ def _pass_time(rt: Runtime, frozen: clock.FrozenClock, iid: int, until: datetime
 
 def _open_task(rt: Runtime, iid: int, name: str) -> Task | None:
     with rt.db.read() as s:
-        return s.execute(select(Task).where(Task.instance_id == iid, Task.name == name, Task.state == TaskState.READY)
+        return s.execute(select(Task).where(Task.instance_id == iid, Task.name == name, Task.state == RowState.READY)
                          .limit(1)).scalar()
 
 
 def _open(rt: Runtime, iid: int) -> list[str]:
     with rt.db.read() as s:
-        return list(s.execute(select(Task.name).where(Task.instance_id == iid, Task.state == TaskState.READY)).scalars())
+        return list(s.execute(select(Task.name).where(Task.instance_id == iid, Task.state == RowState.READY)).scalars())
 
 
 def _observe(rt: Runtime, iid: int, at: datetime, result: Result, seen: set[str]) -> None:

@@ -104,13 +104,13 @@ def test_the_routed_case_is_written_in_the_senders_transaction(tramita, tmp_path
     r = tramita.start("lanza", {"folio": "OP-3"}, "u")
     from engine.run import transitions as instances
 
-    original = instances._route_messages
+    original = instances._write_routes
 
     def route_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         original(*args, **kwargs)
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(instances, "_route_messages", route_then_fail)
+    monkeypatch.setattr(instances, "_write_routes", route_then_fail)
     with pytest.raises(RuntimeError):
         tramita.complete(r.open_tasks[0], {}, "u")
     assert tramita.instances(process_key="destino") == []

@@ -26,9 +26,9 @@ def api(app, wt):  # type: ignore[no-untyped-def]
 def test_openapi_describes_every_endpoint(app) -> None:  # type: ignore[no-untyped-def]
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{id}", "/tasks",
-                                  "/tasks/{id}", "/tasks/{id}/complete", "/instances/{id}/messages",
-                                  "/instances/{id}/messages/{name}"}
+    assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{instance_id}", "/tasks",
+                                  "/tasks/{task_id}", "/tasks/{task_id}/complete", "/instances/{instance_id}/messages",
+                                  "/instances/{instance_id}/messages/{name}"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule}
     assert len(rules) == len(spec["paths"])
@@ -97,7 +97,7 @@ def test_api_errors_name_the_field(api, wt) -> None:  # type: ignore[no-untyped-
     r = api("POST", f"/api/v1/tasks/{task_id}/complete", json={"data": {"nivel_riesgo": "alto", "riesgos": ["vida"]}})
     assert r.status_code == 409 and r.get_json()["error"] == "conflict" and r.get_json()["field"] == "task"
     r = api("GET", "/api/v1/tasks?page=x")
-    assert r.status_code == 422 and r.get_json()["field"] == "page"
+    assert r.status_code == 400 and r.get_json()["field"] == "page"
     r = api("GET", "/api/v1/tasks/00000000-0000-0000-0000-000000000000")
     assert r.status_code == 404 and r.get_json()["field"] == "task"
 

@@ -299,10 +299,10 @@ def test_api_refusals_and_errors_name_the_field(real, order, api) -> None:  # ty
 
 def test_openapi_describes_the_message_endpoints(app) -> None:  # type: ignore[no-untyped-def]
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
-    post = spec["paths"]["/instances/{id}/messages/{name}"]["post"]
+    post = spec["paths"]["/instances/{instance_id}/messages/{name}"]["post"]
     assert {"403", "409", "422"} <= set(post["responses"])
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/MessageRequest")
-    assert "get" in spec["paths"]["/instances/{id}/messages"]
+    assert "get" in spec["paths"]["/instances/{instance_id}/messages"]
     assert spec["components"]["schemas"]["MessageRequest"]["required"] == ["payload"]
 
 

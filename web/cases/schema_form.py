@@ -175,7 +175,7 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         if _type(items) == "object" and isinstance(items.get("properties"), dict):
             f.kind = "rows"  # one row of fields per item, plus a blank one to add another
             count = len(_row_indexes(raw, path)) if raw is not None else len(value) if isinstance(value, list) else 0
-            wanted = int((raw or {}).get(ROWS_KEY + path) or 0)
+            wanted = _wanted_rows((raw or {}).get(ROWS_KEY + path), count)
             total = max(count + 1, int(f.minimum or 1), wanted)
             if f.maximum is not None:
                 total = max(count, min(total, int(f.maximum)))
@@ -240,6 +240,18 @@ def _nest(path: str, index: int, item: Any) -> dict[str, Any]:
 def _renumber(key: str, path: str, n: int) -> str:
     rest = key[len(path) + 1:].split(".", 1)
     return f"{path}.{n}.{rest[1]}" if len(rest) == 2 else key
+
+
+MAX_NEW_ROWS = 50
+
+
+def _wanted_rows(raw: Any, count: int) -> int:
+    """How many rows a table asks to show: a number the browser sends, so not trusted past a few new rows."""
+    try:
+        wanted = int(str(raw or 0)[:12])
+    except ValueError:
+        return 0
+    return max(0, min(wanted, count + MAX_NEW_ROWS))
 
 
 def _row_indexes(raw: dict[str, Any], path: str) -> list[int]:

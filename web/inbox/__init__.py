@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import InvalidInput, TramitaError
+from engine.errors import BadParameter, InvalidInput, TramitaError
 from engine.services import InboxFilters
 from web.auth import home_for, safe_next
 from web.security import me, tramita
@@ -44,7 +44,7 @@ def _date(name: str) -> date | None:
 @roles_required("caseworker")
 def index():  # type: ignore[no-untyped-def]
     values = _values()
-    error = None
+    error, status = None, 200
     try:
         filters = InboxFilters(scope=values.get("vista") or "all",
                                process_key=values.get("procedimiento") or None,
@@ -53,14 +53,14 @@ def index():  # type: ignore[no-untyped-def]
         page = tramita().cases.inbox(me(), filters, page=values.get("page", 1, type=int) or 1,
                                per_page=values.get("por_pagina", 25, type=int) or 25)
     except InvalidInput as exc:
-        error = exc.message
+        error, status = exc.message, exc.status if isinstance(exc, BadParameter) else 200
         filters = InboxFilters()
         page = tramita().cases.inbox(me(), filters)
     template = "inbox/_results.html" if request.headers.get("HX-Request") else "inbox/index.html"
     # Links (pages) carry the filters but never the search text; a text search pages by posting the form.
     args = {k: v for k, v in values.items() if k not in ("page", "q", "csrf_token") and v}
     return render_template(template, page=page, filters=filters, facets=tramita().cases.inbox_facets(me()), error=error,
-                           args=args)
+                           args=args), status
 
 
 def _back() -> str:
