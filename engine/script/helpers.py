@@ -9,7 +9,6 @@ deadline, which the engine stores beside the timer and the task's due date.
 from __future__ import annotations
 
 import contextvars
-from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
 from engine.time import clock
@@ -56,28 +55,21 @@ def plazo_horas(inicio: Any, n: int, cita: str | None = None) -> str:
     return _record(_calendar().hours(inicio, n, citation=cita))
 
 
-_RULE_MONTHS = (
-    "Meses: el día de inicio cuenta entero; el plazo se cumple al iniciar (00:00:00, hora de Hermosillo) el "
-    "mismo día del mes que corresponda, o el último día de ese mes si no lo tiene. No se recorre por días "
-    "inhábiles (p. ej. la prescripción de la facultad de sancionar)."
-)
+def plazo_meses(inicio: Any, n: int, regla: str, cita: str | None = None) -> str:
+    """A term of ``n`` months (a year is 12) by ``regla``: "administrativa" (LFPA art. 29) or "prescripcion"
+    (Código Civil art. 1180). The rule is a cited parameter, never chosen here; see docs/terms.md."""
+    from engine.time.months import months
+
+    return _record(months(_calendar(), inicio, n, regla, citation=cita))
 
 
-def plazo_meses(inicio: Any, n: int, cita: str | None = None) -> str:
-    """A term of ``n`` months (a year is 12): it has run at 00:00 of the same day ``n`` months later.
+def dia_siguiente(fecha: Any) -> str:
+    """The calendar day after ``fecha`` (its Hermosillo date), e.g. the first day a barred request is admissible."""
+    from datetime import timedelta
 
-    For terms counted by months or years from an event, such as the one-year prescription of the
-    power to sanction (Ley de Violencia Familiar art. 53); the explanation is recorded like the
-    other helpers' so the timer and the due date show how the instant was reached.
-    """
-    from engine.time.calendar import HERMOSILLO, Deadline, to_local
+    from engine.time.calendar import to_local
 
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(f"el número de meses del plazo debe ser un entero positivo, no {n!r}")
-    begin = to_local(inicio)
-    end = date.fromisoformat(sumar_meses(begin.date().isoformat(), n))
-    due = datetime.combine(end, time(0, 0), HERMOSILLO)
-    return _record(Deadline(begin, "months", n, _RULE_MONTHS, due, (), cita))
+    return (to_local(fecha).date() + timedelta(days=1)).isoformat()
 
 
 def ahora() -> str:
@@ -90,23 +82,14 @@ def hoy() -> str:
     return ahora()[:10]
 
 
-def sumar_meses(fecha: str, n: int) -> str:
-    """The same day n months later (or the month's last day), for bars such as art. 36's six months."""
-    day = date.fromisoformat(str(fecha)[:10])
-    month_index = day.month - 1 + n
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    next_month = date(year + (month == 12), month % 12 + 1, 1)
-    return date(year, month, min(day.day, (next_month - timedelta(days=1)).day)).isoformat()
-
-
 HELPERS: dict[str, Callable[..., Any]] = {
     "plazo_habil": plazo_habil,
     "plazo_natural": plazo_natural,
     "plazo_horas": plazo_horas,
     "plazo_meses": plazo_meses,
+    "dia_siguiente": dia_siguiente,
     "ahora": ahora,
     "hoy": hoy,
-    "sumar_meses": sumar_meses,
 }
 
 
