@@ -3,6 +3,8 @@
 Every error is reported by field, in Spanish, so a page can show it next to the
 field and the API can name it. A schema may carry ``x-error`` (a message, e.g. the
 article a value breaks) on any subschema; it replaces the generic message there.
+Dates are ordered by the ``x-no-futura`` / ``x-despues-de`` / ``x-antes-de`` rules of
+``engine.run.date_rules`` (today, another field, case data, a legal parameter).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from engine.errors import InvalidInput
+from engine.run import date_rules
 
 _FORMAT_CHECKER = FormatChecker()
 
@@ -68,13 +71,19 @@ def require_json_numbers(data: dict[str, Any]) -> None:
             stack.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
-def validate(schema: dict[str, Any], data: dict[str, Any]) -> None:
-    """Raise :class:`InvalidInput` naming every field that is wrong; return quietly otherwise."""
+def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.Context | None = None) -> None:
+    """Raise :class:`InvalidInput` naming every field that is wrong; return quietly otherwise.
+
+    With a ``context`` (the engine's clock, the case data, the parameters) the date rules are checked too.
+    """
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     fields: dict[str, str] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         name = _field(error)
         fields.setdefault(name, _message(error))
+    if context is not None and isinstance(data, dict):
+        for name, message in date_rules.check(schema, data, context).items():
+            fields.setdefault(name, message)
     if fields:
         first = next(iter(fields))
         raise InvalidInput(f"{first}: {fields[first]}", field=first, fields=fields)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from engine.services import MASK, badge, is_identifying
-from engine.services.terms import HERMOSILLO, now
+from engine.services.terms import HERMOSILLO, DateContext, now
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
 from web.cases import events, schema_form
 from web.security import me, tramita
@@ -77,7 +77,8 @@ def start(key: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("cases.case", instance_id=result.instance_id))
         if errors:
             status = 422
-    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_identifying)
+    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_identifying,
+                               context=DateContext(now(), {}, {}))
     leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/start.html", spec=spec, fields=fields, errors=errors, leftover=leftover,
                            general=general, reference=reference, title=title), status
@@ -156,14 +157,16 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("inbox.index"))
         page = tramita().cases.task(me(), task_id)
         grant, task_view = page.access, page.task
-    values = None if raw is not None else {}
-    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_identifying)
-    leftover = schema_form.attach_errors(fields, errors)
     instance = page.instance
     sees_case = _sees_case(task_view.instance_id)
     # What the case holds so far (e.g. the risk table's recommendation when issuing an order); seeing it is
     # an opening of the case file, audited like one.
     cf = tramita().cases.case_file(me(), task_view.instance_id, via="tarea") if sees_case else None
+    case_data = cf.detail.data if cf else {}
+    values = None if raw is not None else {}
+    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_identifying,
+                               context=DateContext(now(), case_data, case_data.get("parametros") or {}))
+    leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
                            general=general, conflict=conflict, grant=grant, instance=instance,
                            badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from engine.services.terms import HERMOSILLO, to_local
+from engine.services.terms import HERMOSILLO, DateContext, date_limits, to_local
 
 FILE_PREFIX = "adjunto:"
 ADD_ROW = "_agregar_renglon"  # a submit button's name: add a row to the table of that array, save nothing
@@ -48,6 +48,7 @@ class Field:
     read_only: bool = False
     required_when: list[str] = field(default_factory=list)  # "«¿Quién solicita?» es «Otra persona»"
     rows: list[list["Field"]] = field(default_factory=list)  # kind "rows": one list of fields per item
+    rules: list[str] = field(default_factory=list)  # a date's x-no-futura / x-despues-de / x-antes-de messages
 
     @property
     def html_id(self) -> str:
@@ -92,8 +93,12 @@ def is_file(schema: dict[str, Any]) -> bool:
 
 def build(schema: dict[str, Any] | None, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           *, raw: dict[str, Any] | None = None, identifying: Callable[[str, dict[str, Any]], bool] | None = None,
-          prefix: str = "") -> list[Field]:
-    """The fields of a form, filled from JSON values (or from raw submitted strings when re-rendering)."""
+          prefix: str = "", context: DateContext | None = None) -> list[Field]:
+    """The fields of a form, filled from JSON values (or from raw submitted strings when re-rendering).
+
+    ``context`` (today, the case data, the parameters) bounds date inputs with ``min``/``max`` from the
+    schema's date rules (engine.run.date_rules), the same rules the engine checks on submission.
+    """
     if not schema:
         return []
     props: dict[str, Any] = schema.get("properties") or {}
@@ -108,6 +113,12 @@ def build(schema: dict[str, Any] | None, values: dict[str, Any] | None = None, e
             continue
         path = f"{prefix}{name}"
         f = _field(path, name, sub, name in required, values, raw, errors or {}, identifying)
+        if f.kind in ("date", "datetime"):
+            titles = {k: str(v.get("title") or k) for k, v in props.items() if isinstance(v, dict)}
+            f.minimum, f.maximum, f.rules = date_limits(name, sub, context, titles)
+            if f.kind == "datetime":
+                f.minimum = f.minimum and f.minimum + "T00:00"
+                f.maximum = f.maximum and f.maximum + "T23:59"
         if name not in required:
             f.required_when = when.get(name, [])
         out.append(f)
