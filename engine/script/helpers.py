@@ -72,6 +72,30 @@ def dia_siguiente(fecha: Any) -> str:
     return (to_local(fecha).date() + timedelta(days=1)).isoformat()
 
 
+def uma_vigente(periodos: Any, fecha: Any) -> float | None:
+    """The daily UMA in force on ``fecha`` (periods of ``[uma.periodos]``), or None when no period holds it.
+
+    Looked up, never indexed: a date outside the loaded periods is a message on the task, not an error.
+    The case's own copy of the parameters is read first; a period loaded after the case started is then
+    read from the parameters in force (a published UMA value never changes), so loading it lets the case go on.
+    """
+    day = str(fecha)[:10]
+
+    def find(items: Any) -> float | None:
+        for p in items or []:
+            if isinstance(p, dict) and str(p.get("desde")) <= day <= str(p.get("hasta")):
+                return p.get("valor")
+        return None
+
+    found = find(periodos)
+    if found is None:
+        from engine import config
+        from engine.deploy.parameters import load_parameters
+
+        found = find(load_parameters(config.WORKFLOWS_DIR / "parameters.toml").get("uma", {}).get("periodos"))
+    return found
+
+
 def ahora() -> str:
     from engine.time.calendar import HERMOSILLO
 
@@ -88,6 +112,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "plazo_horas": plazo_horas,
     "plazo_meses": plazo_meses,
     "dia_siguiente": dia_siguiente,
+    "uma_vigente": uma_vigente,
     "ahora": ahora,
     "hoy": hoy,
 }
