@@ -48,13 +48,14 @@ def admitida(t: Any, start: Any) -> Case:
 def hasta_remision(t: Any, start: Any, recepcion_acuerdo: str) -> Case:
     c = admitida(t, start)
     c.do("planear_investigacion", example("agravio_plan_investigacion", 1), at="2026-03-20T10:00:00")
-    c.do("elaborar_proyecto_dictamen", example("agravio_proyecto_dictamen"))
+    c.do("elaborar_proyecto_dictamen", example("agravio_proyecto_dictamen"), at="2026-04-20T10:00:00")
     c.do("convocar_sesion_extraordinaria", example("agravio_convocatoria"))
-    c.do("celebrar_sesion_extraordinaria", example("agravio_sesion_extraordinaria", 1))
-    c.do("resolver_existencia_agravio", example("agravio_resolucion_sistema", 0))
+    c.do("celebrar_sesion_extraordinaria", example("agravio_sesion_extraordinaria", 1), at="2026-04-27T10:00:00")
+    c.do("resolver_existencia_agravio", example("agravio_resolucion_sistema", 0), at="2026-05-11T10:00:00")
     c.do("responder_procedencia", example("agravio_respuesta_procedencia"), at="2026-05-12T10:00:00")
     assert c.open() == ["remitir_acuerdo_autoridad"]
-    c.do("remitir_acuerdo_autoridad", example("agravio_remision_acuerdo", fecha_recepcion_acuerdo=recepcion_acuerdo))
+    c.do("remitir_acuerdo_autoridad", example("agravio_remision_acuerdo", fecha_recepcion_acuerdo=recepcion_acuerdo),
+         at=f"{recepcion_acuerdo}T10:00:00")
     assert c.open() == []
     return c
 
@@ -93,7 +94,7 @@ def test_seis_meses_desde_el_desechamiento(tramita_sqlite: Any, start: Any, dese
         assert c.open() == ["informar_sistema_estatal"]
         return
     assert c.open() == ["notificar_rechazo_impedimento"]
-    c.do("notificar_rechazo_impedimento", example("agravio_rechazo_impedimento"))
+    c.do("notificar_rechazo_impedimento", example("agravio_rechazo_impedimento"), at="2026-03-03T10:00:00")
     assert c.status == "completed"
     assert {"fin_rechazo_impedimento"} <= c.reached()
     assert "informar_sistema_estatal" not in c.reached()
@@ -198,9 +199,10 @@ def test_prevencion_desahogada_y_no_admitida(tramita_sqlite: Any, start: Any) ->
         ("2026-03-14", "Sábado"), ("2026-03-15", "Domingo"), ("2026-03-16", "Natalicio de Benito Juárez")]
     assert radicacion.deadline["citation"] == "Reglamento art. 36, primer párrafo"
     # Art. 35: systematic violence not shown -> not admitted, and the requester is notified.
-    c.do("resolver_radicacion", example("agravio_radicacion", 1), at="2026-03-17T10:00:00")
+    c.do("resolver_radicacion", example("agravio_radicacion", 1, fecha_acuerdo_radicacion="2026-03-17"),
+         at="2026-03-17T10:00:00")
     assert c.open() == ["notificar_no_admision"]
-    c.do("notificar_no_admision", example("agravio_no_admision"))
+    c.do("notificar_no_admision", example("agravio_no_admision", fecha_notificacion="2026-03-17"))
     assert c.status == "completed"
     assert "fin_no_admitida" in c.reached() and "investigacion" not in c.reached()
 
@@ -298,7 +300,7 @@ def test_investigacion_con_grupo_informacion_comision_y_norma_reformada(tramita_
     # Art. 37: an inter-institutional group, and more information from the requester.
     c.do("planear_investigacion", example("agravio_plan_investigacion", 0), at="2026-03-12T10:00:00")
     assert c.open() == ["conformar_grupo_interinstitucional"]
-    c.do("conformar_grupo_interinstitucional", example("agravio_grupo_interinstitucional"))
+    c.do("conformar_grupo_interinstitucional", example("agravio_grupo_interinstitucional"), at="2026-03-16T10:00:00")
     c.do("recibir_estudio_grupo", example("agravio_estudio_grupo"), at="2026-04-10T10:00:00")
     # Requirement notified on Monday 13 April: 5 días hábiles -> 14-17 (4), weekend, Monday 20 (5).
     c.do("solicitar_informacion_adicional", example("agravio_solicitud_informacion"), at="2026-04-13T10:00:00")
@@ -381,7 +383,8 @@ def test_procedencia_vencida_a_los_45_dias_habiles_escala(tramita_sqlite: Any, s
     c.do("celebrar_sesion_extraordinaria", example("agravio_sesion_extraordinaria", 1))
     assert c.open() == ["resolver_existencia_agravio"]  # no comisión dictaminadora
     c.do("resolver_existencia_agravio", example("agravio_resolucion_sistema", 1))
-    c.do("responder_procedencia", example("agravio_respuesta_procedencia", fecha_respuesta="2026-05-20"))
+    c.do("responder_procedencia", example("agravio_respuesta_procedencia", fecha_respuesta="2026-05-20"),
+         at="2026-05-20T10:00:00")
     assert c.status == "completed"
     assert "fin_sin_agravio" in c.reached() and "remitir_acuerdo_autoridad" not in c.reached()
 
@@ -416,7 +419,7 @@ def test_reforma_insuficiente_sigue_el_plazo_y_luego_alerta(tramita_sqlite: Any,
     assert local(c.timer("plazo_reforma_vencido").due_at) == "2026-08-13T23:59:59-07:00"
     c.fire("2026-08-14T00:00:01")
     assert c.open() == ["solicitar_alerta_genero"]
-    c.do("solicitar_alerta_genero", example("agravio_solicitud_alerta"))
+    c.do("solicitar_alerta_genero", example("agravio_solicitud_alerta", fecha_solicitud_avgm="2026-08-14"))
     assert "fin_solicitud_alerta" in c.reached() and "fin_agravio_subsanado" not in c.reached()
 
 
