@@ -219,8 +219,11 @@ def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status:
     detail = cf.detail
     summary = _summary(cf)
     open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == "READY"]
+    # A timer's term shows on its own unless a task with a form already shows it: the art. 40 term runs on a
+    # receive task (the case waits for the reform), which has no task row, so the timer is listed itself.
+    dated = {t.name for t in detail.tasks if t.deadline}
     deadlines = [t for t in detail.tasks if t.deadline] + [tm for tm in detail.timers if tm.deadline
-                                                           and not tm.attached_to]
+                                                           and tm.attached_to not in dated]
     timeline = [e for e in detail.events if e.kind != "case_opened"]
     openings = [e for e in detail.events if e.kind == "case_opened"]
     names = _element_names(instance_id)

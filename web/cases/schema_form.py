@@ -434,8 +434,27 @@ def labels(schema_props: dict[str, dict[str, Any]]) -> dict[str, str]:
     return {k: str(v.get("title") or k) for k, v in schema_props.items()}
 
 
+_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre")
+
+
+def long_date(value: Any, with_time: bool | None = None) -> str:
+    """«4 de diciembre de 2026, 23:59» (Hermosillo time); a bare date has no time."""
+    text = str(value)
+    local = to_local(text)
+    day = f"{local.day} de {_MONTHS[local.month - 1]} de {local.year}"
+    if with_time is False or (with_time is None and len(text.strip()) == 10):
+        return day
+    return f"{day}, {local:%H:%M}"
+
+
+def money(value: Any) -> str:
+    """«$5,865.50»: pesos with thousands separators and two decimals, as Mexican documents write them."""
+    return f"${float(value):,.2f}"
+
+
 def display(value: Any, schema: dict[str, Any] | None) -> str:
-    """A stored value as a person reads it (option titles, Sí/No, dates)."""
+    """A stored value as a person reads it: option titles, Sí/No, long dates in Hermosillo time, money."""
     schema = schema or {}
     if value is None or value == "" or value == {} or value == []:
         return "—"
@@ -451,13 +470,22 @@ def display(value: Any, schema: dict[str, Any] | None) -> str:
         props = schema.get("properties") or {}
         return "; ".join(f"{(props.get(k) or {}).get('title') or str(k).replace('_', ' ').capitalize()}: "
                          f"{display(v, props.get(k))}" for k, v in value.items())
+    if isinstance(value, (int, float)) and schema.get("x-formato") == "moneda":
+        return money(value)
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, str) and (schema.get("format") == "date-time" or _ISO_DATETIME.match(value)):
         try:
-            return to_local(value).strftime("%d/%m/%Y %H:%M")
+            return long_date(value, True)
         except ValueError:
             return value
     if isinstance(value, str) and len(value) == 10 and (schema.get("format") == "date" or _ISO_DATE.match(value)):
-        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+        try:
+            return long_date(value, False)
+        except ValueError:
+            return value
     return str(value)
 
 
