@@ -15,6 +15,7 @@ from engine.casework.attachments import AttachmentView
 from engine.casework.inbox import InboxFilters, InboxPage
 from engine.deploy import versions
 from engine.errors import Conflict, Forbidden, NotFound
+from engine.run import rectify as rectification
 from engine.run import transitions
 from engine.run.runtime import Runtime
 from engine.run.transitions import TransitionResult
@@ -153,6 +154,31 @@ class CaseService:
         if not grant.act:
             raise Forbidden("Su rol no permite registrar eventos en este expediente.", field="instance")
         return transitions.send_message(self.rt, instance_id, name, payload, user.username)
+
+    # --- rectification (right to rectify a wrong name or date) ---
+    def rectifiable_fields(self, user: Principal, instance_id: int) -> dict[str, str]:
+        """Field -> title of the names and dates this case holds that its holder may rectify."""
+        self.check_case(user, instance_id)
+        detail = reads.instance(self.rt, instance_id)
+        props = self._props(instance_id, detail.instance.process_key)
+        return {k: str((props.get(k) or {}).get("title") or k) for k in sorted(detail.data)
+                if rectification.rectifiable(props.get(k), k)}
+
+    def rectify(self, user: Principal, instance_id: int, field: str, value: Any, reason: str) -> TransitionResult:
+        """Correct a wrong name or date, with the reason: only the caseworker who may act on the case. The old
+        and new values stay in the audit trail and every term computed from the date is worked out again."""
+        require_role(user, "caseworker", field="role",
+                     message="Solo el personal operativo a cargo del expediente puede rectificar sus datos.")
+        grant = self.check_case(user, instance_id)
+        if not grant.act:
+            raise Forbidden("Solo quien tiene a su cargo el expediente puede rectificar sus datos.", field="instance")
+        detail = reads.instance(self.rt, instance_id)
+        schema = self._props(instance_id, detail.instance.process_key).get(field)
+        return rectification.rectify(self.rt, instance_id, field, value, schema or {}, user.username, reason)
+
+    def _props(self, instance_id: int, process_key: str) -> dict[str, dict[str, Any]]:
+        forms_ = reads.case_forms(self.rt, instance_id)
+        return access.schema_properties([*(f.schema for f in forms_.values()), self.rt.data_dictionary(process_key)])
 
     # --- files and documents ---
     def add_attachment(self, user: Principal, instance_id: int, filename: str, content: bytes, *,
