@@ -31,6 +31,7 @@ EVENT_LABELS = {
     "instance_resumed": _l("Caso reanudado"),
     "instance_retried": _l("Caso reintentado"),
     "message_received": _l("Mensaje recibido"),
+    "data_rectified": _l("Dato rectificado"),
 }
 
 STATUS_LABELS = {"running": _l("En trámite"), "completed": _l("Concluido"), "cancelled": _l("Cancelado"),

@@ -213,7 +213,8 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
     return _render_case(instance_id)
 
 
-def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200) -> Any:
+def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200,
+                 rectify: dict[str, Any] | None = None) -> Any:
     """The case file; ``posted`` is an event form sent back with its values and errors (see ``register_event``)."""
     cf = tramita().cases.case_file(me(), instance_id)
     detail = cf.detail
@@ -227,7 +228,10 @@ def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status:
     timeline = [e for e in detail.events if e.kind != "case_opened"]
     openings = [e for e in detail.events if e.kind == "case_opened"]
     names = _element_names(instance_id)
+    may_rectify = cf.access.act and me().role == "caseworker" and detail.instance.status == "running"
+    rectifiable = tramita().cases.rectifiable_fields(me(), instance_id) if may_rectify else {}
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
+                           rectifiable=rectifiable, rectify=rectify,
                            process_name=_process_name(detail.instance.process_key),
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
                            names=names, waiting=_waiting(instance_id, posted), posted=posted,
@@ -263,6 +267,34 @@ def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, 
                     "typed": mine["typed"] if mine else {"descripcion": "", "fecha": typed_now},
                     "errors": mine["errors"] if mine else {}, "general": mine.get("general") if mine else None})
     return out
+
+
+# --- rectification ---------------------------------------------------------------------------------
+
+
+@bp.post("/casos/<int:instance_id>/rectificar")
+@roles_required("caseworker")
+def rectify(instance_id: int):  # type: ignore[no-untyped-def]
+    """Correct a wrong name or date of the case, with the reason (right to rectify); the terms follow."""
+    typed = {k: request.form.get(k, "").strip() for k in ("campo", "valor", "motivo")}
+    errors: dict[str, str] = {}
+    if not typed["campo"]:
+        errors["campo"] = _("Elija el dato que va a rectificar.")
+    if not typed["valor"]:
+        errors["valor"] = _("Escriba el valor correcto.")
+    if not typed["motivo"]:
+        errors["motivo"] = _("Escriba el motivo de la rectificación (por ejemplo, el documento que la acredita).")
+    if not errors:
+        try:
+            tramita().cases.rectify(me(), instance_id, typed["campo"], typed["valor"], typed["motivo"])
+        except InvalidInput as exc:
+            errors[{"field": "campo", "value": "valor", "reason": "motivo"}.get(exc.field or "", "valor")] = exc.message
+        except Conflict:
+            errors["valor"] = _changed()
+        else:
+            flash(_("Dato rectificado. Los plazos que dependían de él se recalcularon."), "success")
+            return redirect(url_for("cases.case", instance_id=instance_id) + "#datos", 303)
+    return _render_case(instance_id, status=422, rectify={"typed": typed, "errors": errors})
 
 
 # --- external events (BPMN messages) ----------------------------------------------------------------
