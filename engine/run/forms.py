@@ -2,7 +2,9 @@
 
 Every error is reported by field, in Spanish, so a page can show it next to the
 field and the API can name it. A schema may carry ``x-error`` (a message, e.g. the
-article a value breaks) on any subschema; it replaces the generic message there.
+article a value breaks) on any subschema; it replaces the generic message there. A
+property's ``x-obligatorio`` is the message when it is missing ("Escriba el lugar de
+emisión (Reglamento art. 43)."): the problem first, the article second.
 Dates are ordered by the ``x-no-futura`` / ``x-despues-de`` / ``x-antes-de`` rules of
 ``engine.run.date_rules`` (today, another field, case data, a legal parameter).
 """
@@ -78,8 +80,12 @@ def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.C
     """
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     fields: dict[str, str] = {}
+    props = schema.get("properties") or {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         name = _field(error)
+        missing = props.get(name) if error.validator == "required" and not error.absolute_path else None
+        if isinstance(missing, dict) and missing.get("x-obligatorio"):  # what to write, then the article
+            fields.setdefault(name, str(missing["x-obligatorio"]))
         fields.setdefault(name, _message(error))
     if context is not None and isinstance(data, dict):
         for name, message in date_rules.check(schema, data, context).items():

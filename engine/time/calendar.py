@@ -35,7 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import config
-from engine.time.calendar_file import read_calendar_file
+from engine.time.calendar_file import CalendarError, read_calendar_file
 
 import holidays
 
@@ -84,14 +84,6 @@ _MX_NAMES_ES = {
     "Revolution Day": "Día de la Revolución",
     "Christmas Day": "Navidad",
 }
-
-
-class CalendarError(ValueError):
-    """A calendar file, a deadline request or a date the calendar cannot honour.
-
-    A ValueError so callers validating user/designer input can treat it like
-    any other bad value, while still being able to catch it specifically.
-    """
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PENDING_MARK", "FileDay", "read_calendar_file", "is_pending"]
+__all__ = ["PENDING_MARK", "CalendarError", "FileDay", "read_calendar_file", "is_pending"]
 
 _ENTRY_KEYS = ("date", "end", "reason", "source", "start")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -39,9 +39,15 @@ def is_pending(source: str) -> bool:
     return PENDING_MARK in source.casefold()
 
 
-def _error(message: str) -> Exception:
-    from engine.time.calendar import CalendarError
+class CalendarError(ValueError):
+    """A calendar file, a deadline request or a date the calendar cannot honour.
 
+    A ValueError so callers validating user/designer input can treat it like
+    any other bad value, while still being able to catch it specifically.
+    """
+
+
+def _error(message: str) -> Exception:
     return CalendarError(message)
 
 

@@ -96,8 +96,9 @@ def test_x_error_messages_land_next_to_their_fields() -> None:
     fields = schema_form.build(s, raw={"vigencia_dias": "90"})
     assert schema_form.attach_errors(fields, errors) == {}
     f = by_name(fields)
-    assert f["vigencia_dias"].error == "LGAMVLV art. 28: la vigencia de la orden no excede de 60 días."
-    assert f["lugar_emision"].error.startswith("Reglamento art. 43:")
+    # Problem first, article second (issue 10, item 21).
+    assert f["vigencia_dias"].error == "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."
+    assert f["lugar_emision"].error == "Escriba el lugar donde se emite la orden (Reglamento art. 43)."
 
 
 def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
@@ -193,3 +194,30 @@ def test_date_rules_bound_the_inputs_and_the_engine_checks_the_same_rules() -> N
     assert f["fecha_citacion"].minimum == "2026-03-10" and f["fecha_citacion"].maximum == "2026-03-12"
     assert f["fecha_hora_comparecencia"].rules == [
         "La comparecencia no puede ser anterior a la citación que la fija (Ley de Violencia Familiar art. 50)."]
+
+
+def test_a_fixed_legal_value_is_a_select_and_messages_name_the_problem_first() -> None:
+    """Items 20 and 21."""
+    import pytest
+
+    from engine.errors import InvalidInput
+
+    f = by_name(schema_form.build(schema("sancion_notificacion")))["tipo_notificacion"]
+    assert f.kind == "select" and f.options == [("personal", "Personal")] and f.value == "personal"
+    f = by_name(schema_form.build(schema("agravio_convocatoria")))["tipo_sesion"]
+    assert f.kind == "select" and f.value == "extraordinaria"
+    with pytest.raises(InvalidInput) as err:
+        forms.validate(schema("agravio_convocatoria"), {"fecha_convocatoria": "2026-04-20",
+                                                       "fecha_sesion": "2026-04-27", "tipo_sesion": "ordinaria"})
+    assert err.value.fields["tipo_sesion"] == "La sesión es extraordinaria (Reglamento art. 37, segundo párrafo)."
+    s = schema("orden_proteccion_emision")
+    data = {"decision_emision": "otorgar", "fundamentacion": "Reglamento arts. 42 y 43."}
+    with pytest.raises(InvalidInput) as err:
+        forms.validate(s, data)
+    fields = err.value.fields
+    assert fields["lugar_emision"] == "Escriba el lugar donde se emite la orden (Reglamento art. 43)."
+    assert fields["vigencia_dias"].startswith("Escriba la vigencia de la orden, de 1 a 60 días")
+    assert len(set(fields.values())) == len(fields)  # not the same sentence of art. 43 five times
+    with pytest.raises(InvalidInput) as err:
+        forms.validate(s, {**data, "vigencia_dias": 0})
+    assert err.value.fields["vigencia_dias"] == "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."

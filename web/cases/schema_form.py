@@ -59,6 +59,8 @@ def _options(schema: dict[str, Any]) -> list[tuple[str, str]] | None:
     if "enum" in schema:
         titles = schema.get("x-enumTitles") or schema.get("x-enumNames") or schema.get("enumNames") or []
         return [(_str(v), str(titles[i]) if i < len(titles) else _str(v)) for i, v in enumerate(schema["enum"])]
+    if isinstance(schema.get("const"), str):  # a fixed legal value (art. 54 «personal»): a choice, not free text
+        return [(schema["const"], str(schema.get("x-constTitle") or schema["const"].capitalize()))]
     for key in ("oneOf", "anyOf"):
         alts = schema.get(key)
         if isinstance(alts, list) and alts and all(isinstance(a, dict) and "const" in a for a in alts):
@@ -174,6 +176,8 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
     value = _lookup(values, path) if values is not None else None
     if value is None and raw is None and "default" in sub:
         value = sub["default"]
+    if value is None and raw is None and isinstance(sub.get("const"), str):
+        value = sub["const"]
     if t == "object" and isinstance(sub.get("properties"), dict):
         f.kind = "group"
         f.children = build(sub, values, errors, raw=raw, identifying=identifying, prefix=path + ".")
@@ -208,7 +212,8 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         return f
     if opts is not None:
         widget = sub.get("x-widget")
-        f.kind = widget if widget in ("radio", "select") else ("radio" if len(opts) <= 3 else "select")
+        f.kind = widget if widget in ("radio", "select") else (
+            "select" if "const" in sub else "radio" if len(opts) <= 3 else "select")
         f.options = opts
         f.value = raw.get(path, "") if raw is not None else _str(value)
         return f
