@@ -422,3 +422,20 @@ def test_the_art_40_term_shows_under_plazos_and_money_and_dates_read_as_people_w
     assert "17 de agosto de 2026" in plazos
     datos = page[page.index('id="datos"'):page.index('id="documentos"')]
     assert "18 de mayo de 2026" in datos and "2026-05-18" not in datos
+
+
+def test_managers_are_warned_from_january_that_next_years_uma_is_missing(real, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """Item 18: parameters.toml holds the UMA up to 2027-01-31; from 1 January 2027 the 2027 value is due."""
+    from tests.procedures.conftest import hmo
+    from tests.web.conftest import Browser, build_app
+
+    boss = Browser(build_app(real))
+    boss.login("gerente_fgje")
+    frozen_clock.set(hmo("2026-12-31T12:00:00"))
+    assert "Falta el valor de la UMA" not in boss.get("/casos").get_data(as_text=True)
+    frozen_clock.set(hmo("2027-01-02T09:00:00"))
+    page = boss.get("/casos").get_data(as_text=True)
+    assert "Falta el valor de la UMA del periodo 2027-02-01 al 2028-01-31" in page and "[uma.periodos]" in page
+    worker = Browser(build_app(real))
+    worker.login("mp")
+    assert "Falta el valor de la UMA" not in worker.get("/casos").get_data(as_text=True)

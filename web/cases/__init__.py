@@ -203,7 +203,9 @@ def case_list():  # type: ignore[no-untyped-def]
     rows, total = tramita().cases.cases(me(), page=page, per_page=25, **filters)
     pages = max(1, -(-total // 25))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    warnings = tramita().monitor.parameter_warnings(me()) if me().role in ("manager", "admin") else []
     return render_template("cases/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
+                           warnings=warnings,
                            processes=tramita().cases.processes(me()), args=args)
 
 
