@@ -73,6 +73,13 @@ def require_json_numbers(data: dict[str, Any]) -> None:
             stack.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
+def context(case: dict[str, Any], parametros: dict[str, Any] | None) -> date_rules.Context:
+    """What the date rules compare with: the engine's clock, the case data so far, the parameters in force."""
+    from engine.time import clock
+
+    return date_rules.Context(clock.now(), case, parametros or {})
+
+
 def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.Context | None = None) -> None:
     """Raise :class:`InvalidInput` naming every field that is wrong; return quietly otherwise.
 

@@ -32,7 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn import safe_xml, serializer
 from engine.time import clock
 from engine.deploy import versions as deployments
-from engine.run import date_rules, forms
+from engine.run import forms
 from engine.run import timers
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState, NotFound, TramitaError
 from engine.script.helpers import DeadlineLog
@@ -131,7 +131,7 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
     loaded = rt.specs.get(s, definition_id)
     start_form = _start_form(loaded.task_info)
     if start_form is not None:
-        forms.validate(start_form, data, date_rules.Context(clock.now(), {}, parameters or {}))
+        forms.validate(start_form, data, forms.context({}, parameters))
 
     def fresh() -> BpmnWorkflow:
         wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
@@ -494,8 +494,7 @@ def complete_task(rt: Runtime, task_id: str, data: Any, user: str) -> Transition
             raise Conflict(f"task {task_id} is no longer open; nothing was saved", field="task")
         info = rt.specs.get(s, found["definition_id"]).task_info.get(task.task_spec.bpmn_id, {})
         if info.get("schema"):
-            forms.validate(info["schema"], data, date_rules.Context(
-                clock.now(), task.data, wf.data.get("parametros") or rt.parameters or {}))
+            forms.validate(info["schema"], data, forms.context(task.data, wf.data.get("parametros") or rt.parameters))
         before = dict(task.data)
         task.data.update(data)
         task.run()
