@@ -277,6 +277,18 @@ def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[s
     sanc.wait_for_url(re.compile(r"/casos/\d+$"))
     sanc.click("a.task-link:has-text('Registrar la infracción')")
     assert sanc.locator("#f-fecha_infraccion").get_attribute("type") == "date"
+    # Item 19: the same date rules the engine checks bound the input: the law in force since 30 January 2000
+    # (parameter sancion.ley_vigente_desde) and today (the engine's clock, Hermosillo).
+    from engine.services.terms import HERMOSILLO, now
+
+    today = now().astimezone(HERMOSILLO).date().isoformat()
+    assert sanc.locator("#f-fecha_infraccion").get_attribute("min") == "2000-01-30"
+    assert sanc.locator("#f-fecha_infraccion").get_attribute("max") == today
+    assert "no puede ser anterior a la entrada en vigor" in sanc.locator("#f-fecha_infraccion-wrap").inner_text()
+    sanc.fill("#f-fecha_infraccion", "2030-03-10")
+    submit(sanc)
+    assert sanc.locator("#f-fecha_infraccion-error").inner_text() == \
+        "La infracción ya ocurrió: su fecha no puede ser posterior a hoy (Ley de Violencia Familiar art. 46)."
     assert sanc.locator("input[name=tipos_maltrato][type=checkbox]").count() == 8
     shot(sanc, "13-sancion-registro")
     no_script_errors(ism)
