@@ -229,10 +229,10 @@ def test_la_prevencion_se_hace_una_sola_vez(tramita_sqlite: Any, start: Any) -> 
     assert c.data()["fecha_desechamiento"] == "2026-03-12"
 
 
-def test_desahogo_incompleto_el_segundo_dia_no_desecha_y_se_completa_en_plazo(tramita_sqlite: Any,
+def test_desahogo_incompleto_el_segundo_dia_no_desecha_y_se_completa_en_plazo(tramita_any: Any,
                                                                              start: Any) -> None:
     """Item 11: an incomplete cure on day 2 does not dismiss while the term runs; a complete one on day 3 wins."""
-    c = revisada(tramita_sqlite, start, ["V", "VII"])
+    c = revisada(tramita_any, start, ["V", "VII"])
     # Notified Friday 6 March: Monday 9 (1), Tuesday 10 (2), Wednesday 11 (3) -> 2026-03-11T23:59:59.
     c.do("emitir_prevencion", example("agravio_prevencion"), at="2026-03-06T12:00:00")
     c.do("subsanar_prevencion", {"fecha_desahogo": "2026-03-10"}, at="2026-03-10T12:00:00")  # day 2

@@ -16,7 +16,8 @@ from tests.procedures.conftest import example, local
 from tests.procedures.test_sancion import notificada
 
 
-def test_rectificar_la_fecha_de_notificacion_recalcula_el_plazo_del_recurso(tramita_sqlite: Any, start: Any) -> None:
+def test_rectificar_la_fecha_de_notificacion_recalcula_el_plazo_del_recurso(tramita_any: Any, start: Any) -> None:
+    tramita_sqlite = tramita_any  # SQLite and PostgreSQL
     c = notificada(tramita_sqlite, start)
     # Typed as notified Friday 18 December: 21, 22, 23, 24, [25-27], 28 -> Monday 28 December.
     assert local(c.task("interponer_recurso").due_at) == "2026-12-28T23:59:59-07:00"

@@ -430,14 +430,14 @@ def test_la_multa_del_jornalero_es_un_dia_de_ingreso_no_una_fraccion(tramita_sql
     assert c.value("verificar_sancion", "multa_pesos") == 350.0  # 1 day × 350 pesos of daily income
 
 
-def test_la_facultad_de_ejecutar_tambien_prescribe_al_ano(tramita_sqlite: Any, start: Any) -> None:
+def test_la_facultad_de_ejecutar_tambien_prescribe_al_ano(tramita_any: Any, start: Any) -> None:
     """Item 15, art. 53: the power to enforce prescribes in one year from the day the sanction is enforceable.
 
     Firm on Tuesday 29 December 2026 (parameter sancion.prescripcion_ejecucion_inicio: «ejecutable»);
     prescription rule (Código Civil art. 1180; sancion.prescripcion_regla): 29 December counts whole, so
     the year has run at 00:00 of Wednesday 29 December 2027, not moved by días inhábiles.
     """
-    c = firme_sin_recurso(tramita_sqlite, start)
+    c = firme_sin_recurso(tramita_any, start)
     assert c.value("declarar_firmeza", "fecha_ejecutable") == "2026-12-29"
     c.do("remitir_cobro", example("sancion_remision_cobro"), at="2027-01-05T10:00:00")
     timer = c.timer("prescripcion_ejecucion_registrar_resultado_cobro")
