@@ -38,7 +38,7 @@ def rectifiable(schema: dict[str, Any] | None, field: str) -> bool:
     if not isinstance(schema, dict) or schema.get("type") not in ("string", None) or "enum" in schema \
             or "oneOf" in schema:
         return False
-    return schema.get("format") in ("date", "date-time") or field.startswith("nombre")
+    return schema.get("format") in ("date", "date-time") or "nombre" in field
 
 
 def _all_tasks(wf: BpmnWorkflow) -> list[SpiffTask]:

@@ -299,6 +299,8 @@ def test_suspension_concedida_con_los_cuatro_requisitos_y_recurso_confirmado(tra
     c.do("valorar_suspension", example("sancion_valoracion_suspension"))
     assert c.value("resolver_suspension", "suspension_otorgada") is True
     assert c.value("resolver_suspension", "requisitos_suspension_incumplidos") == []
+    # Art. 56: granted, so the fine waits for the recurso's resolution (nothing is sent for collection yet).
+    assert c.open() == ["resolver_recurso"]
     resolver = c.task("resolver_recurso")
     assert local(resolver.due_at) == FIN_RESOLVER_RECURSO
     c.do("resolver_recurso", example("sancion_resolucion_recurso", 0, fecha_resolucion_recurso="2027-01-06"),

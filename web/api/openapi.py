@@ -103,6 +103,16 @@ def spec(server: str = "") -> dict[str, Any]:
                 "responses": {**_ok("Registered; the tasks it opened are among `open_tasks`",
                                     {"$ref": "#/components/schemas/Transition"}),
                               **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/instances/{id}/rectifications": {"post": {
+                "summary": "Rectify a wrong name or date of the case with the reason (caseworkers who may act on it); "
+                           "the old and new values are audited and the terms computed from a date are recomputed",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["field", "value", "reason"], "additionalProperties": False,
+                    "properties": {"field": {"type": "string"}, "value": {"type": "string"},
+                                   "reason": {"type": "string"}}}}}},
+                "responses": {**_ok("Rectified", {"$ref": "#/components/schemas/Transition"}),
+                              **_errors(400, 401, 403, 404, 409, 422)}}},
             "/tasks": {"get": {
                 "summary": "My tasks and my groups' unclaimed tasks, by legal deadline",
                 "parameters": [
