@@ -40,6 +40,7 @@ EVENT_LABELS: dict[str, Any] = {
     EventKind.TIMER_REARMED: _l("Vencimiento fijado de nuevo"),
     EventKind.CASE_STARTED: _l("Caso relacionado iniciado"),
     EventKind.MESSAGE_NOT_DELIVERED: _l("Caso relacionado no iniciado"),
+    EventKind.DATA_RECTIFIED: _l("Dato rectificado"),
 }
 
 INSTANCE_STATUS_LABELS: dict[str, Any] = {

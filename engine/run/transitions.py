@@ -73,7 +73,7 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
     single writer's lock is held only while the rows are written.
     """
     data = _require_object(data)
-    with DeadlineLog(rt.calendar) as deadlines:
+    with DeadlineLog(rt.calendar, rt.periods) as deadlines:
         with rt.db.read() as s:
             started = _run_start(rt, s, key, data, user, reference=reference, title=title, institution=institution)
         with rt.db.write() as s:
@@ -123,7 +123,7 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
     parameters, periods_version = rt.case_parameters(loaded.parts)  # the version's, and the UMA in force
     start_form = _start_form(loaded.task_info)
     if start_form is not None:
-        forms.validate(start_form, data)
+        forms.validate(start_form, data, forms.context({}, parameters))
 
     def fresh() -> BpmnWorkflow:
         wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
@@ -214,7 +214,7 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
     if writes and step:
         raise ValueError("a transition that writes in its change cannot step the engine under the write lock")
     cache = rt.workflows
-    with DeadlineLog(rt.calendar) as deadlines:
+    with DeadlineLog(rt.calendar, rt.periods) as deadlines:
         for _attempt in range(_ATTEMPTS):
             try:
                 if writes:
@@ -433,7 +433,7 @@ def complete_task(rt: Runtime, task_id: str, data: Any, user: str) -> Transition
             raise Conflict(f"task {task_id} is no longer open; nothing was saved", field="task")
         info = rt.specs.get(s, found["definition_id"]).task_info.get(task.task_spec.bpmn_id, {})
         if info.get("schema"):
-            forms.validate(info["schema"], data)
+            forms.validate(info["schema"], data, forms.context(task.data, wf.data.get("parametros") or {}))
         before = dict(task.data)
         task.data.update(data)
         task.run()

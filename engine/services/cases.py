@@ -17,11 +17,12 @@ from engine.casework.inbox import InboxFilters, InboxPage
 from engine.deploy import versions
 from engine.deploy.eventos import ExternalEvent
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
+from engine.run import rectify as rectification
 from engine.run import transitions
 from engine.run.runtime import Runtime
 from engine.run.transitions import TransitionResult
 from engine.services import reads
-from engine.services.principal import Principal, is_system
+from engine.services.principal import Principal, is_system, require_role
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, InstanceDetail, InstanceView, TaskView,
                                    form_spec)
 from engine.store.states import EventKind, TaskState
@@ -91,7 +92,7 @@ class CaseService:
             return TaskAccess(True, True)
         return access.task_access(self.db, user, task_id)
 
-    def policy(self, process_key: str) -> policies.ProcedurePolicy:
+    def _policy(self, process_key: str) -> policies.ProcedurePolicy:
         """The procedure's ``[policies.<key>]`` of ``workflows/lanes.toml``."""
         return policies.parse(process_key, self.rt.policies(process_key))
 
@@ -107,7 +108,7 @@ class CaseService:
         detail = reads.instance(self.rt, view.instance_id)
         if is_system(user) or access.visible(self.db, user, view.instance_id):
             return TaskPage(view, form, grant, detail.instance)
-        policy = self.policy(view.process_key)
+        policy = self._policy(view.process_key)
         if not policy.grants("instructions"):
             form = dataclasses.replace(form, documentation=None)
         fields = access.schema_properties([form.schema, *(f.schema for f in reads.case_forms(
@@ -160,7 +161,7 @@ class CaseService:
 
     def may_start(self, user: Principal, key: str) -> bool:
         """Whether the procedure's policy (``start_roles``, ``start_groups``) lets this user start it."""
-        return is_system(user) or self.policy(key).may_start(user)
+        return is_system(user) or self._policy(key).may_start(user)
 
     def start(self, user: Principal, key: str, data: Any, *, via: str = "web", **kwargs: Any) -> TransitionResult:
         if not self.may_start(user, key):
@@ -243,6 +244,32 @@ class CaseService:
             raise Forbidden("Su rol no permite registrar eventos en este expediente.", field="instance")
         return transitions.send_message(self.rt, instance_id, name, payload, user.username)
 
+    # --- rectification (right to rectify a wrong name or date) ---
+    def rectifiable_fields(self, user: Principal, instance_id: int) -> dict[str, str]:
+        """Field -> title of the names and dates this case holds that its holder may rectify."""
+        self.check_case(user, instance_id)
+        detail = reads.instance(self.rt, instance_id)
+        props = self._props(instance_id, detail.instance.process_key)
+        return {k: str((props.get(k) or {}).get("title") or k) for k in sorted(detail.data)
+                if rectification.rectifiable(props.get(k), k)}
+
+    def rectify(self, user: Principal, instance_id: int, field: str, value: Any, reason: str) -> TransitionResult:
+        """Correct a wrong name or date, with the reason: only the caseworker who may act on the case. The old
+        and new values stay in the audit trail and every term computed from the date is worked out again."""
+        require_role(user, "caseworker", field="role",
+                     message="Solo el personal operativo a cargo del expediente puede rectificar sus datos.")
+        grant = self.check_case(user, instance_id)
+        if not grant.act:
+            raise Forbidden("Solo quien tiene a su cargo el expediente puede rectificar sus datos.", field="instance")
+        detail = reads.instance(self.rt, instance_id)
+        schema = self._props(instance_id, detail.instance.process_key).get(field)
+        return rectification.rectify(self.rt, instance_id, field, value, schema or {}, user.username, reason)
+
+    def _props(self, instance_id: int, process_key: str) -> dict[str, dict[str, Any]]:
+        forms_ = reads.case_forms(self.rt, instance_id)
+        return access.schema_properties([*(f.schema for f in forms_.values()),
+                                         self.rt.instance_parts(instance_id).dictionary])
+
     # --- files and documents ---
     def add_attachment(self, user: Principal, instance_id: int, filename: str, content: bytes, *,
                        task_id: str | None = None, field: str | None = None, via: str = "web") -> AttachmentView:
@@ -309,7 +336,7 @@ class CaseService:
         if user.role != "caseworker" or access.visible(self.db, user, instance_id):
             return False
         head = access.instance_head(self.db, instance_id)
-        return head is not None and self.policy(head[0]).grants(part) and access.holds_open_task(
+        return head is not None and self._policy(head[0]).grants(part) and access.holds_open_task(
             self.db, user, instance_id)
 
     def protection_order_pdf(self, user: Principal, instance_id: int, *, via: str = "web") -> bytes:

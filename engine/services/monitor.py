@@ -47,6 +47,15 @@ class MonitorService:
                 reads.instance(self.rt, instance_id)  # NotFound for a case that does not exist
                 raise Forbidden("No tiene acceso a este expediente.", field="instance")
 
+    def parameter_warnings(self, user: Principal) -> list[str]:
+        """Legal parameters that must be loaded soon (from January: next year's UMA), for the managers' pages."""
+        from engine.deploy.parameters import uma_warnings
+        from engine.time import clock
+        from engine.time.calendar import HERMOSILLO
+
+        self._require(user)
+        return uma_warnings(self.rt.periods()[1], clock.now().astimezone(HERMOSILLO).date())
+
     # --- lists ---
     def instances(self, user: Principal, *, status: str | None = None, process_key: str | None = None,
                   limit: int = 100, offset: int = 0) -> list[InstanceView]:

@@ -28,7 +28,8 @@ def test_openapi_describes_every_endpoint(app) -> None:  # type: ignore[no-untyp
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{instance_id}", "/tasks",
                                   "/tasks/{task_id}", "/tasks/{task_id}/complete", "/instances/{instance_id}/messages",
-                                  "/instances/{instance_id}/messages/{name}"}
+                                  "/instances/{instance_id}/messages/{name}",
+                                  "/instances/{instance_id}/rectifications"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule}
     assert len(rules) == len(spec["paths"])
@@ -138,3 +139,20 @@ def test_api_refuses_numbers_json_has_not(api, wt) -> None:  # type: ignore[no-u
     assert r.status_code == 422 and r.get_json()["field"] == "puntaje"
     assert r.get_json()["fields"]["puntaje"] == "El valor no es un número válido."
     assert wt.task(task_id).state == "READY"
+
+
+def test_rectifying_a_name_through_the_api(api, wt) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10, item 22: the same service method as the case page; refusals name the field, write nothing."""
+    iid = start_case(wt)
+    url = f"/api/v1/instances/{iid}/rectifications"
+    r = api("POST", url, json={"field": "victima_nombre", "value": "María Pérez Sotelo", "reason": " "})
+    assert r.status_code == 422 and r.get_json()["field"] == "reason"
+    r = api("POST", url, user="gerente", json={"field": "victima_nombre", "value": "X", "reason": "Acta."})
+    assert r.status_code == 403
+    r = api("POST", url, json={"field": "victima_nombre", "value": "María Pérez Sotelo",
+                               "reason": "Así consta en su identificación oficial."})
+    assert r.status_code == 200, r.get_json()
+    with wt.db.read() as s:
+        event = s.query(Event).filter_by(instance_id=iid, kind="data_rectified").one()
+    assert event.actor == "ana" and event.detail["before"] == {"victima_nombre": SOLICITUD["victima_nombre"]}
+    assert event.detail["changes"] == {"victima_nombre": "María Pérez Sotelo"}

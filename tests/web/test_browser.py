@@ -136,7 +136,8 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     assert "Obligatorio si «¿Quién solicita?» es «Otra persona (tercero), excepcionalmente»." in \
         mp.locator("#f-nombre_solicitante-wrap").inner_text()
     submit(mp, "Iniciar caso")
-    assert mp.locator("#f-nombre_solicitante-error").inner_text().startswith("Reglamento art. 41, primer párrafo")
+    # Problem first, article second (issue 10, item 21).
+    assert mp.locator("#f-nombre_solicitante-error").inner_text().endswith("(Reglamento art. 41, primer párrafo).")
     assert mp.locator("#f-motivo_impedimento-error").is_visible()
     assert mp.locator("#f-nombre_victima").input_value() == "María López Valenzuela"  # kept
     shot(mp, "02-solicitud-con-errores")
@@ -183,8 +184,9 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.fill("#f-fundamentacion", "Reglamento arts. 42 y 43; LGAMVLV art. 28.")
     submit(mp)
     assert mp.locator("#f-vigencia_dias-error").inner_text() == \
-        "LGAMVLV art. 28: la vigencia de la orden no excede de 60 días."
-    assert mp.locator("#f-lugar_emision-error").inner_text().startswith("Reglamento art. 43:")
+        "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."
+    assert mp.locator("#f-lugar_emision-error").inner_text() == \
+        "Escriba el lugar donde se emite la orden (Reglamento art. 43)."
     assert mp.locator("#f-vigencia_dias").input_value() == "90"  # kept
     shot(mp, "07-emision-con-errores")
     mp.fill("#f-vigencia_dias", "60")
@@ -203,7 +205,7 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.check("input[name='notificacion_persona_agresora.por_conducto_de_la_victima'][value=true]")
     submit(mp)
     assert mp.locator("#f-notificacion_persona_agresora-por_conducto_de_la_victima-error").inner_text() == \
-        "LGAMVLV art. 34 Decies: la persona agresora nunca se notifica por conducto de la víctima."
+        "La persona agresora nunca se notifica por conducto de la víctima (LGAMVLV art. 34 Decies)."
     shot(mp, "08-notificacion-con-errores")
     mp.check("input[name='notificacion_persona_agresora.por_conducto_de_la_victima'][value=false]")
     submit(mp)
@@ -262,7 +264,8 @@ def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[s
     ism.click("a.task-link:has-text('Registrar la solicitud')")
     ism.check("input[name=solicitud_previa_desechada][value=true]")
     submit(ism)
-    assert ism.locator("#f-fecha_desechamiento_previo-error").inner_text().startswith("Reglamento art. 36")
+    assert ism.locator("#f-fecha_desechamiento_previo-error").inner_text() == \
+        "Indique la fecha del desechamiento anterior (Reglamento art. 36, tercer párrafo)."
     assert ism.locator("#f-tipo_solicitante-error").inner_text() == "Este campo es obligatorio."
     shot(ism, "12-agravio-registro-con-errores")
     sanc = page_for("operativo.autoridad-sancionadora")
@@ -270,12 +273,24 @@ def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[s
     sanc.fill("#f-_reference", "SA-NAV-001")
     sanc.select_option("#f-origen", "violacion_orden_proteccion")
     submit(sanc, "Iniciar caso")
-    assert sanc.locator("#f-folio_orden_proteccion-error").inner_text().startswith("Reglamento art. 28")
+    assert sanc.locator("#f-folio_orden_proteccion-error").inner_text().endswith("(Reglamento art. 28).")
     sanc.fill("#f-folio_orden_proteccion", "OP-20260302-1")
     submit(sanc, "Iniciar caso")
     sanc.wait_for_url(re.compile(r"/casos/\d+$"))
     sanc.click("a.task-link:has-text('Registrar la infracción')")
     assert sanc.locator("#f-fecha_infraccion").get_attribute("type") == "date"
+    # Item 19: the same date rules the engine checks bound the input: the law in force since 30 January 2000
+    # (parameter sancion.ley_vigente_desde) and today (the engine's clock, Hermosillo).
+    from engine.services.terms import HERMOSILLO, now
+
+    today = now().astimezone(HERMOSILLO).date().isoformat()
+    assert sanc.locator("#f-fecha_infraccion").get_attribute("min") == "2000-01-30"
+    assert sanc.locator("#f-fecha_infraccion").get_attribute("max") == today
+    assert "no puede ser anterior a la entrada en vigor" in sanc.locator("#f-fecha_infraccion-wrap").inner_text()
+    sanc.fill("#f-fecha_infraccion", "2030-03-10")
+    submit(sanc)
+    assert sanc.locator("#f-fecha_infraccion-error").inner_text() == \
+        "La infracción ya ocurrió: su fecha no puede ser posterior a hoy (Ley de Violencia Familiar art. 46)."
     assert sanc.locator("input[name=tipos_maltrato][type=checkbox]").count() == 8
     shot(sanc, "13-sancion-registro")
     no_script_errors(ism)

@@ -402,3 +402,77 @@ def test_the_history_shows_data_as_the_forms_name_them(real) -> None:  # type: i
     assert "<dt>¿Riesgo de perder la vida?</dt><dd>Sí</dd>" in history
     assert "<dd>true</dd>" not in history and "<dd>victima</dd>" not in history
     assert "— mp (Personal operativo)" in history  # who opened the file, with the role's Spanish name
+
+
+def test_rectifying_a_name_from_the_case_page(real) -> None:  # type: ignore[no-untyped-def]
+    """Item 22: the caseworker holding the case corrects a wrong name with its reason; both values are kept."""
+    from tests.web.conftest import REAL_REQUEST
+
+    iid, b = _risk_assessed(real, "OP-RECT")
+    page = b.get(f"/casos/{iid}").get_data(as_text=True)
+    assert "Rectificar un nombre o una fecha" in page and 'name="campo"' in page
+    # No reason: refused next to the field, nothing written.
+    r = b.post(f"/casos/{iid}/rectificar", {"campo": "nombre_victima", "valor": "María Pérez Soto", "motivo": ""})
+    assert r.status_code == 422
+    assert "Escriba el motivo de la rectificación" in r.get_data(as_text=True)
+    with real.db.read() as s:
+        assert not s.query(Event).filter_by(instance_id=iid, kind="data_rectified").count()
+    r = b.post(f"/casos/{iid}/rectificar", {"campo": "nombre_victima", "valor": "María Pérez Soto",
+                                            "motivo": "La credencial de elector dice Soto, no Sota."})
+    assert r.status_code == 303
+    page = b.get(f"/casos/{iid}").get_data(as_text=True)
+    history = page[page.index('id="historial"'):]
+    assert "Dato rectificado" in history and "La credencial de elector dice Soto" in history
+    assert f"antes: {REAL_REQUEST['nombre_victima']}; ahora: María Pérez Soto" in history
+    with real.db.read() as s:
+        event = s.query(Event).filter_by(instance_id=iid, kind="data_rectified").one()
+    assert event.actor == "mp" and event.detail["before"] == {"nombre_victima": REAL_REQUEST["nombre_victima"]}
+    # A manager sees the case but may not rectify it.
+    from tests.web.conftest import Browser, build_app
+
+    boss = Browser(build_app(real))
+    boss.login("gerente_fgje")
+    assert "Rectificar un nombre o una fecha" not in boss.get(f"/casos/{iid}").get_data(as_text=True)
+    assert boss.post(f"/casos/{iid}/rectificar", {"campo": "nombre_victima", "valor": "X", "motivo": "Y"}
+                     ).status_code == 403
+
+
+def test_the_art_40_term_shows_under_plazos_and_money_and_dates_read_as_people_write_them(
+        real, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """Item 23: while the case waits for the reform, the 90-day term of art. 40 is under Plazos."""
+    from tests.procedures.conftest import Case, hmo
+    from tests.procedures.test_agravio import hasta_remision
+    from tests.web.conftest import Browser, build_app
+
+    def start(t, key, data, at):  # type: ignore[no-untyped-def]
+        frozen_clock.set(hmo(at))
+        return Case(t, frozen_clock, t.start(key, data, "ism", institution="ISM").instance_id, key)
+
+    c = hasta_remision(real, start, "2026-05-18")
+    b = Browser(build_app(real))
+    b.login("ism")
+    page = b.get(f"/casos/{c.id}").get_data(as_text=True)
+    plazos = page[page.index('id="plazos"'):page.index('id="datos"')]
+    # Received Monday 18 May 2026: 90 natural days -> Sunday 16 August -> Monday 17 August (LFPA art. 29).
+    assert "Noventa días naturales sin reforma" in plazos and "Reglamento art. 40" in plazos
+    assert "17 de agosto de 2026" in plazos
+    datos = page[page.index('id="datos"'):page.index('id="documentos"')]
+    assert "18 de mayo de 2026" in datos and "2026-05-18" not in datos
+
+
+def test_managers_are_warned_from_january_that_next_years_uma_is_missing(real, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """Item 18: parameters.toml holds the UMA up to 2027-01-31; from 1 January 2027 the 2027 value is due."""
+    from tests.procedures.conftest import hmo
+    from tests.web.conftest import Browser, build_app
+
+    boss = Browser(build_app(real))
+    boss.login("gerente_fgje")
+    frozen_clock.set(hmo("2026-12-31T12:00:00"))
+    assert "Falta el valor de la UMA" not in boss.get("/casos").get_data(as_text=True)
+    frozen_clock.set(hmo("2027-01-02T09:00:00"))
+    boss.login("gerente_fgje")  # a session lasts at most 12 hours
+    page = boss.get("/casos").get_data(as_text=True)
+    assert "Falta el valor de la UMA del periodo 2027-02-01 al 2028-01-31" in page and "[uma.periodos]" in page
+    worker = Browser(build_app(real))
+    worker.login("mp")
+    assert "Falta el valor de la UMA" not in worker.get("/casos").get_data(as_text=True)

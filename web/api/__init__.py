@@ -226,6 +226,24 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     return respond({**asdict(result), "message": name, "payload": checked})
 
 
+@bp.post("/instances/<int:instance_id>/rectifications")
+@token_required
+@operation("Rectify a wrong name or date of a running case, with the reason (data protection: right to rectify)",
+           ok=(200, "Rectified", S.TRANSITION), body=S.RECTIFY_REQUEST, body_required=True)
+def rectify(instance_id: int):  # type: ignore[no-untyped-def]
+    """Correct a wrong name or date with the reason (the case page's form, same service method)."""
+    body = _body()
+    unknown = sorted(set(body) - {"field", "value", "reason"})
+    if unknown:
+        raise InvalidInput(f"Campo no reconocido: {unknown[0]}. Envíe "
+                           '{"field": ..., "value": ..., "reason": ...}.', field=unknown[0])
+    for key in ("field", "value", "reason"):
+        if not isinstance(body.get(key), str):
+            raise InvalidInput(f"{key} es obligatorio y debe ser texto.", field=key)
+    result = tramita().cases.rectify(g.api_user, instance_id, body["field"], body["value"], body["reason"])
+    return respond({**asdict(result), "field": body["field"], "value": body["value"]})
+
+
 def _not_waiting(instance_id: int, name: str, waiting: list[str]) -> str:
     listed = ", ".join(waiting) if waiting else "ninguno"
     return f"El expediente {instance_id} no espera el evento «{name}» (espera ahora: {listed}); no se guardó nada."

@@ -101,3 +101,10 @@ TASKS_QUERY: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 1},
     "per_page": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
 }
+
+
+RECTIFY_REQUEST: dict[str, Any] = {
+    "type": "object", "required": ["field", "value", "reason"], "additionalProperties": False,
+    "properties": {"field": {"type": "string", "description": "the datum to correct (a name or a date)"},
+                   "value": {"type": "string", "description": "the corrected value"},
+                   "reason": {"type": "string", "description": "why it is corrected (the request, the document)"}}}

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from engine.services import MASK, EventKind, InstanceStatus, TaskState, badge, is_reserved
-from engine.services.terms import HERMOSILLO, now
+from engine.services.terms import HERMOSILLO, DateContext, now
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
 from web.cases import events, schema_form
 from web.security import me, tramita
@@ -78,7 +78,8 @@ def start(key: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("cases.case", instance_id=result.instance_id))
         if errors:
             status = 422
-    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_reserved)
+    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_reserved,
+                               context=DateContext(now(), {}, {}))
     leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/start.html", spec=spec, fields=fields, errors=errors, leftover=leftover,
                            general=general, reference=reference, title=title), status
@@ -157,14 +158,16 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("inbox.index"))
         page = tramita().cases.task(me(), task_id)
         grant, task_view = page.access, page.task
-    values = None if raw is not None else {}
-    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_reserved)
-    leftover = schema_form.attach_errors(fields, errors)
     instance = page.instance
     sees_case = _sees_case(task_view.instance_id)
     # What the case holds so far (e.g. the risk table's recommendation when issuing an order); seeing it is
     # an opening of the case file, audited like one.
     cf = tramita().cases.case_file(me(), task_view.instance_id, via="tarea") if sees_case else None
+    case_data = cf.detail.data if cf else {}
+    values = None if raw is not None else {}
+    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_reserved,
+                               context=DateContext(now(), case_data, case_data.get("parametros") or {}))
+    leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
                            general=general, conflict=conflict, grant=grant, instance=instance,
                            badge=(badge(task_view.due_at, task_view.overdue) if task_view.state == TaskState.READY
@@ -206,7 +209,9 @@ def case_list():  # type: ignore[no-untyped-def]
     rows, total = tramita().cases.cases(me(), page=page, per_page=25, **filters)
     pages = max(1, -(-total // 25))
     args = {k: v for k, v in values.items() if k not in ("page", "q", "csrf_token") and v}
+    warnings = tramita().monitor.parameter_warnings(me()) if me().role in ("manager", "admin") else []
     return render_template("cases/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
+                           warnings=warnings,
                            processes=tramita().cases.processes(me()), args=args)
 
 
@@ -216,18 +221,25 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
     return _render_case(instance_id)
 
 
-def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200) -> Any:
+def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200,
+                 rectify: dict[str, Any] | None = None) -> Any:
     """The case file; ``posted`` is an event form sent back with its values and errors (see ``register_event``)."""
     cf = tramita().cases.case_file(me(), instance_id)
     detail = cf.detail
     summary = _summary(cf)
     open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == TaskState.READY]
+    # A timer's term shows on its own unless a task with a form already shows it: the art. 40 term runs on a
+    # receive task (the case waits for the reform), which has no task row, so the timer is listed itself.
+    dated = {t.name for t in detail.tasks if t.deadline}
     deadlines = [t for t in detail.tasks if t.deadline] + [tm for tm in detail.timers if tm.deadline
-                                                           and not tm.attached_to]
+                                                           and tm.attached_to not in dated]
     timeline = [e for e in detail.events if e.kind != EventKind.CASE_OPENED]
     openings = [e for e in detail.events if e.kind == EventKind.CASE_OPENED]
     names = _element_names(instance_id)
+    may_rectify = cf.access.act and me().role == "caseworker" and detail.instance.status == "running"
+    rectifiable = tramita().cases.rectifiable_fields(me(), instance_id) if may_rectify else {}
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
+                           rectifiable=rectifiable, rectify=rectify,
                            process_name=_process_name(detail.instance.process_key),
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
                            names=names, waiting=_waiting(instance_id, posted), posted=posted,
@@ -264,6 +276,34 @@ def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, 
                     "typed": mine["typed"] if mine else {"descripcion": "", "fecha": typed_now},
                     "errors": mine["errors"] if mine else {}, "general": mine.get("general") if mine else None})
     return out
+
+
+# --- rectification ---------------------------------------------------------------------------------
+
+
+@bp.post("/casos/<int:instance_id>/rectificar")
+@roles_required("caseworker")
+def rectify(instance_id: int):  # type: ignore[no-untyped-def]
+    """Correct a wrong name or date of the case, with the reason (right to rectify); the terms follow."""
+    typed = {k: request.form.get(k, "").strip() for k in ("campo", "valor", "motivo")}
+    errors: dict[str, str] = {}
+    if not typed["campo"]:
+        errors["campo"] = _("Elija el dato que va a rectificar.")
+    if not typed["valor"]:
+        errors["valor"] = _("Escriba el valor correcto.")
+    if not typed["motivo"]:
+        errors["motivo"] = _("Escriba el motivo de la rectificación (por ejemplo, el documento que la acredita).")
+    if not errors:
+        try:
+            tramita().cases.rectify(me(), instance_id, typed["campo"], typed["valor"], typed["motivo"])
+        except InvalidInput as exc:
+            errors[{"field": "campo", "value": "valor", "reason": "motivo"}.get(exc.field or "", "valor")] = exc.message
+        except Conflict:
+            errors["valor"] = _changed()
+        else:
+            flash(_("Dato rectificado. Los plazos que dependían de él se recalcularon."), "success")
+            return redirect(url_for("cases.case", instance_id=instance_id) + "#datos", 303)
+    return _render_case(instance_id, status=422, rectify={"typed": typed, "errors": errors})
 
 
 # --- external events (BPMN messages) ----------------------------------------------------------------
