@@ -75,9 +75,26 @@ def validate(schema: dict[str, Any], data: dict[str, Any]) -> None:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         name = _field(error)
         fields.setdefault(name, _message(error))
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict) and sub.get("x-no-posterior-a-ahora") and name not in fields \
+                and isinstance(data.get(name), str) and _after_now(data[name]):
+            fields[name] = str(sub.get("x-error") or "La fecha no puede ser posterior a este momento.")
     if fields:
         first = next(iter(fields))
         raise InvalidInput(f"{first}: {fields[first]}", field=first, fields=fields)
+
+
+def _after_now(value: str) -> bool:
+    """A date-time that records something already known (``x-no-posterior-a-ahora``) cannot be in the future."""
+    from datetime import datetime
+
+    from engine.time import clock
+
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when > clock.now()
 
 
 def _field(error: ValidationError) -> str:

@@ -30,7 +30,7 @@ class Runtime:
 
     @cached_property
     def script_engine(self) -> RestrictedScriptEngine:
-        return script_engine()
+        return script_engine(self.db)
 
     def _toml(self, name: str) -> dict[str, Any]:
         path = self.workflows_dir / name

@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import safe_xml, serializer
+from engine.casework import register
 from engine.time import clock
 from engine.deploy import versions as deployments
 from engine.run import forms
@@ -129,6 +130,7 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
     if definition_id is None:
         deployments.latest_process(s, key)  # raises NotFound naming what is deployed
     loaded = rt.specs.get(s, definition_id)
+    register.begin()  # what this case's scripts inscribe in the register of orders, written with it
     start_form = _start_form(loaded.task_info)
     if start_form is not None:
         forms.validate(start_form, data)
@@ -269,6 +271,7 @@ def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply:
     wf = rt.workflows.take(iid, head.revision)
     if wf is None:
         wf = _restore(rt, s, iid, loaded)
+    register.begin()
     detail = apply(wf, s)
     if step:
         failure = _step(wf)
@@ -406,6 +409,10 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
         if not sql.update_instance(head.id, head.revision, values):
             raise _Moved()
         head.status, head.revision = new_status, head.revision + 1
+    if failure is None:  # the register's entries commit with the act they record (engine.casework.register)
+        register.flush(s, head.id)
+    else:
+        register.discard()
 
     created, open_tasks = _sync_tasks(rt, sql, head, wf, loaded, now, completed_task, ended,
                                       new=new_row is not None)

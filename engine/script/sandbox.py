@@ -10,6 +10,7 @@ of builtins and helpers. The same compiler runs at deploy time
 from __future__ import annotations
 
 import ast
+import contextvars
 import builtins
 import operator
 from functools import lru_cache
@@ -53,6 +54,10 @@ _INPLACE = {
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
     return _INPLACE[op](x, y)
+
+
+# The task whose script is running, for the helpers that write a case-level fact (``publicar``).
+CURRENT_TASK: contextvars.ContextVar[Any] = contextvars.ContextVar("current_task", default=None)
 
 
 class ForbiddenExpression(ValueError):
@@ -168,7 +173,11 @@ class RestrictedScriptEngine(PythonScriptEngine):
         return super().evaluate(task, expression, self._with_globals(task, external_context))
 
     def execute(self, task: Any, script: str, external_context: dict | None = None) -> Any:
-        return super().execute(task, script, self._with_globals(task, external_context))
+        token = CURRENT_TASK.set(task)  # for helpers that write case-level facts (``publicar``)
+        try:
+            return super().execute(task, script, self._with_globals(task, external_context))
+        finally:
+            CURRENT_TASK.reset(token)
 
     def validate(self, expression: str) -> None:  # noqa: D401
         # DMN's needs_eq() relies on SyntaxError to decide how to join input and entry.

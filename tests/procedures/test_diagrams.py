@@ -38,7 +38,7 @@ PROCESSES = {"agravio": "agravio.bpmn", "orden_proteccion": "orden_proteccion.bp
 DEADLINE_HELPERS = {"plazo_habil", "plazo_natural", "plazo_horas", "plazo_meses"}
 # A due date that is not a term: art. 44 orders the police to intervene «de inmediato», so the
 # task is due the instant the violation was reported (a value the diagram sets with ahora()).
-IMMEDIATE = {("orden_proteccion", "intervenir_policia"): "fecha_reporte_violacion"}
+IMMEDIATE: dict[tuple[str, str], str] = {}  # none: «de inmediato» (art. 44) is a cited parameter too
 
 
 def tree(key: str) -> Any:
