@@ -135,3 +135,16 @@ def entries(db: Database, *, kind: str | None = None, year: int | None = None,
         if folio:
             q = q.where(RegisterEntry.folio == folio)
         return list(s.execute(q).scalars())
+
+
+def status_now(entry: RegisterEntry, now: datetime) -> str:
+    """The status as of ``now``: an order still «vigente» or «prorrogada» whose vigencia has ended is «vencida».
+
+    Derived when read rather than written by a timer, so the register is right even if the scheduler
+    was down, and the lapse of an order nobody reassessed in time shows (LGAMVLV art. 34 Septies).
+    """
+    if entry.kind == "orden" and entry.status in ("vigente", "prorrogada"):
+        until = entry.data.get("vigente_hasta")
+        if isinstance(until, str) and until and datetime.fromisoformat(until) < now:
+            return "vencida"
+    return entry.status
