@@ -64,6 +64,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, EVENT_LABELS=EVENT_LABELS, STATUS_LABELS=STATUS_LABELS,
                                  UNIT_LABELS=UNIT_LABELS)
 
+    @app.template_global("may_read_register")
+    def _may_read_register() -> bool:
+        """Whether the signed-in user may open the register of orders (``[policies.registro]``, Reglamento art. 28)."""
+        from flask_login import current_user
+
+        if not current_user.is_authenticated:
+            return False
+        return bool(app.extensions["tramita"].register.may_read(current_user.view))
+
     @app.template_filter("grupo")
     def _group_name(group: str | None) -> str:
         """A user group as people call it (``workflows/lanes.toml``); its id where it has no name."""

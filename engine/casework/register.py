@@ -148,3 +148,11 @@ def status_now(entry: RegisterEntry, now: datetime) -> str:
         if isinstance(until, str) and until and datetime.fromisoformat(until) < now:
             return "vencida"
     return entry.status
+
+
+def audit(db: Database, actor: str, kind: str, detail: dict[str, Any]) -> None:
+    """Every read and export of the register is on the audit trail (who, when, what was asked, how many)."""
+    from engine.store.models import Event
+
+    with db.write() as s:
+        s.add(Event(instance_id=None, task_id=None, at=clock.now(), actor=actor, kind=kind, detail=detail))

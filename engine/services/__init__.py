@@ -3,7 +3,8 @@
 - ``cases``: caseworkers (inbox, tasks, the case file, files, documents);
 - ``design``: legal designers (deploy, versions);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
-- ``people``: administrators (accounts) and signing in.
+- ``people``: administrators (accounts) and signing in;
+- ``register``: the register of protection orders and the annual evaluation (Reglamento arts. 23, 28).
 
 Every method takes the acting user (``Principal``; ``SYSTEM`` for installation and operators) and
 decides itself what that user may do, so that a permission is written once.
@@ -21,13 +22,14 @@ from engine.services.design import DesignService
 from engine.services.monitor import MonitorService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
+from engine.services.register import STATUS_LABELS, RegisterService
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, IncidentView, InstanceDetail,
                                    InstanceView, TaskView, TimerView)
 from engine.store.db import Database
 
 __all__ = ["Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
            "IncidentView", "InboxFilters", "InstanceDetail", "InstanceView", "LOCKOUT", "MAX_FAILURES",
-           "MonitorService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
+           "MonitorService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "RegisterService", "STATUS_LABELS", "SYSTEM", "TaskPage", "TaskView",
            "TimerView", "Tramita", "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
 
 
@@ -42,6 +44,7 @@ class Tramita:
         self.design = DesignService(self.runtime)
         self.monitor = MonitorService(self.runtime)
         self.people = PeopleService(self.runtime)
+        self.register = RegisterService(self.runtime)
 
     def group_name(self, group: str) -> str:
         """A user group as people call it (``[groups.<grupo>]`` of ``lanes.toml``); its id where it has none."""

@@ -125,5 +125,25 @@ def spec(server: str = "") -> dict[str, Any]:
                     "$ref": "#/components/schemas/CompleteRequest"}}}},
                 "responses": {**_ok("Completed", {"$ref": "#/components/schemas/Transition"}),
                               **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/registro/ordenes": {"get": {
+                "summary": "The register of protection orders with their violations (Reglamento art. 28); only the "
+                           "roles of [policies.registro] in workflows/lanes.toml; every read is audited",
+                "parameters": [{"name": "anio", "in": "query", "schema": {"type": "integer"}},
+                               {"name": "estado", "in": "query", "schema": {"type": "string", "enum": [
+                                   "vigente", "prorrogada", "levantada", "negada", "sin_efectos", "vencida"]}}],
+                "responses": {**_ok("Orders (items as in workflows/registro.schema.json)"), **_errors(401, 403, 422)}}},
+            "/registro/exportar.{formato}": {"get": {
+                "summary": "Export of the register for the Banco Estatal: json (workflows/registro.schema.json) or "
+                           "csv (the same fields; contenido=ordenes|violaciones); audited",
+                "parameters": [{"name": "formato", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": ["json", "csv"]}},
+                               {"name": "anio", "in": "query", "schema": {"type": "integer"}},
+                               {"name": "contenido", "in": "query",
+                                "schema": {"type": "string", "enum": ["ordenes", "violaciones"]}}],
+                "responses": {**_ok("The export file"), **_errors(401, 403, 422)}}},
+            "/registro/evaluacion": {"get": {
+                "summary": "The annual evaluation (Reglamento art. 23 III and IV): counts only, no identifying data",
+                "parameters": [{"name": "anio", "in": "query", "required": True, "schema": {"type": "integer"}}],
+                "responses": {**_ok("The year's figures"), **_errors(401, 403, 422)}}},
         },
     }

@@ -42,16 +42,19 @@ KINDS: dict[str, EventKind] = {
         _l("Reportar violación de la orden de protección"),
         _l("¿Qué ocurrió? (hechos de la violación o incumplimiento)"),
         _l("Fecha y hora de la violación"),
-        _l("Se inscribe en el registro de órdenes y se abren de inmediato la intervención policial, el informe al "
-           "Instituto y a la Secretaría Ejecutiva de Seguridad Pública y la valoración del procedimiento "
-           "sancionador (Reglamento arts. 23, fracción IV, 28 y 44). La orden sigue vigente."),
+        _l("Se inscribe en el registro de órdenes. Si la orden estaba vigente en esa fecha, se abren de inmediato "
+           "la intervención policial, el informe al Instituto o a la Secretaría Ejecutiva de Seguridad Pública y la "
+           "valoración del procedimiento sancionador (Reglamento arts. 23, fracción IV, 28 y 44); si ya no lo "
+           "estaba, queda inscrito como reporte sobre una orden no vigente."),
+        ("fecha", "fecha_hechos"),
     ),
     "fin_estado_riesgo": EventKind(
         _l("Registrar el fin del estado de riesgo"),
         _l("¿Cómo cesó el estado de riesgo o el impedimento?"),
         _l("Fecha y hora en que cesó el estado de riesgo"),
         _l("Desde esa fecha corren los cinco días naturales para que la afectada ratifique la solicitud del "
-           "tercero; sin ratificación, la orden caduca (Reglamento art. 41, primer párrafo)."),
+           "tercero; sin ratificación se valora de nuevo el riesgo (Reglamento art. 41, primer párrafo; LGAMVLV art. 34 "
+           "Septies)."),
         ("fecha", "fecha_cese"),
     ),
     "norma_reformada": EventKind(
