@@ -188,10 +188,46 @@ class _OrderPDF(FPDF):
         self.cell(0, 4, f"Página {self.page_no()} de {{nb}}", align="C")
 
 
+VERSIONS_KEY = "documentos_orden"
+
+
+def versions(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every version of the order (its issue and each extension, LGAMVLV art. 28), oldest first."""
+    found = data.get(VERSIONS_KEY)
+    return [v for v in found if isinstance(v, dict)] if isinstance(found, list) else []
+
+
+def version_data(data: dict[str, Any], version: int | None) -> dict[str, Any]:
+    """The case data as the PDF of one version reads it: that version's document, its own vigencia."""
+    if version is None:
+        return data
+    found = versions(data)
+    if not 1 <= version <= len(found):
+        raise NotFound(f"La orden no tiene la versión {version}; tiene {len(found) or 1}.", field="version")
+    doc = found[version - 1]
+    return {**data, DOCUMENT_KEY: doc, "vigencia_hasta": doc.get("vigente_hasta"), "prorrogas_usadas": 0}
+
+
+def load_wording(path: Any) -> dict[str, str]:
+    """The document's texts (``workflows/documentos.toml``, ``[orden_proteccion]``); the defaults if absent."""
+    import tomllib
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        return {}
+    with file.open("rb") as f:
+        return {k: str(v) for k, v in tomllib.load(f).get("orden_proteccion", {}).items()}
+
+
 def protection_order_pdf(*, instance_id: int, reference: str | None, process_key: str, data: dict[str, Any],
-                         issued_at: datetime | None, generated_at: datetime, generated_by: str) -> bytes:
+                         issued_at: datetime | None, generated_at: datetime, generated_by: str,
+                         version: int | None = None, wording: dict[str, str] | None = None) -> bytes:
     if not available(process_key, data):
         raise NotFound("La orden de protección aún no ha sido emitida en este expediente.", field="document")
+    data = version_data(data, version)
+    words = wording or {}
+    doc = data.get(DOCUMENT_KEY) if isinstance(data.get(DOCUMENT_KEY), dict) else {}
     fields = order_fields(data, issued_at)
     stamp = generated_at.astimezone(HERMOSILLO).strftime("%d/%m/%Y %H:%M")
     pdf = _OrderPDF(_latin1(f"Documento generado por Tramita el {stamp} (hora de Hermosillo) por {generated_by}. "
@@ -207,18 +243,27 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
     pdf.multi_cell(0, 6, _latin1(fields["autoridad"]).upper(), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1("ORDEN DE PROTECCIÓN"), align="C", new_x="LMARGIN", new_y="NEXT")
+    extension = doc.get("acto") == "prorroga"
+    title = words.get("titulo_prorroga" if extension else "titulo") or "ORDEN DE PROTECCIÓN"
+    pdf.cell(0, 10, _latin1(title), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     sub = f"Expediente {reference or instance_id}"
     if fields["folio"]:
         sub += f" - Folio {fields['folio']}"
+    if doc.get("version"):
+        sub += f" - Versión {doc['version']}" + (f" de {len(versions(data))}" if versions(data) else "")
     pdf.cell(0, 6, _latin1(sub), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(0, 6, _latin1(
+    pdf.multi_cell(0, 6, _latin1(words.get("preambulo") or (
         "Con fundamento en los artículos 41 a 44 del Reglamento de la Ley de Acceso de las Mujeres a una Vida "
         "Libre de Violencia para el Estado de Sonora, la autoridad que suscribe emite la presente orden de "
-        "protección, en los términos siguientes:"), new_x="LMARGIN", new_y="NEXT")
+        "protección, en los términos siguientes:")), new_x="LMARGIN", new_y="NEXT")
+    if doc.get("leyenda_acto"):
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.multi_cell(0, 6, _latin1(str(doc["leyenda_acto"])), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 11)
     pdf.ln(3)
     for key in ("fecha", "hora", "lugar", "vigencia", "persona_protegida", "persona_contra", "tipo", "autoridad",
                 "medidas"):
@@ -247,11 +292,10 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
         pdf.multi_cell(0, 6, _latin1(fields["fundamentacion"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
     pdf.set_font("Helvetica", "", 10)
-    closing = ("Notifíquese a las autoridades encargadas de auxiliar en su cumplimiento (Reglamento art. 43). La "
-               "persona contra quien se expide la orden no será notificada por conducto de la persona protegida "
-               "(LGAMVLV art. 34 Decies). El incumplimiento de esta orden se informa al Instituto y a la "
-               "Secretaría Ejecutiva de Seguridad Pública (Reglamento art. 28) y la policía interviene de "
-               "inmediato (art. 44).")
+    closing = words.get("cierre") or (
+        "Notifíquese a las autoridades encargadas de auxiliar en su cumplimiento (Reglamento art. 43). La "
+        "persona contra quien se expide la orden no será notificada por conducto de la persona protegida "
+        "(LGAMVLV art. 34 Decies).")
     if fields["folio"]:
         closing += (f" Inscrita en el registro de órdenes de protección con el folio {fields['folio']}"
                     + (f" ({fields['registro']})." if fields["registro"] else "."))

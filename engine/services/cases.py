@@ -181,7 +181,8 @@ class CaseService:
                       {"attachment": meta.id, "filename": meta.filename})
         return meta, content
 
-    def protection_order_pdf(self, user: Principal, instance_id: int) -> bytes:
+    def protection_order_pdf(self, user: Principal, instance_id: int, version: int | None = None) -> bytes:
+        """The art. 43 document; ``version`` picks the issue (1) or an extension (2, ...), all kept."""
         grant = self.check_case(user, instance_id)
         if not grant.identifying:
             raise Forbidden("Su rol no permite ver la orden: contiene datos de la víctima.", field="document")
@@ -189,6 +190,8 @@ class CaseService:
         issued = next((t.completed_at for t in reversed(detail.tasks) if t.state == "COMPLETED"), None)
         pdf = documents.protection_order_pdf(
             instance_id=instance_id, reference=detail.instance.reference, process_key=detail.instance.process_key,
-            data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username)
-        access.record(self.db, user, instance_id, "document_generated", {"document": "orden-proteccion"})
+            data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username, version=version,
+            wording=documents.load_wording(self.rt.workflows_dir / "documentos.toml"))
+        access.record(self.db, user, instance_id, "document_generated",
+                      {"document": "orden-proteccion", **({"version": version} if version else {})})
         return pdf

@@ -492,3 +492,20 @@ def test_el_conocimiento_no_puede_ser_posterior_a_la_captura(tramita_sqlite: Any
               T0)
     assert "LGAMVLV art. 28" in err.value.fields["fecha_hora_conocimiento"]
     assert tramita_sqlite.instances() == []
+
+
+def test_la_policia_interviene_ante_la_llamada_de_auxilio_haya_o_no_orden(tramita_sqlite: Any, start: Any) -> None:
+    # Art. 44: the duty arises from the victim's call at the moment of the aggression; «de inmediato» is
+    # due one hour (parameter auxilio_policial.intervencion_horas) after the call: 21:50 -> 22:50.
+    c = start(tramita_sqlite, "auxilio_policial", example("auxilio_policial_inicio", 1), "2026-03-05T21:52:00")
+    tarea = c.task("intervenir_auxilio")
+    assert local(tarea.due_at) == "2026-03-05T22:50:00-07:00" and not tarea.overdue
+    assert tarea.deadline["citation"] == "Reglamento art. 44" and tarea.candidate_group == "policia"
+    assert c.fire("2026-03-05T22:50:00") == []
+    [fired] = c.fire("2026-03-05T22:50:01")
+    assert fired.task_name == "plazo_intervencion_vencido" and "escalado_intervencion" in c.reached()
+    c.do("intervenir_auxilio", example("orden_proteccion_intervencion_policial"), at="2026-03-05T23:00:00")
+    assert c.status == "completed"
+    # With an order, its folio is kept to link the intervention to it.
+    d = start(tramita_sqlite, "auxilio_policial", example("auxilio_policial_inicio", 0), "2026-03-05T21:52:00")
+    assert d.data()["folio_orden_proteccion"] == "OP-FGJE-2026-000001"
