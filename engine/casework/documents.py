@@ -251,7 +251,7 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
     if fields["folio"]:
         sub += f" - Folio {fields['folio']}"
     if doc.get("version"):
-        sub += f" - Versión {doc['version']}" + (f" de {len(versions(data))}" if versions(data) else "")
+        sub += f", versión {doc['version']}" + (f" de {len(versions(data))}" if versions(data) else "")
     pdf.cell(0, 6, _latin1(sub), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 11)

@@ -31,6 +31,8 @@ REQUESTED = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)  # Monday 2 March 2
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)  # 11:00: the order is issued and notified
 NOTIFICATION = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_notificacion.schema.json")
                           .read_text(encoding="utf-8"))["examples"][0]
+REPORT = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_informe_orden.schema.json")
+                    .read_text(encoding="utf-8"))["examples"][0]
 THIRD_PARTY = dict(REAL_REQUEST, solicitante_tipo="tercero", nombre_solicitante="Rosa López",
                    vinculo_solicitante="Hermana", motivo_impedimento="Se encuentra hospitalizada por las lesiones.")
 VIOLATION = {"descripcion": "El agresor se presentó en el domicilio de la víctima y la amenazó.",
@@ -43,6 +45,7 @@ def issued_order(t: Any, user: str = "mp", request: dict[str, Any] = REAL_REQUES
     t.complete(open_task(t, iid, "valorar_riesgo"), REAL_RISK, user)
     t.complete(open_task(t, iid, "emitir_orden"), REAL_ISSUE, user)
     t.complete(open_task(t, iid, "notificar_orden"), NOTIFICATION, user)
+    t.complete(open_task(t, iid, "informar_orden_registro"), REPORT, user)  # Reglamento art. 28
     return iid
 
 
@@ -109,7 +112,8 @@ def test_registering_a_violation_opens_the_police_intervention(real, order, brow
     b = browser("mp")
     r = b.post(f"/casos/{order}/eventos/violacion_orden", VIOLATION)
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/casos/{order}#tareas")
-    assert _open(real, order) == ["informar_violacion", "intervenir_policia", "valorar_inicio_sancion"]
+    # The first follow-up contact (LGAMVLV art. 34 Bis) is open since the order was issued.
+    assert _open(real, order) == ["contactar_victima", "informar_violacion", "intervenir_policia", "valorar_inicio_sancion"]
     data = real.instance(order).data
     assert data["violacion"] == {"descripcion": VIOLATION["descripcion"], "fecha": "2026-03-02T10:30:00-07:00"}
     assert data["descripcion_violacion"] == VIOLATION["descripcion"]  # what the diagram's script reads

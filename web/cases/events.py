@@ -46,7 +46,6 @@ KINDS: dict[str, EventKind] = {
            "la intervención policial, el informe al Instituto o a la Secretaría Ejecutiva de Seguridad Pública y la "
            "valoración del procedimiento sancionador (Reglamento arts. 23, fracción IV, 28 y 44); si ya no lo "
            "estaba, queda inscrito como reporte sobre una orden no vigente."),
-        ("fecha", "fecha_hechos"),
     ),
     "fin_estado_riesgo": EventKind(
         _l("Registrar el fin del estado de riesgo"),
