@@ -150,7 +150,9 @@ def order_fields(data: dict[str, Any], issued_at: datetime | None = None) -> dic
     if not _empty(dias):
         parts.append(f"{_text(dias)} {'día natural' if dias == 1 else 'días naturales'}")
     if not _empty(hasta):
-        start = f"del {out['fecha']} " if out["fecha"] != "—" else ""
+        doc = data.get(DOCUMENT_KEY) if isinstance(data.get(DOCUMENT_KEY), dict) else {}
+        since = _date(doc["vigente_desde"]) if doc.get("vigente_desde") else out["fecha"]  # an extension's own date
+        start = f"del {since} " if since != "—" else ""
         parts.append(f"({start}al {_date(hasta)})")
     extended = data.get("vigencia_hasta")
     if data.get("prorrogas_usadas") and not _empty(extended) and extended != hasta:

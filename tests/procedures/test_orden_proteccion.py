@@ -178,7 +178,7 @@ def test_orden_documento_folio_registro_y_seguimiento(tramita_any: Any, start: A
     assert doc == {
         "folio": "OP-FGJE-2026-000001", "version": 1, "acto": "emision", "leyenda_acto": "",
         "fecha": "2026-03-02", "hora": "11:00:00", "lugar": "Hermosillo, Sonora",
-        "vigencia_dias": 60, "vigente_hasta": "2026-05-01T23:59:59-07:00", "persona_protegida": "María López",
+        "vigencia_dias": 60, "vigente_desde": "2026-03-02T11:00:00-07:00", "vigente_hasta": "2026-05-01T23:59:59-07:00", "persona_protegida": "María López",
         "persona_contra_quien_se_expide": "Pedro Ramírez", "tipo_orden": "emergencia",
         "medidas": ["Prohibición de acercarse al domicilio de la víctima", "Auxilio policiaco de reacción inmediata"],
         "autoridad_emisora": "Agente del Ministerio Público especializado", "fundamento": "Reglamento art. 43"}
@@ -396,6 +396,8 @@ def test_revaloracion_tardia_escala_y_la_orden_vencida_no_se_prorroga(tramita_sq
     fired = c.fire("2026-05-02T00:00:00")
     assert "plazo_revaloracion_vencido" in [f.task_name for f in fired]
     assert "escalado_revaloracion" in c.reached() and c.task("revalorar_riesgo").overdue
+    # The follow-up ended with the vigencia (LGAMVLV art. 34 Bis): no contact left open after it.
+    assert "contactar_victima" not in c.open()
     [orden] = register.entries(c.t.db, kind="orden")
     assert register.status_now(orden, c.clock.now()) == "vencida"
     # Art. 28 / item 4: a report of facts on 2 May (after the end) is not a violation of the order.
@@ -411,6 +413,24 @@ def test_revaloracion_tardia_escala_y_la_orden_vencida_no_se_prorroga(tramita_sq
     c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-05-02T10:30:00")
     assert c.open() == ["emitir_orden"]
     assert c.value("calificar_revaloracion", "revaloracion_tardia") is True
+
+
+def test_ningun_contacto_queda_abierto_al_terminar_la_vigencia(tramita_sqlite: Any, start: Any) -> None:
+    # A 3-day order issued Monday 2 March 11:00 ends Thursday 5 March 23:59:59 (3 natural days). Contact 1
+    # (due 3 March 11:00) is neglected; when the vigencia ends the follow-up closes it.
+    c = start(tramita_sqlite, "orden_proteccion", VICTIMA, T0)
+    c.do("valorar_riesgo", example("orden_proteccion_valoracion_riesgo", 0), at="2026-03-02T10:30:00")
+    c.do("emitir_orden", example("orden_proteccion_emision", 0, vigencia_dias=3), at="2026-03-02T11:00:00")
+    c.do("notificar_orden", example("orden_proteccion_notificacion"), at="2026-03-02T12:00:00")
+    c.do("informar_orden_registro", example("orden_proteccion_informe_orden"), at="2026-03-02T12:30:00")
+    assert local(c.timer("fin_vigencia_seguimiento").due_at) == "2026-03-05T23:59:59-07:00"
+    # Shorter than the 5-day anticipation: reassessed after its first day (max(3 - 5, 1) = 1 natural day from
+    # 2 March -> Tuesday 3 March 23:59:59).
+    assert local(c.timer("inicio_revaloracion").due_at) == "2026-03-03T23:59:59-07:00"
+    assert c.open() == ["contactar_victima"]
+    c.fire("2026-03-06T00:00:00")
+    assert "contactar_victima" not in c.open() and "fin_seguimiento_interrumpido" in c.reached()
+    assert [t.state for t in c.all_tasks("contactar_victima")] == ["CANCELLED"]
 
 
 def test_vencimiento_nueva_orden_negada_concluye(tramita_sqlite: Any, start: Any) -> None:
