@@ -409,10 +409,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
         if not sql.update_instance(head.id, head.revision, values):
             raise _Moved()
         head.status, head.revision = new_status, head.revision + 1
-    if failure is None:  # the register's entries commit with the act they record (engine.casework.register)
-        register.flush(s, head.id)
-    else:
-        register.discard()
+    register.flush(s, head.id) if failure is None else register.discard()  # entries commit with their act
 
     created, open_tasks = _sync_tasks(rt, sql, head, wf, loaded, now, completed_task, ended,
                                       new=new_row is not None)

@@ -325,3 +325,43 @@ def test_a_violation_reported_from_the_case_page_in_the_browser(page_for: Any, s
     assert "Intervenir de inmediato" in entry.inner_text()  # the tasks it opened
     shot(mp, "17-evento-violacion-registrado")
     no_script_errors(mp)
+
+
+# --- the register of orders through the API and the page (Reglamento arts. 23, 28) -------------------------
+
+
+def test_register_api_and_page_for_the_roles_its_policy_names(real: Any, order: int) -> None:
+    """[policies.registro] of workflows/lanes.toml: managers and the caseworkers of the issuing authority,
+    the Instituto and the SESP; every read and export on the audit trail; others get 403 and write nothing."""
+    from web import create_app
+
+    app = create_app({"TRAMITA": real, "SECRET_KEY": "k", "SESSION_COOKIE_SECURE": False})
+    client = app.test_client()
+
+    def get(url: str, user: str) -> Any:
+        return client.get(url, headers={"Authorization": f"Bearer {real.create_token(user, 'pruebas')}"})
+
+    def audited() -> int:
+        with real.db.read() as s:
+            return s.query(Event).filter(Event.kind.in_(["register_read", "register_exported"])).count()
+
+    r = get("/api/v1/registro/ordenes?anio=2026", "ism")
+    assert r.status_code == 200
+    [orden] = r.get_json()["ordenes"]
+    assert orden["folio"] == "OP-FGJE-2026-000001" and orden["estado"] == "vigente"
+    assert orden["persona_sujeta"] == "Pedro Ramírez Soto" and "María" not in r.get_data(as_text=True)
+    r = get("/api/v1/registro/exportar.csv", "gerente_fgje")
+    assert r.status_code == 200 and r.mimetype == "text/csv" and "OP-FGJE-2026-000001" in r.get_data(as_text=True)
+    assert audited() == 2
+    r = get("/api/v1/registro/exportar.xml", "mp")
+    assert r.status_code == 422 and r.get_json()["field"] == "formato"
+    r = get("/api/v1/registro/evaluacion?anio=2026", "gerente_fgje")
+    assert r.status_code == 200 and r.get_json()["ordenes_emitidas"] == 1
+    page = browser_for(real, "mp").get("/registro").get_data(as_text=True)
+    assert "OP-FGJE-2026-000001" in page and "Exportar JSON" in page and audited() == 3
+
+
+def browser_for(t: Any, user: str) -> Browser:
+    b = Browser(build_app(t))
+    assert b.login(user).status_code == 302
+    return b
