@@ -388,6 +388,21 @@ def test_prorroga_es_un_acto_nuevo_y_la_nueva_orden_no_deja_hueco(tramita_sqlite
     assert local(c.task("contactar_victima").due_at) == "2026-05-29T10:00:00-07:00"
 
 
+def test_la_prorroga_es_de_hasta_treinta_dias(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    seguimiento_completo(c)
+    c.fire("2026-04-27T00:00:00")
+    with pytest.raises(InvalidInput) as err:
+        c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1, dias_prorroga_acordados=31))
+    assert "LGAMVLV art. 28" in err.value.fields["dias_prorroga_acordados"]
+    # LGAMVLV art. 28, «hasta 30 días»: 15 days agreed; 60 + 15 natural days from 2 March -> Saturday 16 May.
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1, dias_prorroga_acordados=15),
+         at="2026-04-28T10:00:00")
+    assert c.value("aplicar_prorroga", "vigencia_hasta") == "2026-05-16T23:59:59-07:00"
+    assert c.value("aplicar_prorroga", "prorrogas_orden")[0]["dias"] == 15
+    assert "por 15 días naturales" in c.value("aplicar_prorroga", "documento_orden")["leyenda_acto"]
+
+
 def test_revaloracion_tardia_escala_y_la_orden_vencida_no_se_prorroga(tramita_sqlite: Any, start: Any) -> None:
     c = emitida(tramita_sqlite, start)
     seguimiento_completo(c)
