@@ -10,7 +10,6 @@ it can be moved by an instance migration or handled by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState

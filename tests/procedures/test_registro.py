@@ -20,7 +20,7 @@ from engine.casework import register
 from engine.errors import Forbidden, InvalidInput
 from engine.services import SYSTEM, UserView
 from engine.store.models import Event
-from tests.procedures.conftest import USER, Case, example, hmo
+from tests.procedures.conftest import USER, Case, example
 from tests.procedures.test_orden_proteccion import T0, TERCERO, VICTIMA, emitida
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "workflows" / "registro.schema.json").read_text())

@@ -10,20 +10,16 @@ The PDF of each version is saved to test-artifacts/ and rendered to PNG with pdf
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
-from datetime import datetime
 from typing import Any
 
-import pytest
-
 from engine.run import firing
+from tests.procedures.conftest import hmo
 from tests.web.conftest import REAL_ISSUE, REAL_REQUEST, REAL_RISK, REAL_WORKFLOWS, open_task
 from tests.web.test_browser import (ARTIFACTS, chromium, no_script_errors, page_for, server, shot,  # noqa: F401
                                     submit)
-from tests.procedures.conftest import hmo
-
-import json
 
 NOTIFICATION = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_notificacion.schema.json")
                           .read_text(encoding="utf-8"))["examples"][0]
