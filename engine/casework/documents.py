@@ -11,6 +11,9 @@ the issuing form (``emitir_orden``: ``tipo_orden``, ``vigencia_dias``, ``medidas
 ``lugar_emision``, ``autoridad_emisora``, ``persona_agresora``,
 ``fundamentacion``) and the request (``nombre_victima``). The PDF is rendered
 from ``documento_orden``, item by item, and falls back to those top-level keys.
+Each extension (LGAMVLV art. 28) is a new version of the document, kept in
+``documentos_orden``; ``version`` picks one. The texts around the items come from
+``workflows/documentos.toml``.
 """
 
 from __future__ import annotations
@@ -269,7 +272,9 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
     pdf.ln(3)
     for key in ("fecha", "hora", "lugar", "vigencia", "persona_protegida", "persona_contra", "tipo", "autoridad",
                 "medidas"):
-        label, value = _latin1(LABELS[key] + ":"), _latin1(fields[key])
+        label = {"fecha": "Fecha de la prórroga", "hora": "Hora de la prórroga"}.get(key, LABELS[key]) \
+            if extension else LABELS[key]
+        label, value = _latin1(label + ":"), _latin1(fields[key])
         pdf.set_font("Helvetica", "B", 11)
         label_lines = len(pdf.multi_cell(60, 6, label, dry_run=True, output="LINES"))
         pdf.set_font("Helvetica", "", 11)
