@@ -101,7 +101,8 @@ def test_vida_completa_de_una_orden_con_prorroga_y_registro(page_for: Any, serve
     if v1:
         assert "ORDEN DE PROTECCI" in v1 and "versión 1 de 2" in v1 and "al 01/05/2026" in v1
         assert "PRÓRROGA DE LA ORDEN" in v2 and "versión 2 de 2" in v2 and "al 31/05/2026" in v2
-        assert "Prórroga de la vigencia acordada el 2026-04-28" in v2 and folio in v1 and folio in v2
+        assert "Prórroga de la vigencia acordada el 28/04/2026" in v2 and folio in v1 and folio in v2
+        assert "Persisten amenazas; se prorroga" in v2  # the extension's own reasons
     # The extended order's reassessment opens on 27 May; nobody decides by 31 May 23:59:59.
     _fire(t, frozen_clock, "2026-05-27T00:00:00")
     fired = _fire(t, frozen_clock, "2026-06-01T00:00:01")
