@@ -2,7 +2,7 @@
 
 ``create_app()`` wires the engine facade (``engine.services.Tramita``), sign-in,
 CSRF, languages, security headers and the blueprints: ``auth``, ``inbox``,
-``cases`` and ``api``. With ``TRAMITA_SCHEDULER=1`` it also runs the timer
+``cases``, ``registro`` and ``api``. With ``TRAMITA_SCHEDULER=1`` it also runs the timer
 service in a background thread of this process.
 """
 
@@ -54,11 +54,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
 
-    from web import admin, api, auth, cases, inbox, vendor
+    from web import admin, api, auth, cases, inbox, registro, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(registro.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(vendor.bp)

@@ -41,6 +41,9 @@ EVENT_LABELS: dict[str, Any] = {
     EventKind.CASE_STARTED: _l("Caso relacionado iniciado"),
     EventKind.MESSAGE_NOT_DELIVERED: _l("Caso relacionado no iniciado"),
     EventKind.DATA_RECTIFIED: _l("Dato rectificado"),
+    EventKind.REGISTER_READ: _l("Registro de órdenes consultado"),
+    EventKind.REGISTER_EXPORTED: _l("Registro de órdenes exportado"),
+    EventKind.EVALUATION_EXPORTED: _l("Evaluación anual exportada"),
 }
 
 INSTANCE_STATUS_LABELS: dict[str, Any] = {
@@ -94,6 +97,15 @@ def init_app(app: Flask) -> None:
                                  TaskState=TaskState, TimerStatus=TimerStatus)
     app.jinja_env.filters["evento"] = event_label
     app.jinja_env.filters["estado"] = status_label
+
+    @app.template_global("may_read_register")
+    def _may_read_register() -> bool:
+        """Whether the signed-in user may open the register of orders (``[policies.registro]``, Reglamento art. 28)."""
+        from flask_login import current_user
+
+        if not current_user.is_authenticated:
+            return False
+        return bool(app.extensions["tramita"].register.may_read(current_user.view))
 
     @app.template_filter("grupo")
     def _group_name(group: str | None) -> str:

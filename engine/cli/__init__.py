@@ -73,6 +73,19 @@ def cmd_deploy(args: argparse.Namespace) -> None:
         print(f"{d.kind} {d.key} version {d.version}: {state}")
 
 
+def cmd_affected(args: argparse.Namespace) -> None:
+    t = _tramita()
+    latest, cases = t.design.affected(_actor(t, args), args.key)
+    if args.json:
+        _print_json({"process": args.key, "latest_version": latest, "cases": cases})
+        return
+    print(f"{args.key}: newest version {latest}; {len(cases)} running case(s) on earlier versions can still reach "
+          "what it removed")
+    for c in cases:
+        print(f"instance {c.instance_id} ({c.reference or '-'}) {c.status}, version {c.version}: waits at "
+              f"{', '.join(c.waiting_at) or '-'}; can still reach {', '.join(c.reachable_removed)}")
+
+
 def cmd_start(args: argparse.Namespace) -> None:
     data = _json_arg(args.data, "data")
     t = _tramita()
@@ -178,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("paths", nargs="+")
     d.set_defaults(func=cmd_deploy)
 
+    af = sub.add_parser("affected", help="running cases on earlier versions that can still reach what the newest "
+                                         "version removed (to migrate or handle by hand)")
+    af.add_argument("key")
+    af.add_argument("--json", action="store_true")
+    af.set_defaults(func=cmd_affected)
     s = sub.add_parser("start", help="start an instance of a process")
     s.add_argument("key")
     s.add_argument("--data", default="{}")

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import serializer
+from engine.casework import register
 from engine.deploy import versions as deployments
 from engine.errors import Conflict, ExecutionFailed, NotFound
 from engine.run import timers
@@ -138,6 +139,7 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
         if not sql.update_instance(head.id, head.revision, values):
             raise _Moved()
         head.status, head.revision = new_status, head.revision + 1
+    register.flush(s, head.id) if failure is None else register.discard()  # entries commit with their act
 
     created, open_tasks = _sync_tasks(rt, sql, head, wf, loaded, now, completed_task, ended,
                                       new=new_row is not None, dues=dues)

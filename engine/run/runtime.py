@@ -49,7 +49,7 @@ class Runtime:
 
     @cached_property
     def script_engine(self) -> RestrictedScriptEngine:
-        return script_engine()
+        return script_engine(self.db)
 
     def parts(self, definition_id: int) -> VersionParts:
         """The parts version ``definition_id`` pins (lanes, messages, parameters, datos...)."""
@@ -92,14 +92,17 @@ class Runtime:
                 names.update(parts.load_parts(s, d.id).group_names)
         return names
 
-    def policies(self, process_key: str) -> dict[str, Any] | None:
-        """``[policies.<key>]`` of the ``lanes`` part of the procedure's newest version (who may start it,
-        what another institution's task holder sees); read by ``engine.casework.policies``."""
+    def policies(self, process_key: str, table: str | None = None) -> dict[str, Any] | None:
+        """``[policies.<table>]`` (default: the procedure's own) of the ``lanes`` part of the procedure's
+        newest version (who may start it, what another institution's task holder sees, who reads the
+        register); read by ``engine.casework.policies`` and the register service."""
+        name = table or process_key
+
         def newest() -> dict[str, Any] | None:
             with self.db.read() as s:
                 found = [d for d in catalog.list_processes(s) if d.key == process_key]
-                return parts.load_parts(s, found[0].id).policies(process_key) if found else None
-        return self._fresh(f"policies:{process_key}", newest)
+                return parts.load_parts(s, found[0].id).policies(name) if found else None
+        return self._fresh(f"policies:{process_key}:{name}", newest)
 
     def event_kinds(self, definition_id: int | None = None) -> dict[str, ExternalEvent]:
         """The external events cases wait for, with their texts and articles: the ``eventos`` part of a

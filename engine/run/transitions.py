@@ -28,6 +28,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import serializer
+from engine.casework import register
 from engine.time import clock
 from engine.deploy import versions as deployments
 from engine.run import forms
@@ -121,6 +122,8 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
         deployments.latest_process(s, key)  # raises NotFound naming what is deployed
     loaded = rt.specs.get(s, definition_id)
     parameters, periods_version = rt.case_parameters(loaded.parts)  # the version's, and the UMA in force
+    if depth == 0:
+        register.begin()  # what this case's scripts inscribe in the register of orders, written with it
     start_form = _start_form(loaded.task_info)
     if start_form is not None:
         forms.validate(start_form, data, forms.context({}, parameters))
@@ -300,6 +303,7 @@ def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply:
     wf = rt.workflows.take(iid, head.revision)
     if wf is None:
         wf = _restore(rt, s, iid, loaded)
+    register.begin()
     try:
         detail = apply(wf, s)
     except (SpiffWorkflowException, budget.BudgetExceeded) as failure:  # diagram code the change set off

@@ -150,7 +150,40 @@ def hoy() -> str:
     return ahora()[:10]
 
 
+# Case-level facts every branch of a case reads (workflow globals, like ``parametros``) and scripts
+# write with ``publicar``: the protection order in force, which the parallel branches (violations,
+# follow-up, vigencia) must all see as it changes (issue, extension, lifting, a new order).
+PUBLISHED = ("orden_vigente",)
+
+
+def publicar(nombre: str, valor: Any) -> bool:
+    """Set a case-level fact that every branch of the case reads (``orden_vigente``).
+
+    Task data is copied per parallel branch in SpiffWorkflow, so a value a branch writes is not
+    seen by its siblings; a fact about the whole case (the order now in force) is kept once, in
+    the case's own data, and read by every expression as a global.
+    """
+    from engine.script.sandbox import CURRENT_TASK
+
+    if nombre not in PUBLISHED:
+        raise ValueError(f"publicar: {nombre!r} no es un dato del caso; use {', '.join(PUBLISHED)}")
+    task = CURRENT_TASK.get()
+    if task is None:
+        raise ValueError("publicar solo puede usarse en una tarea de script")
+    task.workflow.top_workflow.data[nombre] = valor
+    return True
+
+
+def hora_local(valor: Any) -> str:
+    """An instant as Hermosillo ISO text (``2026-03-05T22:00:00-07:00``), so instants compare as text."""
+    from engine.time.calendar import to_local
+
+    return to_local(valor).isoformat(timespec="seconds")
+
+
 HELPERS: dict[str, Callable[..., Any]] = {
+    "publicar": publicar,
+    "hora_local": hora_local,
     "plazo_habil": plazo_habil,
     "plazo_natural": plazo_natural,
     "plazo_horas": plazo_horas,
@@ -162,6 +195,18 @@ HELPERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def script_engine() -> RestrictedScriptEngine:
-    """Diagrams read the legal parameters in force at start as ``parametros`` (workflow data)."""
-    return RestrictedScriptEngine(HELPERS, workflow_globals=("parametros",))
+def script_engine(db: Any = None) -> RestrictedScriptEngine:
+    """Diagrams read the legal parameters in force at start as ``parametros`` (workflow data).
+
+    With the database, diagrams may also reserve folios (``folio("OP", "FGJE", fecha_emision)``,
+    Reglamento art. 43) and inscribe acts in the register of orders (``inscribir``, art. 28); see
+    ``engine.casework.register`` for why a folio is reserved outside the transition's own write.
+    """
+    from functools import partial
+
+    from engine.casework import register
+
+    helpers = dict(HELPERS, inscribir=register.inscribir)
+    if db is not None:
+        helpers["folio"] = partial(register.reserve_folio, db)
+    return RestrictedScriptEngine(helpers, workflow_globals=("parametros", *PUBLISHED))

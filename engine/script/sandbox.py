@@ -10,6 +10,7 @@ of builtins and helpers. The same compiler runs at deploy time
 from __future__ import annotations
 
 import ast
+import contextvars
 import builtins
 import re
 import threading
@@ -56,6 +57,10 @@ _ALLOWED_BUILTINS = (
 SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in _ALLOWED_BUILTINS}
 SAFE_BUILTINS.update({"None": None, "True": True, "False": False})
 SAFE_BUILTINS.update(GUARDED_BUILTINS)
+
+# The task whose script is running, for the helpers that write a case-level fact (``publicar``).
+CURRENT_TASK: contextvars.ContextVar[Any] = contextvars.ContextVar("current_task", default=None)
+
 
 class ForbiddenExpression(ValueError):
     """An expression the restricted environment refuses to compile."""
@@ -282,9 +287,11 @@ class RestrictedScriptEngine(PythonScriptEngine):
 
     def execute(self, task: Any, script: str, external_context: dict | None = None) -> Any:
         token = _limits.set(limits_for(task))
+        current = CURRENT_TASK.set(task)  # for helpers that write case-level facts (``publicar``)
         try:
             return super().execute(task, script, self._with_globals(task, external_context))
         finally:
+            CURRENT_TASK.reset(current)
             _limits.reset(token)
 
     def validate(self, expression: str) -> None:  # noqa: D401

@@ -4,7 +4,8 @@
 - ``design``: legal designers (deploy, versions);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
 - ``people``: administrators (accounts) and signing in;
-- ``simulator``: legal designers' dry runs of scenarios on real dates.
+- ``simulator``: legal designers' dry runs of scenarios on real dates;
+- ``register``: the register of protection orders and the annual evaluation (Reglamento arts. 23, 28).
 
 Every method takes the acting user (``Principal``; ``SYSTEM`` for installation and operators) and
 decides itself what that user may do, so that a permission is written once.
@@ -29,6 +30,7 @@ from engine.services.monitor import MonitorService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
 from engine.services.simulator import SimulationView, SimulatorService
+from engine.services.register import STATUS_LABELS, RegisterService
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, IncidentView, InstanceDetail,
                                    InstanceView, TaskView, TimerView)
 from engine.store import settings
@@ -38,8 +40,9 @@ from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskSt
 __all__ = ["Badge", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "EventKind", "EventView",
            "FiringOutcome", "FormSpec", "FrozenClock", "IncidentView", "InboxFilters", "InstanceDetail",
            "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MonitorService", "PeopleService",
-           "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "SystemClock", "TaskPage", "TaskState", "TaskView",
-           "TimerStatus", "TimerView", "Tramita", "UserView", "badge", "config", "is_reserved", "is_system", "MASK"]
+           "Principal", "ROLES", "ROLE_LABELS", "RegisterService", "STATUS_LABELS", "SYSTEM", "SystemClock",
+           "TaskPage", "TaskState", "TaskView", "TimerStatus", "TimerView", "Tramita", "UserView", "badge", "config",
+           "is_reserved", "is_system", "MASK"]
 
 
 class Tramita:
@@ -54,6 +57,7 @@ class Tramita:
         self.monitor = MonitorService(self.runtime)
         self.people = PeopleService(self.runtime)
         self.simulator = SimulatorService(self.runtime)
+        self.register = RegisterService(self.runtime)
 
     def group_name(self, group: str) -> str:
         """A user group as people call it (``[groups.<grupo>]`` of ``lanes.toml``); its id where it has none."""

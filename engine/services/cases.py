@@ -339,7 +339,9 @@ class CaseService:
         return head is not None and self._policy(head[0]).grants(part) and access.holds_open_task(
             self.db, user, instance_id)
 
-    def protection_order_pdf(self, user: Principal, instance_id: int, *, via: str = "web") -> bytes:
+    def protection_order_pdf(self, user: Principal, instance_id: int, version: int | None = None, *,
+                             via: str = "web") -> bytes:
+        """The art. 43 document; ``version`` picks the issue (1) or an extension (2, ...), all kept."""
         if self._foreign_holder_may(user, instance_id, "documents"):
             grant = CaseAccess(instance_id, True, False)
         else:
@@ -351,7 +353,9 @@ class CaseService:
         issued = next((t.completed_at for t in reversed(detail.tasks) if t.state == TaskState.COMPLETED), None)
         pdf = documents.protection_order_pdf(
             instance_id=instance_id, reference=detail.instance.reference, process_key=detail.instance.process_key,
-            data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username)
+            data=detail.data, issued_at=issued, generated_at=clock.now(), generated_by=user.username, version=version,
+            wording=documents.parse_wording(self.rt.instance_parts(instance_id).toml("documentos")))
         access.record(self.db, user, instance_id, EventKind.DOCUMENT_GENERATED,
-                      {"document": "orden-proteccion", "via": via, "role": user.role, "institution": user.institution})
+                      {"document": "orden-proteccion", "via": via, "role": user.role, "institution": user.institution,
+                       **({"version": version} if version else {})})
         return pdf

@@ -43,6 +43,14 @@ class DesignService:
                         out.setdefault((proc.key, str(item["lane"])), []).append(str(item.get("title") or element))
         return out
 
+    def affected(self, user: Principal, key: str) -> tuple[int, list[Any]]:
+        """Running cases on earlier versions that can still reach an element the newest version removed."""
+        from engine.deploy.affected import affected
+
+        require_role(user, "legal_designer", "manager", "admin", field="user",
+                     message="Su rol no permite revisar los casos en curso de versiones anteriores.")
+        return affected(self.db, self.rt.specs, key)
+
     def processes(self, user: Principal) -> list[dict[str, Any]]:
         with self.db.read() as s:
             return [{"key": d.key, "version": d.version, "name": d.name, "deployed_at": d.deployed_at,

@@ -220,3 +220,43 @@ class Timer(Base):
     claimed_until: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]
     deadline: Mapped[dict[str, Any] | None]
+
+
+class FolioCounter(Base):
+    """The last folio number given per series (e.g. ``OP-FGJE``) and year (Reglamento art. 43; migration 0008).
+
+    One row per series and year, bumped by a single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``:
+    the primary key makes two issuing transactions that race for the same number queue on that row, so
+    two orders never share a folio, on SQLite (one writer) and on PostgreSQL (row lock) alike.
+    """
+
+    __tablename__ = "folio_counters"
+
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class RegisterEntry(Base):
+    """One entry of the register of protection orders and their violations (Reglamento arts. 23 IV, 28).
+
+    Written by the transition that performs the act (issue, extension, lifting, violation...), in the same
+    transaction as the case's new state, from what the diagram's scripts inscribe (``inscribir``).
+    ``kind`` is ``orden`` (one row per order, keyed by its folio, updated by each later act) or
+    ``violacion`` (one row per report).
+    """
+
+    __tablename__ = "register_entries"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_register_entries_kind_key"),
+                      Index("ix_register_entries_year_kind", "year", "kind"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(80))
+    folio: Mapped[str] = mapped_column(String(40), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]

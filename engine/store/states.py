@@ -80,6 +80,9 @@ class EventKind(StrEnum):
     TERM_SUSPENDED = "term_suspended"  # a term extended by días hábiles (engine.run.terms)
     TIMER_REARMED = "timer_rearmed"  # a timer set to a new instant (engine.run.terms)
     TERM_RECALENDARED = "term_recalendared"  # a term counted again on a new calendar version
+    REGISTER_READ = "register_read"  # the register of orders read (Reglamento art. 28)
+    REGISTER_EXPORTED = "register_exported"  # ... or exported for the Banco Estatal
+    EVALUATION_EXPORTED = "evaluation_exported"  # the annual evaluation exported (art. 23 III-IV)
     DATA_RECTIFIED = "data_rectified"  # a wrong name or date corrected, with the reason (engine.run.rectify)
     CASE_STARTED = "case_started"  # a message this case threw started another case
     MESSAGE_NOT_DELIVERED = "message_not_delivered"  # ... and that case refused to start

@@ -35,11 +35,15 @@ FLOW_NODES = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateT
               "userTask", "scriptTask", "businessRuleTask", "serviceTask", "manualTask", "task", "sendTask",
               "receiveTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
               "complexGateway", "subProcess", "callActivity", "transaction"}
-PROCESSES = {"agravio": "agravio.bpmn", "orden_proteccion": "orden_proteccion.bpmn", "sancion": "sancion.bpmn"}
+PROCESSES = {"agravio": "agravio.bpmn", "auxilio_policial": "auxilio_policial.bpmn",
+             "orden_proteccion": "orden_proteccion.bpmn", "sancion": "sancion.bpmn"}
+# Small procedures of one lane (the police's start of its own, Reglamento art. 44): the size checks below
+# are for the three large procedures.
+SMALL = {"auxilio_policial"}
 DEADLINE_HELPERS = {"plazo_habil", "plazo_natural", "plazo_horas", "plazo_meses"}
 # A due date that is not a term: art. 44 orders the police to intervene «de inmediato», so the
 # task is due the instant the violation was reported (a value the diagram sets with ahora()).
-IMMEDIATE = {("orden_proteccion", "intervenir_policia"): "fecha_reporte_violacion"}
+IMMEDIATE: dict[tuple[str, str], str] = {}  # none: «de inmediato» (art. 44) is a cited parameter too
 
 
 def tree(key: str) -> Any:
@@ -87,7 +91,7 @@ def test_every_flow_node_cites_its_article(key: str) -> None:
         if doc is None or not CITATION.search(doc.text or ""):
             missing.append(node.get("id"))
     assert not missing, f"flow nodes without a citation: {missing}"
-    assert len(flow_nodes(process)) > 30
+    assert len(flow_nodes(process)) > (4 if key in SMALL else 30)
 
 
 @pytest.mark.parametrize("key", sorted(PROCESSES))
@@ -112,7 +116,7 @@ def test_every_lane_maps_to_a_group_and_holds_every_node(key: str) -> None:
     config = lanes_toml()
     root = tree(key)
     lanes = root.findall(".//bpmn:lane", NS)
-    assert len(lanes) >= 2
+    assert len(lanes) >= (1 if key in SMALL else 2)
     for lane in lanes:
         name = lane.get("name")
         assert name in config["lanes"], f"lane {name!r} is not in lanes.toml"

@@ -177,6 +177,7 @@ def open_task(t: Any, instance_id: int, name: str) -> str:
 
 # A protection-order request and the steps to the issued order, as the real forms take them.
 REAL_REQUEST = {"solicitante_tipo": "victima", "forma_solicitud": "verbal", "nombre_victima": "María López Valenzuela",
+                "fecha_hora_conocimiento": "2026-03-02T10:00:00-07:00",
                 "tipo_orden_solicitada": "no_especificada", "hechos": "Amenazas de muerte por su expareja."}
 REAL_RISK = {"riesgo_vida": True, "riesgo_integridad": True, "riesgo_patrimonio": False, "magnitud_dano": "grave"}
 REAL_ISSUE = {"decision_emision": "otorgar", "tipo_orden": "emergencia", "vigencia_dias": 60,

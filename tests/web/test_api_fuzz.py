@@ -41,7 +41,7 @@ def fuzzed(sqlite_url: str) -> Any:
 OPERATIONS = ["GET /processes", "POST /processes/{key}/instances", "GET /instances/{instance_id}",
               "GET /instances/{instance_id}/messages", "POST /instances/{instance_id}/messages/{name}",
               "GET /tasks", "GET /tasks/{task_id}", "POST /tasks/{task_id}/complete",
-              "POST /instances/{instance_id}/rectifications"]
+              "POST /instances/{instance_id}/rectifications", "GET /registro/ordenes", "GET /registro/evaluacion"]
 
 
 def test_every_operation_is_fuzzed(fuzzed: Any) -> None:

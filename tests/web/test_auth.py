@@ -198,13 +198,14 @@ def test_every_lane_of_the_three_procedures_has_a_demo_user(tmp_path) -> None:  
 
     users = demo.demo_users(demo.institutions(REAL_WORKFLOWS))
     lanes = demo.coverage(REAL_WORKFLOWS, users)
-    assert {lane.process for lane in lanes} == {"agravio", "orden_proteccion", "sancion"}
+    assert {lane.process for lane in lanes} == {"agravio", "auxilio_policial", "orden_proteccion", "sancion"}
     assert demo.uncovered(lanes) == []
     who = {(lane.process, lane.group): lane.users for lane in lanes}
     assert who[("orden_proteccion", "autoridad_emisora_orden")] == ("operativo.fgje",)
     assert who[("agravio", "instituto")] == ("operativo.ism",)
     assert who[("agravio", "sistema_estatal")] == ("operativo.segob",)
     assert who[("sancion", "autoridad_sancionadora")] == ("operativo.autoridad-sancionadora",)
+    assert who[("auxilio_policial", "policia")] == who[("orden_proteccion", "policia")]  # Reglamento art. 44
     # A lane whose group belongs to no institution of [groups.*] is reported.
     (tmp_path / "bpmn").mkdir()
     (tmp_path / "bpmn" / "p.bpmn").write_text(

@@ -131,6 +131,7 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.check("input[name=solicitante_tipo][value=tercero]")
     mp.check("input[name=forma_solicitud][value=verbal]")
     mp.fill("#f-nombre_victima", "María López Valenzuela")
+    mp.fill("#f-fecha_hora_conocimiento", "2026-03-02T10:00")  # LGAMVLV art. 28: the 4 hours run from here
     mp.select_option("#f-tipo_orden_solicitada", "no_especificada")
     mp.fill("#f-hechos", "Amenazas de muerte por su expareja.")
     assert "Obligatorio si «¿Quién solicita?» es «Otra persona (tercero), excepcionalmente»." in \
@@ -210,6 +211,12 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.check("input[name='notificacion_persona_agresora.por_conducto_de_la_victima'][value=false]")
     submit(mp)
     mp.wait_for_url(case_url)
+    # Reported to the register (Reglamento art. 28), to the recipient chosen on issue.
+    mp.click("a.task-link:has-text('Informar la orden')")
+    mp.fill("#f-fecha_informe_orden", "2026-03-02")
+    mp.fill("#f-oficio_informe_orden", "MP/OP/10/2026")
+    submit(mp)
+    mp.wait_for_url(case_url)
     # The issued order: its PDF (art. 43), its vigencia running in the diagram and explained.
     link = mp.locator("a.doc-link")
     assert link.inner_text() == "Orden de protección (PDF)"
@@ -219,9 +226,9 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     (ARTIFACTS / "orden-proteccion.pdf").write_bytes(pdf.body())
     mp.wait_for_selector("#bpmn[data-ready=true]")
     assert mp.locator(".djs-element.tr-completed[data-element-id=notificar_orden]").count() == 1
-    assert mp.locator(".djs-element.tr-active[data-element-id=vencimiento_vigencia]").count() == 1
-    vigencia = mp.locator("#plazos .deadline-item", has_text="Vence la vigencia").inner_text()
-    assert "60 días naturales" in vigencia and "LGAMVLV art. 28; Reglamento art. 41, tercer párrafo" in vigencia
+    assert mp.locator(".djs-element.tr-active[data-element-id=inicio_revaloracion]").count() == 1
+    vigencia = mp.locator("#plazos .deadline-item", has_text="Se acerca el fin de la vigencia").inner_text()
+    assert "55 días naturales" in vigencia and "LGAMVLV arts. 28 y 34 Septies" in vigencia
     assert "Folio de la orden" in mp.locator("#datos").inner_text()
     shot(mp, "09-orden-emitida")
     mp.locator("#bpmn").screenshot(path=str(ARTIFACTS / "10-diagrama-orden-vigente.png"))
@@ -274,7 +281,7 @@ def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[s
     sanc.select_option("#f-origen", "violacion_orden_proteccion")
     submit(sanc, "Iniciar caso")
     assert sanc.locator("#f-folio_orden_proteccion-error").inner_text().endswith("(Reglamento art. 28).")
-    sanc.fill("#f-folio_orden_proteccion", "OP-20260302-1")
+    sanc.fill("#f-folio_orden_proteccion", "OP-FGJE-2026-000001")
     submit(sanc, "Iniciar caso")
     sanc.wait_for_url(re.compile(r"/casos/\d+$"))
     sanc.click("a.task-link:has-text('Registrar la infracción')")

@@ -206,13 +206,13 @@ def test_protection_order_pdf_from_the_real_case_data(real, frozen_clock) -> Non
     assert "Orden de protección (PDF)" not in b.get(f"/casos/{iid}").get_data(as_text=True)
     real.complete(open_task(real, iid, "emitir_orden"), REAL_ISSUE, "mp")
     data = real.instance(iid).data
-    assert data["documento_orden"]["folio"] == data["folio_orden"] == "OP-20260302-1"
+    assert data["documento_orden"]["folio"] == data["folio_orden"] == "OP-FGJE-2026-000001"
     page = b.get(f"/casos/{iid}").get_data(as_text=True)
     assert "Orden de protección (PDF)" in page and "Reglamento art. 43" in page
     r = b.get(f"/casos/{iid}/documentos/orden-proteccion.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
     text = " ".join(_pdf_text(r.data).split())
-    for expected in ["ORDEN DE PROTECCI", "Folio OP-20260302-1",
+    for expected in ["ORDEN DE PROTECCI", "Folio OP-FGJE-2026-000001",
                      "Fecha de emisión: 02/03/2026", "Hora de emisión: 10:05 horas (hora de Hermosillo)",
                      "Lugar de emisión: Hermosillo, Sonora",
                      "Vigencia: 60 días naturales (del 02/03/2026 al 01/05/2026)",

@@ -203,13 +203,11 @@ def test_the_police_see_the_order_while_the_intervention_is_theirs(real, frozen_
     import json
 
     real.add_user("policia", PASSWORD, name="Policía", role="caseworker", institution="SSP", groups=["policia"])
+    from tests.web.test_messages_web import issued_order
+
     frozen_clock.set(datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc))
-    iid = real.start("orden_proteccion", dict(REAL_REQUEST), "mp", reference="OP-POL-1", institution="FGJE").instance_id
-    real.complete(open_task(real, iid, "valorar_riesgo"), REAL_RISK, "mp")
-    real.complete(open_task(real, iid, "emitir_orden"), REAL_ISSUE, "mp")
-    notification = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_notificacion.schema.json")
-                              .read_text(encoding="utf-8"))["examples"][0]
-    real.complete(open_task(real, iid, "notificar_orden"), notification, "mp")
+    iid = issued_order(real, reference="OP-POL-1")  # requested, assessed, issued, notified, reported (art. 28)
+    frozen_clock.set(datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc))  # 11:00 in Hermosillo
     real.cases.send_message(real.find_user("mp"), iid, "violacion_orden",
                             {"descripcion": "Se presentó en el domicilio y la amenazó.",
                              "fecha": "2026-03-02T10:30:00-07:00"})

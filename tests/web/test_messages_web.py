@@ -31,6 +31,8 @@ REQUESTED = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)  # Monday 2 March 2
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)  # 11:00: the order is issued and notified
 NOTIFICATION = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_notificacion.schema.json")
                           .read_text(encoding="utf-8"))["examples"][0]
+REPORT = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_informe_orden.schema.json")
+                    .read_text(encoding="utf-8"))["examples"][0]
 THIRD_PARTY = dict(REAL_REQUEST, solicitante_tipo="tercero", nombre_solicitante="Rosa López",
                    vinculo_solicitante="Hermana", motivo_impedimento="Se encuentra hospitalizada por las lesiones.")
 VIOLATION = {"descripcion": "El agresor se presentó en el domicilio de la víctima y la amenazó.",
@@ -43,6 +45,7 @@ def issued_order(t: Any, user: str = "mp", request: dict[str, Any] = REAL_REQUES
     t.complete(open_task(t, iid, "valorar_riesgo"), REAL_RISK, user)
     t.complete(open_task(t, iid, "emitir_orden"), REAL_ISSUE, user)
     t.complete(open_task(t, iid, "notificar_orden"), NOTIFICATION, user)
+    t.complete(open_task(t, iid, "informar_orden_registro"), REPORT, user)  # Reglamento art. 28
     return iid
 
 
@@ -109,7 +112,8 @@ def test_registering_a_violation_opens_the_police_intervention(real, order, brow
     b = browser("mp")
     r = b.post(f"/casos/{order}/eventos/violacion_orden", VIOLATION)
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/casos/{order}#tareas")
-    assert _open(real, order) == ["informar_violacion", "intervenir_policia", "valorar_inicio_sancion"]
+    # The first follow-up contact (LGAMVLV art. 34 Bis) is open since the order was issued.
+    assert _open(real, order) == ["contactar_victima", "informar_violacion", "intervenir_policia", "valorar_inicio_sancion"]
     data = real.instance(order).data
     assert data["violacion"] == {"descripcion": VIOLATION["descripcion"], "fecha": "2026-03-02T10:30:00-07:00"}
     assert data["descripcion_violacion"] == VIOLATION["descripcion"]  # what the diagram's script reads
@@ -337,3 +341,43 @@ def test_a_violation_reported_from_the_case_page_in_the_browser(page_for: Any, s
     assert "Intervenir de inmediato" in entry.inner_text()  # the tasks it opened
     shot(mp, "17-evento-violacion-registrado")
     no_script_errors(mp)
+
+
+# --- the register of orders through the API and the page (Reglamento arts. 23, 28) -------------------------
+
+
+def test_register_api_and_page_for_the_roles_its_policy_names(real: Any, order: int) -> None:
+    """[policies.registro] of workflows/lanes.toml: managers and the caseworkers of the issuing authority,
+    the Instituto and the SESP; every read and export on the audit trail; others get 403 and write nothing."""
+    from web import create_app
+
+    app = create_app({"TRAMITA": real, "SECRET_KEY": "k", "SESSION_COOKIE_SECURE": False})
+    client = app.test_client()
+
+    def get(url: str, user: str) -> Any:
+        return client.get(url, headers={"Authorization": f"Bearer {real.create_token(user, 'pruebas')}"})
+
+    def audited() -> int:
+        with real.db.read() as s:
+            return s.query(Event).filter(Event.kind.in_(["register_read", "register_exported"])).count()
+
+    r = get("/api/v1/registro/ordenes?anio=2026", "ism")
+    assert r.status_code == 200
+    [orden] = r.get_json()["ordenes"]
+    assert orden["folio"] == "OP-FGJE-2026-000001" and orden["estado"] == "vigente"
+    assert orden["persona_sujeta"] == "Pedro Ramírez Soto" and "María" not in r.get_data(as_text=True)
+    r = get("/api/v1/registro/exportar.csv", "gerente_fgje")
+    assert r.status_code == 200 and r.mimetype == "text/csv" and "OP-FGJE-2026-000001" in r.get_data(as_text=True)
+    assert audited() == 2
+    r = get("/api/v1/registro/exportar.xml", "mp")
+    assert r.status_code == 422 and r.get_json()["field"] == "formato"
+    r = get("/api/v1/registro/evaluacion?anio=2026", "gerente_fgje")
+    assert r.status_code == 200 and r.get_json()["ordenes_emitidas"] == 1
+    page = browser_for(real, "mp").get("/registro").get_data(as_text=True)
+    assert "OP-FGJE-2026-000001" in page and "Exportar JSON" in page and audited() == 3
+
+
+def browser_for(t: Any, user: str) -> Browser:
+    b = Browser(build_app(t))
+    assert b.login(user).status_code == 302
+    return b

@@ -247,3 +247,35 @@ def rectify(instance_id: int):  # type: ignore[no-untyped-def]
 def _not_waiting(instance_id: int, name: str, waiting: list[str]) -> str:
     listed = ", ".join(waiting) if waiting else "ninguno"
     return f"El expediente {instance_id} no espera el evento «{name}» (espera ahora: {listed}); no se guardó nada."
+
+
+# --- the register of protection orders and the annual evaluation (Reglamento arts. 23, 28) ---------
+
+
+@bp.get("/registro/ordenes")
+@token_required
+@operation("The register of protection orders and their violations (Reglamento art. 28): only the roles its policy "
+           "names; every read is audited", ok=(200, "Orders", S.REGISTER_ORDERS), query=S.REGISTER_QUERY)
+def register_orders():  # type: ignore[no-untyped-def]
+    q = g.query
+    rows = tramita().register.orders(g.api_user, year=q.get("anio"), status=q.get("estado"), via="api")
+    return respond({"ordenes": rows, "total": len(rows)})
+
+
+@bp.get("/registro/exportar.<formato>")
+@token_required
+def register_export(formato: str):  # type: ignore[no-untyped-def]
+    out = tramita().register.export(g.api_user, formato, year=request.args.get("anio"),
+                                    status=request.args.get("estado"),
+                                    content=request.args.get("contenido", "ordenes"), via="api")
+    response = Response(out.content, mimetype=out.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
+    return response
+
+
+@bp.get("/registro/evaluacion")
+@token_required
+@operation("The annual evaluation (Reglamento art. 23 III-IV): counts per year, no victim data",
+           ok=(200, "Figures of the year", {"type": "object"}), query=S.EVALUATION_QUERY)
+def register_evaluation():  # type: ignore[no-untyped-def]
+    return respond(tramita().register.evaluation(g.api_user, g.query.get("anio")))

@@ -108,3 +108,12 @@ RECTIFY_REQUEST: dict[str, Any] = {
     "properties": {"field": {"type": "string", "description": "the datum to correct (a name or a date)"},
                    "value": {"type": "string", "description": "the corrected value"},
                    "reason": {"type": "string", "description": "why it is corrected (the request, the document)"}}}
+
+
+REGISTER_QUERY: dict[str, dict[str, Any]] = {
+    "anio": {"type": "integer", "minimum": 2000, "maximum": 2100, "description": "year of issue"},
+    "estado": {"enum": ["vigente", "prorrogada", "levantada", "negada", "sin_efectos", "vencida"]},
+}
+REGISTER_ORDERS: dict[str, Any] = {"type": "object", "required": ["ordenes", "total"], "properties": {
+    "ordenes": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}}}
+EVALUATION_QUERY: dict[str, dict[str, Any]] = {"anio": REGISTER_QUERY["anio"]}

@@ -471,7 +471,13 @@ def _disposition(filename: str) -> str:
 @bp.get("/casos/<int:instance_id>/documentos/orden-proteccion.pdf")
 @roles_required("caseworker", "manager", "admin")
 def protection_order(instance_id: int):  # type: ignore[no-untyped-def]
-    pdf = tramita().cases.protection_order_pdf(me(), instance_id)
+    raw = request.args.get("version")
+    version = int(raw) if raw and raw.isdigit() else None
+    if raw and version is None:
+        raise InvalidInput("La versión de la orden es un número: 1 para la emisión, 2 o más para cada prórroga.",
+                           field="version")
+    pdf = tramita().cases.protection_order_pdf(me(), instance_id, version)
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="orden-proteccion-{instance_id}.pdf"'
+    suffix = f"-v{version}" if version else ""
+    response.headers["Content-Disposition"] = f'inline; filename="orden-proteccion-{instance_id}{suffix}.pdf"'
     return response

@@ -37,7 +37,7 @@ def test_the_real_procedures_run_with_workflows_gone(db_url: str, tmp_path: Path
     result = installer.deploy_paths([copy], "instalacion")
     assert sorted((d.kind, d.key) for d in result.definitions if d.created) == [
         ("calendar", "calendario"), ("decision", "rango_sancion"), ("decision", "riesgo_orden_proteccion"),
-        ("periodos", "periodos"), ("process", "agravio"), ("process", "orden_proteccion"), ("process", "sancion")]
+        ("periodos", "periodos"), ("process", "agravio"), ("process", "auxilio_policial"), ("process", "orden_proteccion"), ("process", "sancion")]
     installer.db.dispose()
 
     shutil.rmtree(copy)
