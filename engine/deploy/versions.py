@@ -29,6 +29,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import safe_xml, serializer
+from engine.deploy.lint import gate as lint_gate
+from engine.deploy.lint.iso import quote_literals
 from engine.time import clock
 from engine.script import sandbox
 from engine.errors import DeploymentRejected, NotFound
@@ -137,6 +139,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         except safe_xml.UnsafeXML as exc:
             raise DeploymentRejected(str(exc), field="files") from None
         roots[f.name] = root
+        quote_literals(root)  # "PT1H" is a duration, not a Python name
         try:
             if f.kind == "bpmn":
                 if etree.QName(root).namespace != safe_xml.BPMN_NS:
@@ -162,6 +165,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         raise DeploymentRejected("the bundle defines no executable process or decision", field="files")
 
     _resolve_dependencies(session, parser)
+    lint_gate.check(files, forms, lambda name: _deployed_form_or_none(session, name))
     drawn_lanes = _drawn_lanes(roots.values())
 
     processes = []
@@ -245,6 +249,8 @@ def _drawn_lanes(roots: Iterable[etree._Element]) -> dict[str, str]:
             for ref in lane.iter(BPMN + "flowNodeRef"):
                 if ref.text and lane.get("name"):
                     lanes[ref.text.strip()] = lane.get("name")
+        for el in root.iterfind(".//*[@camunda:candidateGroups]", {"camunda": "http://camunda.org/schema/1.0/bpmn"}):
+            lanes[el.get("id")] = el.get("{http://camunda.org/schema/1.0/bpmn}candidateGroups").split(",")[0].strip()
     return lanes
 
 
@@ -276,14 +282,19 @@ def _task_info(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpe
     return info
 
 
-def _deployed_form(session: Any, name: str, pid: str, task: str) -> dict[str, Any]:
+def _deployed_form_or_none(session: Any, name: str) -> dict[str, Any] | None:
     row = session.execute(
         select(DeployedFile.content).where(DeployedFile.kind == "form", DeployedFile.name == name)
         .order_by(DeployedFile.id.desc()).limit(1)).scalar()
+    return json.loads(row) if row is not None else None
+
+
+def _deployed_form(session: Any, name: str, pid: str, task: str) -> dict[str, Any]:
+    row = _deployed_form_or_none(session, name)
     if row is None:
         raise DeploymentRejected(f"process {pid}, element {task}: form {name} is neither in the bundle nor deployed",
                                  field="files")
-    return json.loads(row)
+    return row
 
 
 # --- expression lint -------------------------------------------------------------------------

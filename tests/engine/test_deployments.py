@@ -138,7 +138,7 @@ def test_missing_form_is_refused(tramita) -> None:
     xml = process("form_p", "\n".join([
         '<bpmn:startEvent id="start"/>', user_task("a", extra=ext), '<bpmn:endEvent id="end"/>',
         flows(("start", "a"), ("a", "end"))]))
-    with pytest.raises(DeploymentRejected, match="form nope.schema.json"):
+    with pytest.raises(DeploymentRejected, match="«nope.schema.json» no está en el paquete"):
         tramita.deploy([bundle("f.bpmn", xml)], "d")
     schema = b'{"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}'
     result = tramita.deploy([bundle("f.bpmn", xml), BundleFile("nope.schema.json", schema)], "d")
