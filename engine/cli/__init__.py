@@ -14,7 +14,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import timers, users
+from engine.cli import design, timers, users
 from engine.errors import TramitaError
 
 
@@ -65,7 +65,7 @@ def cmd_init_db(args: argparse.Namespace) -> None:
 
 def cmd_deploy(args: argparse.Namespace) -> None:
     t = _tramita()
-    result = t.design.deploy_paths(_actor(t, args), args.paths)
+    result = t.design.deploy_paths(_actor(t, args), args.paths, note=args.note or "")
     for d in result.definitions:
         state = "deployed" if d.created else "unchanged"
         print(f"{d.kind} {d.key} version {d.version}: {state}")
@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("deploy", help="deploy .bpmn/.dmn/.json files or folders as one bundle")
     d.add_argument("paths", nargs="+")
+    d.add_argument("--note", help="the change note of the new versions (the reform and its publication date)")
     d.set_defaults(func=cmd_deploy)
 
     s = sub.add_parser("start", help="start an instance of a process")
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_deadline)
 
+    design.add_commands(sub)
     timers.add_commands(sub)
     users.add_commands(sub)
     return p
@@ -251,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
     try:
-        args.func(args)
+        status = args.func(args)
     except TramitaError as exc:
         print(f"tramita: {exc}".splitlines()[0], file=sys.stderr)
         return 2
@@ -260,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("tramita: the database has no Tramita tables yet: run `tramita init-db`", file=sys.stderr)
         return 2
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 def _missing_table(exc: Exception) -> bool:

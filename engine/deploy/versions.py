@@ -104,8 +104,13 @@ def deploy(db: Database, files: Sequence[BundleFile], deployed_by: str) -> Deplo
     if duplicates:
         raise DeploymentRejected(f"two files share the name {sorted(duplicates)[0]}", field="files")
     with db.write() as session:
-        parsed = _parse_bundle(session, files)
-        return _store(session, files, parsed, deployed_by)
+        return deploy_in(session, files, deployed_by)
+
+
+def deploy_in(session: Any, files: Sequence[BundleFile], deployed_by: str) -> DeployResult:
+    """Deploy inside the caller's transaction (an approval stores its note and audit in the same one)."""
+    parsed = _parse_bundle(session, files)
+    return _store(session, files, parsed, deployed_by)
 
 
 @dataclass

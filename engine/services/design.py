@@ -1,16 +1,50 @@
-"""The legal designers' service: deploy procedures and read what each deployed version holds."""
+"""The legal designers' service: deploy, lint, read versions and their diffs, and move drafts from
+the author to a second designer's approval. Every method takes the acting user first."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from engine.deploy import versions
+from engine.deploy import catalog, drafts, versions
+from engine.deploy.diff import VersionDiff, diff
+from engine.deploy.lint import Finding, LintContext, lint_files
+from engine.deploy.lint.context import from_workflows
 from engine.deploy.versions import BundleFile, DeployResult
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
+from engine.store.drafts import Draft
 
 DESIGN_ROLES = ("legal_designer", "admin")
+
+
+@dataclass(frozen=True)
+class DraftView:
+    id: int
+    process_key: str
+    filename: str
+    base_version: int | None
+    author: str
+    status: str
+    change_note: str
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    reviewed_by: str | None
+    review_comment: str
+    deployed_version: int | None
+
+    @classmethod
+    def of(cls, d: Draft) -> "DraftView":
+        return cls(d.id, d.process_key, d.filename, d.base_version, d.author, d.status, d.change_note, d.content,
+                   d.created_at, d.updated_at, d.reviewed_by, d.review_comment, d.deployed_version)
+
+
+def _designer(user: Principal) -> None:
+    require_role(user, *DESIGN_ROLES, field="user", message="Su rol no permite diseñar trámites.")
 
 
 class DesignService:
@@ -18,13 +52,23 @@ class DesignService:
         self.rt = rt
         self.db = rt.db
 
-    def deploy(self, user: Principal, files: Sequence[BundleFile]) -> DeployResult:
+    # --- deploying -------------------------------------------------------------------------
+
+    def deploy(self, user: Principal, files: Sequence[BundleFile], note: str = "") -> DeployResult:
         """Diagrams are judged first (a bad diagram is refused for its own reasons), then the deployer."""
         require_role(user, *DESIGN_ROLES, field="user", message="Su rol no permite desplegar trámites.")
-        return versions.deploy(self.db, files, user.username)
+        if not note:
+            return versions.deploy(self.db, files, user.username)
+        with self.db.write() as s:
+            result = versions.deploy_in(s, files, user.username)
+            if result.deployment_id is not None:
+                drafts.note_for(s, result.deployment_id, note, user.username)
+            return result
 
-    def deploy_paths(self, user: Principal, paths: Iterable[str | Path]) -> DeployResult:
-        return self.deploy(user, versions.collect_files(paths))
+    def deploy_paths(self, user: Principal, paths: Iterable[str | Path], note: str = "") -> DeployResult:
+        return self.deploy(user, versions.collect_files(paths), note)
+
+    # --- reading -----------------------------------------------------------------------------
 
     def offered_steps(self, user: Principal) -> dict[tuple[str, str], list[str]]:
         """(procedure, lane) -> the titles of the steps offered to that lane in the latest versions."""
@@ -42,3 +86,150 @@ class DesignService:
         with self.db.read() as s:
             return [{"key": d.key, "version": d.version, "name": d.name, "deployed_at": d.deployed_at,
                      "deployed_by": d.deployed_by} for d in versions.list_processes(s)]
+
+    def catalog(self, user: Principal) -> list[dict[str, Any]]:
+        _designer(user)
+        with self.db.read() as s:
+            return catalog.catalog(s)
+
+    def versions(self, user: Principal, key: str, kind: str = "process") -> list[catalog.VersionRow]:
+        _designer(user)
+        with self.db.read() as s:
+            return catalog.versions(s, key, kind)
+
+    def version_source(self, user: Principal, key: str, version: int | None = None,
+                       kind: str = "process") -> tuple[int, str, str]:
+        """(version, file name, exact text) of a deployed version (the latest when none is given)."""
+        _designer(user)
+        with self.db.read() as s:
+            d = catalog.definition(s, key, version, kind)
+            name, content = catalog.source(s, d)
+            return d.version, name, content
+
+    def diff(self, user: Principal, key: str, a: int, b: int) -> VersionDiff:
+        _designer(user)
+        with self.db.read() as s:
+            da, db_ = catalog.definition(s, key, a), catalog.definition(s, key, b)
+            return diff(key, a, catalog.source(s, da)[1], b, catalog.source(s, db_)[1],
+                        forms_a=catalog.form_reader(s, da.deployment_id),
+                        forms_b=catalog.form_reader(s, db_.deployment_id), params=self._context.parameters)
+
+    def draft_diff(self, user: Principal, draft_id: int) -> VersionDiff:
+        """What the draft changes against its base version (what the approver reads)."""
+        d = self.draft(user, draft_id)
+        with self.db.read() as s:
+            base = catalog.definition(s, d.process_key, d.base_version)
+            reader = catalog.form_reader(s, base.deployment_id)
+            return diff(d.process_key, base.version, catalog.source(s, base)[1], 0, d.content,
+                        forms_a=reader, forms_b=reader, params=self._context.parameters)
+
+    def export(self, user: Principal, key: str, version: int | None, folder: Path) -> list[Path]:
+        _designer(user)
+        with self.db.read() as s:
+            return catalog.export(s, key, version, folder)
+
+    def studio_options(self, user: Principal) -> dict[str, Any]:
+        """What the studio's Tramita group offers: forms, lane groups, case dates, parameters."""
+        _designer(user)
+        ctx = self._context
+        return {"forms": sorted(ctx.forms), "lanes": ctx.lanes, "groups": sorted(ctx.groups),
+                "parameters": _parameter_paths(ctx.parameters)}
+
+    # --- lint ------------------------------------------------------------------------------
+
+    @cached_property
+    def _context(self) -> LintContext:
+        return from_workflows(self.rt.workflows_dir)
+
+    def _lint_context(self) -> LintContext:
+        base = self._context
+        ctx = LintContext(lanes=base.lanes, groups=base.groups, message_routes=base.message_routes,
+                          forms=base.forms, decision_outputs=dict(base.decision_outputs), parameters=base.parameters)
+        ctx.form_loader = self._deployed_form
+        return ctx
+
+    def _deployed_form(self, name: str) -> dict[str, Any] | None:
+        with self.db.read() as s:
+            return catalog.form_reader(s, 2 ** 62)(name)
+
+    def lint(self, user: Principal, files: Sequence[tuple[str, bytes]]) -> list[Finding]:
+        _designer(user)
+        return lint_files(files, self._lint_context())
+
+    def lint_paths(self, user: Principal, paths: Iterable[str | Path]) -> list[Finding]:
+        return lint_paths(user, paths, self.rt.workflows_dir)
+
+    def lint_draft(self, user: Principal, draft_id: int) -> list[Finding]:
+        d = self.draft(user, draft_id)
+        return self.lint(user, [(d.filename, d.content.encode("utf-8"))])
+
+    # --- drafts ----------------------------------------------------------------------------
+
+    def drafts(self, user: Principal, key: str | None = None) -> list[DraftView]:
+        _designer(user)
+        with self.db.read() as s:
+            return [DraftView.of(d) for d in drafts.listing(s, key)]
+
+    def draft(self, user: Principal, draft_id: int) -> DraftView:
+        _designer(user)
+        with self.db.read() as s:
+            return DraftView.of(drafts.get(s, draft_id))
+
+    def create_draft(self, user: Principal, key: str, base_version: int | None = None) -> DraftView:
+        _designer(user)
+        with self.db.write() as s:
+            return DraftView.of(drafts.create(s, user.username, key, base_version))
+
+    def save_draft(self, user: Principal, draft_id: int, content: str) -> DraftView:
+        _designer(user)
+        with self.db.write() as s:
+            return DraftView.of(drafts.save(s, drafts.get(s, draft_id), user.username, content))
+
+    def submit_draft(self, user: Principal, draft_id: int, note: str,
+                     effective_from: datetime | None = None) -> DraftView:
+        findings = self.lint_draft(user, draft_id)
+        with self.db.write() as s:
+            return DraftView.of(drafts.submit(s, drafts.get(s, draft_id), user.username, note, findings,
+                                              effective_from))
+
+    def approve_draft(self, user: Principal, draft_id: int, comment: str = "") -> int:
+        """Deploy the draft as the next version (the approver is never the author); its version number."""
+        _designer(user)
+        with self.db.write() as s:
+            return drafts.approve(s, drafts.get(s, draft_id), user.username, comment)
+
+    def reject_draft(self, user: Principal, draft_id: int, comment: str) -> DraftView:
+        _designer(user)
+        with self.db.write() as s:
+            return DraftView.of(drafts.reject(s, drafts.get(s, draft_id), user.username, comment))
+
+    def rebase_draft(self, user: Principal, draft_id: int) -> DraftView:
+        _designer(user)
+        with self.db.write() as s:
+            return DraftView.of(drafts.rebase(s, drafts.get(s, draft_id), user.username))
+
+
+def _parameter_paths(params: dict[str, Any], prefix: str = "parametros") -> list[dict[str, Any]]:
+    out = []
+    for k, v in params.items():
+        if isinstance(v, dict) and "value" in v:
+            out.append({"path": f"{prefix}.{k}", "value": v["value"], "unit": v.get("unit", ""),
+                        "citation": v.get("citation", "")})
+        elif isinstance(v, dict):
+            out += _parameter_paths(v, f"{prefix}.{k}")
+    return out
+
+
+def lint_paths(user: Principal, paths: Iterable[str | Path], default_folder: Path | None = None) -> list[Finding]:
+    """`tramita lint`: the files named (folders recursively), with the lanes, forms and messages of the
+    workflows folder they sit in (else ``default_folder``). Needs no database."""
+    from engine import config
+
+    _designer(user)
+    paths = list(paths)
+    files = versions.collect_files(paths)
+    folder = default_folder or config.WORKFLOWS_DIR
+    if paths:
+        start = Path(paths[0]).resolve()
+        folder = next((f for f in [start, *start.parents] if (f / "lanes.toml").is_file()), folder)
+    return lint_files([(f.name, f.content) for f in files], from_workflows(folder))

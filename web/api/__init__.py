@@ -217,3 +217,6 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
 def _not_waiting(instance_id: int, name: str, waiting: list[str]) -> str:
     listed = ", ".join(waiting) if waiting else "ninguno"
     return f"El expediente {instance_id} no espera el evento «{name}» (espera ahora: {listed}); no se guardó nada."
+
+
+from web.api import design as _design  # noqa: E402,F401  (registers the studio endpoints)

@@ -103,6 +103,8 @@ def _engine_parse(filename: str, root: etree._Element,
     except ValidationException as exc:
         if re.match(r"No DMN Diagram available|Unable to find a BPMN process", str(exc)):
             return []  # a decision or process deployed earlier: the deploy resolves it
+        if not _spiff_es(exc):
+            return []  # another rule names it better
         return [Finding(filename, getattr(exc, "id", "") or "", getattr(exc, "name", "") or "", "engine-parse",
                         ERROR, _spiff_es(exc))]
     except (SpiffWorkflowException, sandbox.ForbiddenExpression):
@@ -114,6 +116,14 @@ def _engine_parse(filename: str, root: etree._Element,
 
 
 _SPIFF_ES = [
+    (r"(?i)a service task must have an función\.?\s*", ""),
+    (r"(?i)a multiinstance task must specify a cardinality or a loop input data reference\.?\s*",
+     "La tarea repetida (multiinstancia) no dice cuántas veces ni sobre qué lista se repite: indique la "
+     "cardinalidad o la colección de entrada."),
+    (r"(?i)data store with name (.+) has no implementation\.?\s*",
+     r"El almacén de datos «\1» no existe en Tramita: bórrelo o guarde el dato en el caso."),
+    (r"(?i)exactly one start event is required in a subproceso; found (\d+)\.*\s*",
+     r"El subproceso necesita exactamente un evento de inicio y tiene \1: dibuje uno dentro."),
     (r"(?i)duplicate process id: (\S+)", r"El proceso «\1» está dos veces: cambie la clave de uno de ellos."),
     (r"(?i).*schema.*", "El XML no cumple el esquema BPMN 2.0: ábralo en un modelador BPMN y vuelva a guardarlo."),
     (r"(?i)no start event.*", "Falta el evento de inicio: dibuje uno."),
@@ -130,7 +140,7 @@ def _spiff_es(exc: ValidationException) -> str:
     msg = _clean(str(exc))
     for pattern, repl in _SPIFF_ES:
         if re.fullmatch(pattern, msg):
-            return re.sub(pattern, repl, msg)
+            return re.sub(pattern, repl, msg).strip()
     return f"El motor no puede ejecutar este elemento ({msg}): corríjalo o bórrelo."
 
 

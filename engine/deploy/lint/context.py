@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from lxml import etree
+
 from engine.deploy.lint.model import local
 
 FormLoader = Callable[[str], "dict[str, Any] | None"]
@@ -53,5 +55,10 @@ def from_workflows(folder: Path) -> LintContext:
         try:
             ctx.forms[form.name] = json.loads(form.read_text(encoding="utf-8"))
         except ValueError:
+            continue
+    for dmn in sorted((folder / "dmn").glob("*.dmn")) if (folder / "dmn").is_dir() else []:
+        try:
+            ctx.add_dmn(etree.fromstring(dmn.read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True)))
+        except etree.XMLSyntaxError:
             continue
     return ctx

@@ -97,9 +97,14 @@ def _check(m: Model, node: etree._Element, text: str, what: str, script: bool = 
     try:
         sandbox.check_expression(text, script=script)
     except sandbox.ForbiddenExpression as exc:
+        if text.startswith(("${", "#{", "=")) or ":get" in text:
+            reason = ("está escrita en JUEL o FEEL (otro motor); Tramita lee expresiones Python, p. ej. "
+                      "aprobado == True")
+        else:
+            reason = spanish(str(exc))
         yield finding(m, owner_id(node), "forbidden-expression", ERROR,
-                      f"{what.capitalize()} «{_quote(text)}» no se puede ejecutar: {spanish(str(exc))}. "
-                      "Corríjala con las funciones permitidas (plazo_habil, plazo_natural, …).")
+                      f"{what.capitalize()} «{_quote(text)}» no se puede ejecutar: {reason}. "
+                      "Corríjala con datos del caso y las funciones permitidas (plazo_habil, plazo_natural, …).")
 
 
 def _check_timer(m: Model, node: etree._Element, text: str, tag: str) -> Iterator[Finding]:
