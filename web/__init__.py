@@ -55,11 +55,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
 
-    from web import api, auth, cases, inbox, vendor
+    from web import api, auth, cases, design, inbox, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(design.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)
     csrf.exempt(api.bp)
