@@ -39,6 +39,7 @@ from engine.store.models import DeployedFile, Definition, Deployment
 
 SPIFF = "{%s}" % safe_xml.SPIFF_NS
 BPMN = "{%s}" % safe_xml.BPMN_NS
+TRAMITA_GROUP = "{http://tramita.mx/schema/bpmn/1.0}grupo"
 
 
 @dataclass(frozen=True)
@@ -252,8 +253,8 @@ def _drawn_lanes(roots: Iterable[etree._Element]) -> dict[str, str]:
     for root in roots:
         for lane in root.iter(BPMN + "lane"):
             for ref in lane.iter(BPMN + "flowNodeRef"):
-                if ref.text and lane.get("name"):
-                    lanes[ref.text.strip()] = lane.get("name")
+                if ref.text and (lane.get(TRAMITA_GROUP) or lane.get("name")):
+                    lanes[ref.text.strip()] = lane.get(TRAMITA_GROUP) or lane.get("name")  # the studio's Grupo
         for el in root.iterfind(".//*[@camunda:candidateGroups]", {"camunda": "http://camunda.org/schema/1.0/bpmn"}):
             lanes[el.get("id")] = el.get("{http://camunda.org/schema/1.0/bpmn}candidateGroups").split(",")[0].strip()
     return lanes

@@ -129,6 +129,12 @@ def test_rule_breaks_and_keeps(rule: str, severity: str, body: str | None) -> No
     assert rule not in kept, kept
 
 
+def test_a_lane_with_a_studio_group_needs_no_lanes_toml_entry() -> None:
+    unknown = GOOD.replace('name="Mesa"', 'name="Carril nuevo"')
+    assert "user-task-group" in rules(unknown)
+    assert "user-task-group" not in rules(unknown.replace('name="Carril nuevo"', 'name="Carril nuevo" tramita:grupo="mesa"'))
+
+
 def test_variable_read_is_an_error_when_the_process_has_a_start_form() -> None:
     body = dict((c[0], c[2]) for c in CASES)["variable-written-before-read"]
     with_start_form = body.replace(f'<bpmn:startEvent id="s" name="Inicio">{FUND}',

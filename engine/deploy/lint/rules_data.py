@@ -21,6 +21,8 @@ ALWAYS = {"parametros", "True", "False", "None"} | set(HELPERS) | set(dir(builti
 _READ_TAGS = {"conditionExpression", "timeDate", "timeDuration", "timeCycle", "loopCardinality",
               "completionCondition"}
 _SCRIPT_TAGS = {"script", "preScript", "postScript"}
+_RELEVANT = _READ_TAGS | _SCRIPT_TAGS | {"property", "calledDecisionId", "messageVariable", "resultVariable",
+                                        "inputDataItem", "outputDataItem"}
 
 
 def _names(text: str, mode: str) -> tuple[set[str], set[str]]:
@@ -80,28 +82,29 @@ def variables(m: Model, ctx: LintContext) -> Iterator[Finding]:
                 start_form[pid] = True
         if n.type == "callActivity":
             open_ended.add(pid)
-        for el in n.el.iter():
-            name = local(el)
-            if name == "calledDecisionId":
-                outs = ctx.decision_outputs.get((el.text or "").strip())
-                if outs is None:
-                    open_ended.add(pid)
-                else:
-                    w |= set(outs)
-            elif name in ("messageVariable", "resultVariable") and el.text:
-                w.add(el.text.strip())
-            elif name in ("inputDataItem", "outputDataItem", "dataObject") and (el.get("name") or el.get("id")):
-                w.add(el.get("name") or el.get("id"))
     for obj in m.root.iter(BPMN + "dataObject"):
         for pid in written:
             written[pid].add(obj.get("name") or obj.get("id"))
     for el in m.root.iter():
         if not isinstance(el.tag, str):
             continue
-        name, text = local(el), (el.text or "").strip()
+        name = local(el)
+        if name not in _RELEVANT:
+            continue
+        text = (el.text or "").strip()
         owner = owner_id(el)
         pid = _process_of(m, owner) if owner in m.nodes else _flow_process(m, owner)
-        if name in _SCRIPT_TAGS and text:
+        if name == "calledDecisionId":
+            outs = ctx.decision_outputs.get(text)
+            if outs is None:
+                open_ended.add(pid)
+            else:
+                written.setdefault(pid, set()).update(outs)
+        elif name in ("messageVariable", "resultVariable") and text:
+            written.setdefault(pid, set()).add(text)
+        elif name in ("inputDataItem", "outputDataItem") and (el.get("name") or el.get("id")):
+            written.setdefault(pid, set()).add(el.get("name") or el.get("id"))
+        elif name in _SCRIPT_TAGS and text:
             r, w = _names(text, "exec")
             written.setdefault(pid, set()).update(w)
             reads.append((owner, pid, text, r))

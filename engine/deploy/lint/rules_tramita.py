@@ -7,7 +7,7 @@ from typing import Iterator
 from engine.deploy.lint import iso, plazo
 from engine.deploy.lint.context import LintContext
 from engine.deploy.lint.findings import ERROR, WARNING, Finding
-from engine.deploy.lint.model import BPMN, CAMUNDA_NS, Model, Node, local
+from engine.deploy.lint.model import BPMN, CAMUNDA_NS, TRAMITA, Model, Node, local
 from engine.deploy.lint.rules_bpmn import finding
 
 
@@ -72,7 +72,12 @@ def _lane_of(m: Model) -> dict[str, str]:
         for ref in lane.iter(BPMN + "flowNodeRef"):
             if ref.text and lane.get("name"):
                 lanes[ref.text.strip()] = lane.get("name")
+            if ref.text and lane.get(TRAMITA + "grupo"):
+                lanes[ref.text.strip()] = GROUP_PREFIX + lane.get(TRAMITA + "grupo")
     return lanes
+
+
+GROUP_PREFIX = "\x00grupo:"  # a lane whose Grupo the studio set: routed to that group whatever lanes.toml says
 
 
 def user_tasks(m: Model, ctx: LintContext) -> Iterator[Finding]:
@@ -98,7 +103,7 @@ def user_tasks(m: Model, ctx: LintContext) -> Iterator[Finding]:
             yield finding(m, n.id, "user-task-group", WARNING,
                           "La tarea de usuario no está en ningún carril: nadie la recibiría. Dibújela dentro del "
                           "carril del grupo que la atiende.")
-        elif ctx.lanes and lane not in ctx.lanes:
+        elif ctx.lanes and lane not in ctx.lanes and not lane.startswith(GROUP_PREFIX):
             yield finding(m, n.id, "user-task-group", WARNING,
                           f"El carril «{lane}» no tiene grupo en lanes.toml: nadie recibiría la tarea. Elija el "
                           "grupo del carril en el grupo Tramita (Grupo).")

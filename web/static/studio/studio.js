@@ -77,6 +77,7 @@ export async function edit() {
   window.__studio = state;
   await modeler.importXML(readJson('draft-xml'));
   modeler.get('canvas').zoom('fit-viewport');
+  performance.mark('studio-drawn');
 
   async function check() {
     const { xml } = await modeler.saveXML({ format: true });
@@ -128,7 +129,12 @@ export async function view() {
     const canvas = viewer.get('canvas');
     const registry = viewer.get('elementRegistry');
     canvas.zoom('fit-viewport');
-    Object.entries(d.markers || {}).forEach(([id, cls]) => { if (registry.get(id)) canvas.addMarker(id, cls); });
+    const marked = Object.entries(d.markers || {}).filter(([id]) => registry.get(id));
+    marked.forEach(([id, cls]) => canvas.addMarker(id, cls));
+    if (marked.length) {  // bring the first change into view at a readable size
+      canvas.zoom(0.8);
+      canvas.scrollToElement(registry.get(marked[0][0]));
+    }
   }));
   document.body.dataset.studioReady = String(containers.length);
 }

@@ -67,7 +67,17 @@ const ES = {
   'ID must not be empty.': 'El identificador no puede quedar vacío.',
   'ID must be unique.': 'El identificador debe ser único.',
   'ID must not contain spaces.': 'El identificador no puede tener espacios.',
-  'Properties panel': 'Panel de propiedades'
+  'Properties panel': 'Panel de propiedades',
+  'Script Task': 'Tarea de script', 'User Task': 'Tarea de usuario', 'Manual Task': 'Tarea manual',
+  'Service Task': 'Tarea de servicio', 'Business Rule Task': 'Tarea de regla de negocio', 'Send Task': 'Tarea de envío',
+  'Receive Task': 'Tarea de recepción', 'Call Activity': 'Actividad de llamada', 'Sub Process': 'Subproceso',
+  'Start Event': 'Evento de inicio', 'End Event': 'Evento de fin', 'Boundary Event': 'Evento de borde',
+  'Intermediate Catch Event': 'Evento intermedio (espera)', 'Intermediate Throw Event': 'Evento intermedio (envío)',
+  'Exclusive Gateway': 'Compuerta exclusiva', 'Parallel Gateway': 'Compuerta paralela',
+  'Inclusive Gateway': 'Compuerta inclusiva', 'Event Based Gateway': 'Compuerta basada en eventos',
+  'Sequence Flow': 'Flujo', 'Collaboration': 'Colaboración', 'Lane': 'Carril', 'Text Annotation': 'Anotación',
+  'Message Flow': 'Flujo de mensaje', 'Timer Boundary Event': 'Temporizador de borde',
+  'Timer Intermediate Catch Event': 'Espera de temporizador', 'Message Boundary Event': 'Mensaje de borde'
 };
 
 function translate(template, replacements) {
