@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.api import openapi_design
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -125,5 +127,6 @@ def spec(server: str = "") -> dict[str, Any]:
                     "$ref": "#/components/schemas/CompleteRequest"}}}},
                 "responses": {**_ok("Completed", {"$ref": "#/components/schemas/Transition"}),
                               **_errors(400, 401, 403, 404, 409, 422)}}},
+            **openapi_design.paths(_ok, _errors),
         },
     }
