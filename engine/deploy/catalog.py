@@ -29,12 +29,13 @@ class VersionRow:
     approved_by: str | None
     open_cases: int
     filename: str
+    effective_from: datetime | None = None  # the reform's entry into force: new cases use it from then on
 
 
 def versions(session: Any, key: str, kind: str = "process") -> list[VersionRow]:
     """Newest first: who deployed each version, when, its change note and how many cases it still runs."""
     rows = session.execute(
-        select(Definition, DeployedFile.name, VersionNote.note, VersionNote.approved_by)
+        select(Definition, DeployedFile.name, VersionNote.note, VersionNote.approved_by, VersionNote.effective_from)
         .join(DeployedFile, DeployedFile.id == Definition.file_id)
         .outerjoin(VersionNote, VersionNote.deployment_id == Definition.deployment_id)
         .where(Definition.kind == kind, Definition.key == key).order_by(Definition.version.desc())).all()
@@ -44,7 +45,8 @@ def versions(session: Any, key: str, kind: str = "process") -> list[VersionRow]:
         select(Instance.definition_id, func.count()).where(
             Instance.process_key == key, Instance.status.in_(OPEN_STATUSES)).group_by(Instance.definition_id)).all())
     return [VersionRow(d.key, d.kind, d.version, d.name, d.deployed_at, d.deployed_by, note or "", approved,
-                       int(counts.get(d.id, 0)), filename) for d, filename, note, approved in rows]
+                       int(counts.get(d.id, 0)), filename, effective)
+            for d, filename, note, approved, effective in rows]
 
 
 def catalog(session: Any) -> list[dict[str, Any]]:

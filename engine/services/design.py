@@ -36,11 +36,12 @@ class DraftView:
     reviewed_by: str | None
     review_comment: str
     deployed_version: int | None
+    effective_from: datetime | None
 
     @classmethod
     def of(cls, d: Draft) -> "DraftView":
         return cls(d.id, d.process_key, d.filename, d.base_version, d.author, d.status, d.change_note, d.content,
-                   d.created_at, d.updated_at, d.reviewed_by, d.review_comment, d.deployed_version)
+                   d.created_at, d.updated_at, d.reviewed_by, d.review_comment, d.deployed_version, d.effective_from)
 
 
 def _designer(user: Principal) -> None:

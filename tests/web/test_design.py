@@ -27,6 +27,14 @@ def st(sqlite_url: str) -> Iterator[Any]:
     t.db.dispose()
 
 
+@pytest.fixture
+def st_any(db_url: str) -> Iterator[Any]:
+    """The same on SQLite and PostgreSQL (starting a case picks the version in force in SQL)."""
+    t = make_tramita(db_url, REAL_WORKFLOWS, REAL_USERS + DESIGNERS)
+    yield t
+    t.db.dispose()
+
+
 def user(t: Any, name: str) -> Any:
     return t.people.find_user(name)
 
@@ -151,3 +159,28 @@ def test_cli_lint_exit_codes_and_diff(st: Any, tmp_path: Path, capsys: Any, monk
     exported = (tmp_path / "wf" / "bpmn" / "orden_proteccion.bpmn").read_text(encoding="utf-8")
     assert 'cantidad="10"' in exported and (tmp_path / "wf" / "forms" / "orden_proteccion_inicio.schema.json").exists()
     json.loads((tmp_path / "wf" / "forms" / "orden_proteccion_inicio.schema.json").read_text(encoding="utf-8"))
+
+
+def test_a_version_enters_into_force_on_its_date(st_any: Any) -> None:
+    """Approved on 2026-12-01 with entry into force on 2027-01-04 (00:00 Hermosillo = 07:00 UTC): until then
+    new cases start on version 1; from then on version 2. Open cases never move."""
+    from datetime import datetime, timezone
+
+    from engine.services.terms import HERMOSILLO
+    from engine.time import clock
+
+    st = st_any
+    lucia, rocio = user(st, "lucia"), user(st, "rocio")
+    with clock.frozen_at(datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)):
+        d = st.design.create_draft(lucia, "orden_proteccion")
+        st.design.save_draft(lucia, d.id, ten_days(d.content))
+        st.design.submit_draft(lucia, d.id, "Reforma", datetime(2027, 1, 4, tzinfo=HERMOSILLO))
+        assert st.design.approve_draft(rocio, d.id) == 2
+        before = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
+    with clock.frozen_at(datetime(2027, 1, 4, 6, 59, tzinfo=timezone.utc)):
+        eve = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
+    with clock.frozen_at(datetime(2027, 1, 4, 7, 0, tzinfo=timezone.utc)):
+        day = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
+    assert [st.instance(i).instance.version for i in (before, eve, day)] == [1, 1, 2]
+    assert st.design.versions(rocio, "orden_proteccion")[0].effective_from == datetime(2027, 1, 4, 7, 0,
+                                                                                        tzinfo=timezone.utc)

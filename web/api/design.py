@@ -93,10 +93,22 @@ def update_draft(draft_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/drafts/<int:draft_id>/submit")
 @token_required
 def submit_draft(draft_id: int):  # type: ignore[no-untyped-def]
-    note = _body().get("change_note")
+    body = _body()
+    note = body.get("change_note")
     if not isinstance(note, str):
         raise InvalidInput("Falta «change_note»: la reforma y su fecha de publicación.", field="change_note")
-    return respond(_draft_body(tramita().design.submit_draft(g.api_user, draft_id, note)))
+    effective = None
+    if body.get("effective_from"):
+        from datetime import datetime
+
+        try:
+            effective = datetime.fromisoformat(str(body["effective_from"]))
+        except ValueError:
+            effective = None
+        if effective is None or effective.tzinfo is None:
+            raise InvalidInput("«effective_from» debe ser una fecha y hora ISO 8601 con desfase, p. ej. "
+                               "2027-02-01T00:00:00-07:00.", field="effective_from")
+    return respond(_draft_body(tramita().design.submit_draft(g.api_user, draft_id, note, effective)))
 
 
 @bp.post("/drafts/<int:draft_id>/approve")

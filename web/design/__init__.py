@@ -122,13 +122,31 @@ def check(draft_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*DESIGNERS)
 def submit(draft_id: int):  # type: ignore[no-untyped-def]
     try:
-        tramita().design.submit_draft(me(), draft_id, request.form.get("change_note", ""))
+        tramita().design.submit_draft(me(), draft_id, request.form.get("change_note", ""),
+                                      _entry_into_force(request.form.get("effective_from", "")))
     except TramitaError as exc:
-        if exc.field in ("change_note", "content"):
+        if exc.field in ("change_note", "content", "effective_from"):
             return draft(draft_id, note_error=exc.message, status=422)
         raise
     flash(_("Borrador enviado a aprobación. Otra persona diseñadora debe revisarlo."), "success")
     return redirect(url_for("design.draft", draft_id=draft_id))
+
+
+def _entry_into_force(text: str) -> Any:
+    """A date (the reform's entry into force) as 00:00 in Hermosillo; empty: in force once approved."""
+    from datetime import date, datetime, time
+
+    from engine.errors import InvalidInput
+    from engine.services.terms import HERMOSILLO
+
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(_("La fecha de entrada en vigor no es válida: escríbala como AAAA-MM-DD."),
+                           field="effective_from") from None
+    return datetime.combine(day, time(0, 0), HERMOSILLO)
 
 
 @bp.post("/borradores/<int:draft_id>/aprobar")
