@@ -180,3 +180,30 @@ def diff(key: str, va: int, xml_a: str, vb: int, xml_b: str, *, forms_a: FormRea
     out.general += [f"Se quita el mensaje «{n}»" for n in sorted(x for x in msgs_a - msgs_b if x)]
     return out
 
+
+
+def _rules(xml: str) -> dict[str, tuple[str, list[str]]]:
+    """Rule id -> (decision, its cells: input entries, then outputs, then the annotation)."""
+    root = safe_xml.load_xml(xml.encode(), "tabla.dmn")
+    out = {}
+    for decision in root.iter("{*}decision"):
+        for rule in decision.iter("{*}rule"):
+            cells = [" ".join((t.text or "").split()) for t in rule.iter("{*}text")]
+            out[rule.get("id")] = (decision.get("name") or decision.get("id"), cells)
+    return out
+
+
+def diff_dmn(key: str, va: int, xml_a: str, vb: int, xml_b: str) -> VersionDiff:
+    """Rules of a decision table added, removed or with changed cells."""
+    ra, rb = _rules(xml_a), _rules(xml_b)
+    out = VersionDiff(key, va, vb)
+    for rid, (decision, cells) in rb.items():
+        if rid not in ra:
+            out.elements.append(ElementChange(rid, decision, "rule", "added", [" | ".join(cells)]))
+        elif ra[rid][1] != cells:
+            out.elements.append(ElementChange(rid, decision, "rule", "changed",
+                                              [f"«{' | '.join(ra[rid][1])}» → «{' | '.join(cells)}»"]))
+    for rid, (decision, cells) in ra.items():
+        if rid not in rb:
+            out.elements.append(ElementChange(rid, decision, "rule", "removed", [" | ".join(cells)]))
+    return out

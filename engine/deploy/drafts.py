@@ -38,14 +38,19 @@ def listing(session: Any, key: str | None = None) -> list[Draft]:
     return list(session.execute(q).scalars())
 
 
-def create(session: Any, author: str, key: str, base_version: int | None) -> Draft:
-    """The author's open draft of this procedure (resumed), or a new one copied from the version."""
+def kind_of(draft: Draft) -> str:
+    """A draft of a decision table is a .dmn file; of a procedure, a .bpmn file."""
+    return "decision" if draft.filename.endswith(".dmn") else "process"
+
+
+def create(session: Any, author: str, key: str, base_version: int | None, kind: str = "process") -> Draft:
+    """The author's open draft of this procedure or decision (resumed), or a new one copied from the version."""
     existing = session.execute(
         select(Draft).where(Draft.process_key == key, Draft.author == author, Draft.status.in_(EDITABLE + ("submitted",)))
         .order_by(Draft.id.desc()).limit(1)).scalar()
     if existing is not None:
         return existing
-    d = catalog.definition(session, key, base_version)
+    d = catalog.definition(session, key, base_version, kind)
     filename, content = catalog.source(session, d)
     now = clock.now()
     draft = Draft(process_key=key, filename=filename, base_version=d.version, author=author, content=content,
@@ -110,13 +115,14 @@ def approve(session: Any, draft: Draft, user: str, comment: str,
             = versions.deploy_in) -> int:
     """Deploy the draft as the next version; refused when someone deployed after its base."""
     _reviewable(session, draft, user)
-    latest = catalog.definition(session, draft.process_key, None)
+    kind = kind_of(draft)
+    latest = catalog.definition(session, draft.process_key, None, kind)
     if draft.base_version is not None and latest.version != draft.base_version:
         raise Conflict(f"El borrador parte de la versión {draft.base_version}, pero ya existe la versión "
                        f"{latest.version}: quien lo escribió debe actualizarlo sobre la versión vigente.",
                        field="base_version")
     result = deploy(session, [versions.BundleFile(draft.filename, draft.content.encode("utf-8"))], draft.author)
-    mine = [d for d in result.definitions if d.kind == "process" and d.key == draft.process_key]
+    mine = [d for d in result.definitions if d.kind == kind and d.key == draft.process_key]
     if result.deployment_id is None or not mine or not mine[0].created:
         raise InvalidState("El borrador no cambia nada respecto de la versión vigente: no hay qué desplegar.",
                            field="content")
@@ -145,7 +151,7 @@ def reject(session: Any, draft: Draft, user: str, comment: str) -> Draft:
 def rebase(session: Any, draft: Draft, user: str) -> Draft:
     """Move the draft onto the latest version (its text stays; the author re-checks the diff)."""
     _own(draft, user)
-    latest = catalog.definition(session, draft.process_key, None)
+    latest = catalog.definition(session, draft.process_key, None, kind_of(draft))
     draft.base_version = latest.version
     draft.status = "draft"
     draft.updated_at = clock.now()

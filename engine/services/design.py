@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from engine.deploy import catalog, drafts, versions
-from engine.deploy.diff import VersionDiff, diff
+from engine.deploy.diff import VersionDiff, diff, diff_dmn
 from engine.deploy.lint import Finding, LintContext, lint_files
 from engine.deploy.lint.context import from_workflows
 from engine.deploy.versions import BundleFile, DeployResult
@@ -118,8 +118,11 @@ class DesignService:
     def draft_diff(self, user: Principal, draft_id: int) -> VersionDiff:
         """What the draft changes against its base version (what the approver reads)."""
         d = self.draft(user, draft_id)
+        kind = "decision" if d.filename.endswith(".dmn") else "process"
         with self.db.read() as s:
-            base = catalog.definition(s, d.process_key, d.base_version)
+            base = catalog.definition(s, d.process_key, d.base_version, kind)
+            if kind == "decision":
+                return diff_dmn(d.process_key, base.version, catalog.source(s, base)[1], 0, d.content)
             reader = catalog.form_reader(s, base.deployment_id)
             return diff(d.process_key, base.version, catalog.source(s, base)[1], 0, d.content,
                         forms_a=reader, forms_b=reader, params=self._context.parameters)
@@ -176,10 +179,11 @@ class DesignService:
         with self.db.read() as s:
             return DraftView.of(drafts.get(s, draft_id))
 
-    def create_draft(self, user: Principal, key: str, base_version: int | None = None) -> DraftView:
+    def create_draft(self, user: Principal, key: str, base_version: int | None = None,
+                     kind: str = "process") -> DraftView:
         _designer(user)
         with self.db.write() as s:
-            return DraftView.of(drafts.create(s, user.username, key, base_version))
+            return DraftView.of(drafts.create(s, user.username, key, base_version, kind))
 
     def save_draft(self, user: Principal, draft_id: int, content: str) -> DraftView:
         _designer(user)

@@ -183,3 +183,32 @@ def test_saving_a_shipped_diagram_without_edits_keeps_its_meaning(page_for: Any,
     assert (sorted(lost)[:8], sorted(added)[:8]) == ([], [])  # ... with the same elements, flows, expressions, extensions
     findings = t.design.lint_draft(designer, draft.id)
     assert [f.line() for f in findings if f.severity == "error" or f.rule == "legal-basis"] == []
+
+
+def test_decision_table_edited_in_the_studio_and_approved(page_for: Any, server: dict[str, Any]) -> None:
+    t = server["tramita"]
+    page = page_for("diseno.ism")
+    page.goto(server["url"] + "/diseno/decisiones/riesgo_orden_proteccion")
+    page.click("button:has-text('Editar: borrador desde la versión 1')")
+    ready(page)
+    cell = page.locator("td.annotation").first
+    cell.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" (reforma)")
+    page.locator("h1").click()
+    page.wait_for_timeout(1200)
+    wait_checked(page)
+    shot(page, "studio-8-dmn")
+    assert axe_serious(page) == []
+    page.fill("#change_note", "Reforma: anotación de la regla")
+    with page.expect_navigation():
+        page.click("#submit-form button[type=submit]")
+    draft_url = page.url
+    reviewer = page_for("revision.ism")
+    reviewer.goto(draft_url)
+    ready(reviewer, "2")
+    assert "(reforma)" in reviewer.inner_text("main")
+    reviewer.click("button:has-text('Aprobar y desplegar')")
+    reviewer.wait_for_load_state("networkidle")
+    rows = t.design.versions(t.people.find_user("revision.ism"), "riesgo_orden_proteccion", "decision")
+    assert [r.version for r in rows] == [2, 1] and rows[0].note == "Reforma: anotación de la regla"

@@ -80,11 +80,11 @@ def _markers(d: Any, side: str) -> dict[str, str]:
     return out
 
 
-@bp.post("/procesos/<key>/borrador")
+@bp.post("/<any(procesos, decisiones):kind>/<key>/borrador")
 @roles_required(*DESIGNERS)
-def new_draft(key: str):  # type: ignore[no-untyped-def]
+def new_draft(kind: str, key: str):  # type: ignore[no-untyped-def]
     base = request.form.get("base_version", type=int)
-    draft = tramita().design.create_draft(me(), key, base)
+    draft = tramita().design.create_draft(me(), key, base, "decision" if kind == "decisiones" else "process")
     return redirect(url_for("design.draft", draft_id=draft.id))
 
 
@@ -93,14 +93,15 @@ def new_draft(key: str):  # type: ignore[no-untyped-def]
 def draft(draft_id: int, note_error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     design = tramita().design
     d = design.draft(me(), draft_id)
+    kind = "decision" if d.filename.endswith(".dmn") else "process"
     if d.author == me().username and d.status in ("draft", "rejected"):
         options = design.studio_options(me())
         config = {"checkUrl": url_for("design.check", draft_id=d.id), "csrf": generate_csrf(), "options": options}
-        return _render("design/editor.html", draft=d, config=config, note_error=note_error), status
+        return _render("design/editor.html", draft=d, config=config, note_error=note_error, kind=kind), status
     findings = design.lint_draft(me(), draft_id)
     diff = design.draft_diff(me(), draft_id)
-    base_xml = design.version_source(me(), d.process_key, d.base_version)[2]
-    return _render("design/review.html", draft=d, findings=findings, diff=diff, base_xml=base_xml,
+    base_xml = design.version_source(me(), d.process_key, d.base_version, kind)[2]
+    return _render("design/review.html", draft=d, findings=findings, diff=diff, base_xml=base_xml, kind=kind,
                    markers_a=_markers(diff, "a"), markers_b=_markers(diff, "b")), status
 
 

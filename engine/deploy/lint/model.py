@@ -30,7 +30,7 @@ TYPE_LABELS = {
     "intermediateCatchEvent": "evento intermedio", "boundaryEvent": "evento de borde",
     "exclusiveGateway": "compuerta exclusiva", "parallelGateway": "compuerta paralela",
     "inclusiveGateway": "compuerta inclusiva", "eventBasedGateway": "compuerta basada en eventos",
-    "complexGateway": "compuerta compleja", "sequenceFlow": "flujo", "process": "proceso",
+    "complexGateway": "compuerta compleja", "sequenceFlow": "flujo", "process": "proceso", "rule": "regla",
 }
 
 
