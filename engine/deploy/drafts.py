@@ -4,9 +4,13 @@ errors, approved by another legal designer (deployed as the next version) or rej
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from sqlalchemy import select
 
 from engine.bpmn import safe_xml
@@ -54,7 +58,7 @@ def create(session: Any, author: str, key: str, base_version: int | None, kind: 
     filename, content = catalog.source(session, d)
     now = clock.now()
     draft = Draft(process_key=key, filename=filename, base_version=d.version, author=author, content=content,
-                  status="draft", change_note="", created_at=now, updated_at=now, review_comment="")
+                  status="draft", change_note="", created_at=now, updated_at=now, review_comment="", forms={})
     session.add(draft)
     session.flush()
     _audit(session, draft, author, "created", f"desde la versión {d.version}")
@@ -80,6 +84,42 @@ def save(session: Any, draft: Draft, user: str, content: str) -> Draft:
     draft.updated_at = clock.now()
     _audit(session, draft, user, "saved")
     return draft
+
+
+_FORM_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
+
+
+def save_form(session: Any, draft: Draft, user: str, name: str, text: str) -> Draft:
+    """Keep an edited form (JSON Schema) with the draft: it deploys with the diagram on approval."""
+    _own(draft, user)
+    if draft.status not in EDITABLE:
+        raise InvalidState("El borrador ya se envió a aprobación: espere la revisión para modificarlo.",
+                           field="draft")
+    if not _FORM_NAME.match(name):
+        raise InvalidInput(f"«{name}» no es un nombre de formulario válido (p. ej. tramite_paso.schema.json).",
+                           field="name")
+    parse_form(text)
+    draft.forms = {**(draft.forms or {}), name: text}
+    draft.updated_at = clock.now()
+    _audit(session, draft, user, "form_saved", name)
+    return draft
+
+
+def parse_form(text: str) -> dict[str, Any]:
+    """The JSON Schema of a form, or InvalidInput saying (in Spanish) what is wrong and where."""
+    try:
+        schema = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"El formulario no es JSON válido: {exc.msg} (línea {exc.lineno}, columna {exc.colno}).",
+                           field="schema") from None
+    if not isinstance(schema, dict):
+        raise InvalidInput("El formulario debe ser un objeto JSON Schema ({…}).", field="schema")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "la raíz"
+        raise InvalidInput(f"El esquema no es válido en {where}: {exc.message}", field="schema") from None
+    return schema
 
 
 def submit(session: Any, draft: Draft, user: str, note: str, findings: Sequence[Finding],
@@ -121,7 +161,9 @@ def approve(session: Any, draft: Draft, user: str, comment: str,
         raise Conflict(f"El borrador parte de la versión {draft.base_version}, pero ya existe la versión "
                        f"{latest.version}: quien lo escribió debe actualizarlo sobre la versión vigente.",
                        field="base_version")
-    result = deploy(session, [versions.BundleFile(draft.filename, draft.content.encode("utf-8"))], draft.author)
+    files = [versions.BundleFile(draft.filename, draft.content.encode("utf-8"))]
+    files += [versions.BundleFile(name, text.encode("utf-8")) for name, text in sorted((draft.forms or {}).items())]
+    result = deploy(session, files, draft.author)
     mine = [d for d in result.definitions if d.kind == kind and d.key == draft.process_key]
     if result.deployment_id is None or not mine or not mine[0].created:
         raise InvalidState("El borrador no cambia nada respecto de la versión vigente: no hay qué desplegar.",

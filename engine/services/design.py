@@ -3,6 +3,7 @@ the author to a second designer's approval. Every method takes the acting user f
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -14,6 +15,7 @@ from engine.deploy.diff import VersionDiff, diff, diff_dmn
 from engine.deploy.lint import Finding, LintContext, lint_files
 from engine.deploy.lint.context import from_workflows
 from engine.deploy.versions import BundleFile, DeployResult
+from engine.errors import NotFound
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
 from engine.store.drafts import Draft
@@ -37,11 +39,13 @@ class DraftView:
     review_comment: str
     deployed_version: int | None
     effective_from: datetime | None
+    forms: dict[str, str]
 
     @classmethod
     def of(cls, d: Draft) -> "DraftView":
         return cls(d.id, d.process_key, d.filename, d.base_version, d.author, d.status, d.change_note, d.content,
-                   d.created_at, d.updated_at, d.reviewed_by, d.review_comment, d.deployed_version, d.effective_from)
+                   d.created_at, d.updated_at, d.reviewed_by, d.review_comment, d.deployed_version, d.effective_from,
+                   dict(d.forms or {}))
 
 
 def _designer(user: Principal) -> None:
@@ -124,8 +128,24 @@ class DesignService:
             if kind == "decision":
                 return diff_dmn(d.process_key, base.version, catalog.source(s, base)[1], 0, d.content)
             reader = catalog.form_reader(s, base.deployment_id)
-            return diff(d.process_key, base.version, catalog.source(s, base)[1], 0, d.content,
-                        forms_a=reader, forms_b=reader, params=self._context.parameters)
+            edited = _draft_forms(d)
+            return diff(d.process_key, base.version, catalog.source(s, base)[1], 0, d.content, forms_a=reader,
+                        forms_b=lambda name: edited.get(name) or reader(name), params=self._context.parameters)
+
+    def draft_form(self, user: Principal, draft_id: int, name: str) -> str:
+        """The text of a form as this draft has it: its edit, else the deployed or shipped one."""
+        d = self.draft(user, draft_id)
+        if name in d.forms:
+            return d.forms[name]
+        schema = self._context.forms.get(name) or self._deployed_form(name)
+        if schema is None:
+            raise NotFound(f"El formulario «{name}» no existe.", field="name")
+        return json.dumps(schema, ensure_ascii=False, indent=2)
+
+    def save_draft_form(self, user: Principal, draft_id: int, name: str, text: str) -> DraftView:
+        _designer(user)
+        with self.db.write() as s:
+            return DraftView.of(drafts.save_form(s, drafts.get(s, draft_id), user.username, name, text))
 
     def export(self, user: Principal, key: str, version: int | None, folder: Path) -> list[Path]:
         _designer(user)
@@ -156,16 +176,19 @@ class DesignService:
         with self.db.read() as s:
             return catalog.form_reader(s, 2 ** 62)(name)
 
-    def lint(self, user: Principal, files: Sequence[tuple[str, bytes]]) -> list[Finding]:
+    def lint(self, user: Principal, files: Sequence[tuple[str, bytes]],
+             forms: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
         _designer(user)
-        return lint_files(files, self._lint_context())
+        ctx = self._lint_context()
+        ctx.forms = {**ctx.forms, **(forms or {})}
+        return lint_files(files, ctx)
 
     def lint_paths(self, user: Principal, paths: Iterable[str | Path]) -> list[Finding]:
         return lint_paths(user, paths, self.rt.workflows_dir)
 
     def lint_draft(self, user: Principal, draft_id: int) -> list[Finding]:
         d = self.draft(user, draft_id)
-        return self.lint(user, [(d.filename, d.content.encode("utf-8"))])
+        return self.lint(user, [(d.filename, d.content.encode("utf-8"))], _draft_forms(d))
 
     # --- drafts ----------------------------------------------------------------------------
 
@@ -212,6 +235,21 @@ class DesignService:
         _designer(user)
         with self.db.write() as s:
             return DraftView.of(drafts.rebase(s, drafts.get(s, draft_id), user.username))
+
+
+def _draft_forms(d: DraftView) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, text in d.forms.items():
+        try:
+            out[name] = json.loads(text)
+        except ValueError:
+            continue
+    return out
+
+
+def parse_form(text: str) -> dict[str, Any]:
+    """A form's JSON Schema, or InvalidInput in Spanish (the forms editor's live preview)."""
+    return drafts.parse_form(text)
 
 
 def _parameter_paths(params: dict[str, Any], prefix: str = "parametros") -> list[dict[str, Any]]:

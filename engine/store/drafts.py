@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Any
+
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +34,7 @@ class Draft(Base):
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str] = mapped_column(Text, default="")
     deployed_version: Mapped[int | None] = mapped_column(Integer)
+    forms: Mapped[dict[str, Any]] = mapped_column(default=dict)  # form file name -> its edited JSON Schema text
 
 
 class VersionNote(Base):

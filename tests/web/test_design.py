@@ -184,3 +184,31 @@ def test_a_version_enters_into_force_on_its_date(st_any: Any) -> None:
     assert [st.instance(i).instance.version for i in (before, eve, day)] == [1, 1, 2]
     assert st.design.versions(rocio, "orden_proteccion")[0].effective_from == datetime(2027, 1, 4, 7, 0,
                                                                                         tzinfo=timezone.utc)
+
+
+def test_a_form_edited_in_the_draft_deploys_with_it(st: Any) -> None:
+    from tests.web.conftest import PASSWORD, Browser, build_app
+
+    lucia, rocio = user(st, "lucia"), user(st, "rocio")
+    d = st.design.create_draft(lucia, "orden_proteccion")
+    name = "orden_proteccion_ratificacion.schema.json"
+    schema = json.loads(st.design.draft_form(lucia, d.id, name))
+    with pytest.raises(InvalidInput, match="no es JSON válido"):
+        st.design.save_draft_form(lucia, d.id, name, "{")
+    schema["properties"]["observaciones_reforma"] = {"type": "string", "title": "Observaciones de la reforma"}
+    schema.setdefault("required", []).append("observaciones_reforma")
+    st.design.save_draft_form(lucia, d.id, name, json.dumps(schema, ensure_ascii=False))
+    assert "nuevo campo «Observaciones de la reforma» (obligatorio)" in " ".join(
+        st.design.draft_diff(rocio, d.id).lines())
+
+    b = Browser(build_app(st))
+    b.login("lucia", PASSWORD)
+    page = b.get(f"/diseno/borradores/{d.id}/formularios/{name}")
+    assert page.status_code == 200 and "Observaciones de la reforma" in page.get_data(as_text=True)
+    preview = b.post("/diseno/formularios/vista-previa", {"schema": '{"type": "objeto"}'})
+    assert "El esquema no es válido" in preview.get_data(as_text=True)
+
+    st.design.submit_draft(lucia, d.id, "Reforma: observaciones en la ratificación")
+    assert st.design.approve_draft(rocio, d.id) == 2
+    info = st.design.diff(rocio, "orden_proteccion", 1, 2).lines()
+    assert any("Observaciones de la reforma" in line for line in info)

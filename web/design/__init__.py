@@ -97,7 +97,8 @@ def draft(draft_id: int, note_error: str | None = None, status: int = 200):  # t
     if d.author == me().username and d.status in ("draft", "rejected"):
         options = design.studio_options(me())
         config = {"checkUrl": url_for("design.check", draft_id=d.id), "csrf": generate_csrf(), "options": options}
-        return _render("design/editor.html", draft=d, config=config, note_error=note_error, kind=kind), status
+        return _render("design/editor.html", draft=d, config=config, note_error=note_error, kind=kind,
+                       forms=forms_used(d.content)), status
     findings = design.lint_draft(me(), draft_id)
     diff = design.draft_diff(me(), draft_id)
     base_xml = design.version_source(me(), d.process_key, d.base_version, kind)[2]
@@ -174,3 +175,52 @@ def rebase(draft_id: int):  # type: ignore[no-untyped-def]
     tramita().design.rebase_draft(me(), draft_id)
     flash(_("El borrador ahora parte de la versión vigente: revise el cambio antes de enviarlo."), "success")
     return redirect(url_for("design.draft", draft_id=draft_id))
+
+
+# --- forms (JSON Schema) edited beside the preview caseworkers will see -------------------------------
+
+
+def _preview_fields(text: str) -> tuple[list[Any], str | None]:
+    from engine.services.design import parse_form
+    from web.cases import schema_form
+
+    try:
+        schema = parse_form(text)
+    except TramitaError as exc:
+        return [], exc.message
+    return schema_form.build(schema, None, None), None
+
+
+@bp.route("/borradores/<int:draft_id>/formularios/<name>", methods=["GET", "POST"])
+@roles_required(*DESIGNERS)
+def draft_form(draft_id: int, name: str):  # type: ignore[no-untyped-def]
+    design = tramita().design
+    d = design.draft(me(), draft_id)
+    error, status = None, 200
+    if request.method == "POST":
+        text = request.form.get("schema", "")
+        try:
+            design.save_draft_form(me(), draft_id, name, text)
+            flash(_("Formulario guardado en el borrador; se desplegará con él al aprobarse."), "success")
+            return redirect(url_for("design.draft_form", draft_id=draft_id, name=name))
+        except TramitaError as exc:
+            error, status = exc.message, 422
+    else:
+        text = design.draft_form(me(), draft_id, name)
+    fields, problem = _preview_fields(text)
+    editable = d.author == me().username and d.status in ("draft", "rejected")
+    return _render("design/form.html", draft=d, name=name, text=text, fields=fields, error=error or problem,
+                   editable=editable), status
+
+
+@bp.post("/formularios/vista-previa")
+@roles_required(*DESIGNERS)
+def form_preview():  # type: ignore[no-untyped-def]
+    fields, problem = _preview_fields(request.form.get("schema", ""))
+    return render_template("design/_preview.html", fields=fields, error=problem)
+
+
+def forms_used(content: str) -> list[str]:
+    import re
+
+    return sorted(set(re.findall(r'formJsonSchemaFilename"\s+value="([^"]+)"', content)))

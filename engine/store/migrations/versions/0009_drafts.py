@@ -5,6 +5,7 @@ Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 import engine.store.models
 
@@ -15,6 +16,7 @@ depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _TS = engine.store.models.UTCDateTime(timezone=True)
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
@@ -35,6 +37,7 @@ def upgrade() -> None:
         sa.Column("reviewed_at", _TS, nullable=True),
         sa.Column("review_comment", sa.Text(), nullable=False),
         sa.Column("deployed_version", sa.Integer(), nullable=True),
+        sa.Column("forms", _JSON, nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("design_drafts", schema=None) as batch_op:
