@@ -58,6 +58,24 @@ def test_good_diagram_has_only_the_missing_drawing() -> None:
     assert set(rules(GOOD)) == {"no-bpmndi"}
 
 
+def test_no_bpmndi_and_xml_rules() -> None:
+    drawn = xml(GOOD).replace("</bpmn:definitions>", '<bpmndi:BPMNDiagram id="d" '
+                              'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"><bpmndi:BPMNPlane id="pl" '
+                              'bpmnElement="p">' + "".join(f'<bpmndi:BPMNShape id="sh_{i}" bpmnElement="{i}"><dc:Bounds x="0" y="0" width="10" height="10" '
+                                                              'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"/>'
+                                                              '</bpmndi:BPMNShape>'
+                                                            for i in ("s", "t")) + "</bpmndi:BPMNPlane>"
+                              "</bpmndi:BPMNDiagram></bpmn:definitions>")
+    found = lint_files([("p.bpmn", drawn.encode())], CTX)
+    assert [(f.rule, f.element_id) for f in found] == [("no-bpmndi", "e")]
+    no_bounds = drawn.replace('<dc:Bounds x="0" y="0" width="10" height="10" '
+                              'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"/>', "", 1)
+    [xsd] = [f for f in lint_files([("p.bpmn", no_bounds.encode())], CTX) if f.severity == ERROR]
+    assert xsd.message.startswith("El XML no cumple el esquema BPMN 2.0 en un elemento «BPMNShape»")
+    broken = lint_files([("p.bpmn", b"<bpmn:definitions")], CTX)
+    assert [(f.rule, f.severity) for f in broken] == [("xml", ERROR)] and "mal formado" in broken[0].message
+
+
 CASES = [
     ("start-event-required", ERROR, lane("t", "e") + TASK + f'<bpmn:endEvent id="e" name="Fin">{FUND}</bpmn:endEvent>'
      + flows(("t", "e"))),
@@ -77,6 +95,36 @@ CASES = [
         f'<bpmn:endEvent id="e" name="Fin">{FUND}<bpmn:terminateEventDefinition id="d1"/>'
         '<bpmn:terminateEventDefinition id="d2"/></bpmn:endEvent>')),
     ("process-executable", ERROR, None),
+    ("no-implicit-start", WARNING, GOOD + f'<bpmn:task id="x" name="Huérfana">{FUND}</bpmn:task>'
+     + f'<bpmn:endEvent id="e2" name="Otro fin">{FUND}</bpmn:endEvent>'
+     + '<bpmn:sequenceFlow id="fx" sourceRef="x" targetRef="e2"/>'),
+    ("no-implicit-end", WARNING, GOOD + f'<bpmn:task id="x" name="Sin salida">{FUND}</bpmn:task>'
+     + '<bpmn:sequenceFlow id="fx" sourceRef="s" targetRef="x"/>'),
+    ("no-gateway-join-fork", WARNING, lane("s", "t", "e") + "\n".join([
+        f'<bpmn:startEvent id="s" name="Inicio">{FUND}</bpmn:startEvent>',
+        f'<bpmn:startEvent id="s2" name="Otro inicio">{FUND}<bpmn:messageEventDefinition id="m"/></bpmn:startEvent>',
+        f'<bpmn:parallelGateway id="g" name="Une y divide">{FUND}</bpmn:parallelGateway>', TASK,
+        f'<bpmn:endEvent id="e" name="Fin">{FUND}</bpmn:endEvent>',
+        f'<bpmn:endEvent id="e3" name="Otro fin">{FUND}</bpmn:endEvent>',
+        flows(("s", "g"), ("s2", "g"), ("g", "t"), ("g", "e3"), ("t", "e"))])),
+    ("conditional-flows", WARNING, lane("s", "t", "e") + "\n".join([
+        f'<bpmn:startEvent id="s" name="Inicio">{FUND}</bpmn:startEvent>',
+        f'<bpmn:exclusiveGateway id="g" name="¿Procede?">{FUND}</bpmn:exclusiveGateway>', TASK,
+        f'<bpmn:endEvent id="e" name="Fin">{FUND}</bpmn:endEvent>',
+        f'<bpmn:endEvent id="e3" name="No procede">{FUND}</bpmn:endEvent>',
+        flows(("s", "t"), ("t", "g"), ("g", "e"), ("g", "e3"), cond={"g>e": "monto &gt; 1"})])),
+    ("single-blank-start-event", WARNING, GOOD + f'<bpmn:startEvent id="s2" name="Otro inicio">{FUND}'
+     '</bpmn:startEvent><bpmn:sequenceFlow id="fs2" sourceRef="s2" targetRef="t"/>'),
+    ("event-sub-process-typed-start-event", ERROR, GOOD + '<bpmn:subProcess id="esp" name="Aviso" '
+     f'triggeredByEvent="true">{FUND}<bpmn:startEvent id="es" name="Inicio del aviso">{FUND}</bpmn:startEvent>'
+     f'<bpmn:endEvent id="ee" name="Fin del aviso">{FUND}</bpmn:endEvent>'
+     '<bpmn:sequenceFlow id="fes" sourceRef="es" targetRef="ee"/></bpmn:subProcess>'),
+    ("no-duplicate-sequence-flows", WARNING, GOOD + '<bpmn:sequenceFlow id="dup" sourceRef="t" targetRef="e"/>'),
+    ("link-event", ERROR, lane("s", "t", "e") + ok_line(
+        TASK, f'<bpmn:intermediateThrowEvent id="x" name="Ir a">{FUND}<bpmn:linkEventDefinition id="ld" '
+              'name="destino"/></bpmn:intermediateThrowEvent>')),
+    ("engine-support", ERROR, lane("s", "t", "e") + ok_line(
+        TASK, f'<bpmn:serviceTask id="x" name="Llamar servicio">{FUND}</bpmn:serviceTask>')),
     ("forbidden-expression", ERROR, lane("s", "t", "e") + ok_line(
         f'<bpmn:scriptTask id="x" name="Calcular">{FUND}<bpmn:script>import os</bpmn:script></bpmn:scriptTask>',
         TASK)),
@@ -115,6 +163,7 @@ def _keeping(rule: str) -> str:
             '</bpmn:extensionElements><bpmn:timerEventDefinition id="td">'
             '<bpmn:timeDate>plazo_habil(fecha, 5, "art. 1")</bpmn:timeDate></bpmn:timerEventDefinition>'
             '</bpmn:intermediateCatchEvent>', TASK),
+        "no-gateway-join-fork": GOOD, "conditional-flows": GOOD,
         "variable-written-before-read": lane("s", "t", "e") + ok_line(
             TASK, f'<bpmn:scriptTask id="x" name="Calcular">{FUND}<bpmn:script>total = monto + 1'
                   '</bpmn:script></bpmn:scriptTask>'),

@@ -116,6 +116,9 @@ def _engine_parse(filename: str, root: etree._Element,
 
 
 _SPIFF_ES = [
+    (r"(?s)Element '\{[^}]*\}(\w+)'(?:, attribute '([^']+)')?: .*",
+     r"El XML no cumple el esquema BPMN 2.0 en un elemento «\1» \2: ábralo en un modelador BPMN y vuelva a "
+     "guardarlo (el modelador lo completa)."),
     (r"(?i)a service task must have an función\.?\s*", ""),
     (r"(?i)a multiinstance task must specify a cardinality or a loop input data reference\.?\s*",
      "La tarea repetida (multiinstancia) no dice cuántas veces ni sobre qué lista se repite: indique la "
@@ -140,7 +143,7 @@ def _spiff_es(exc: ValidationException) -> str:
     msg = _clean(str(exc))
     for pattern, repl in _SPIFF_ES:
         if re.fullmatch(pattern, msg):
-            return re.sub(pattern, repl, msg).strip()
+            return re.sub(r"\s+", " ", re.sub(pattern, repl, msg)).replace(" :", ":").strip()
     return f"El motor no puede ejecutar este elemento ({msg}): corríjalo o bórrelo."
 
 
