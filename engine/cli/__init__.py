@@ -68,6 +68,9 @@ def cmd_deploy(args: argparse.Namespace) -> None:
     result = t.design.deploy_paths(_actor(t, args), args.paths, note=args.note or "")
     for d in result.definitions:
         state = "deployed" if d.created else "unchanged"
+        if d.older_text:
+            state = (f"kept: the files hold the text of version {d.older_text}; run `tramita export {d.key} "
+                     "workflows` to bring the latest into the repository")
         print(f"{d.kind} {d.key} version {d.version}: {state}")
 
 

@@ -70,6 +70,7 @@ class DeployedDefinition:
     name: str | None
     created: bool
     id: int
+    older_text: int | None = None  # the bundle holds the text of this earlier version: the latest is kept
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,9 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
             .order_by(Definition.version.desc()).limit(1)).scalar()
         if latest is not None and latest.sha256 == digest:
             results.append(DeployedDefinition(kind, key, latest.version, latest.name, False, latest.id))
+        elif latest is not None and (older := _older_version(session, kind, key, digest)) is not None:
+            # e.g. `tramita deploy workflows` after a version was approved in the studio: never roll it back
+            results.append(DeployedDefinition(kind, key, latest.version, latest.name, False, latest.id, older))
         else:
             to_create.append((kind, key, name, digest, spec, info, filename, (latest.version if latest else 0) + 1))
     if not to_create:
@@ -423,6 +427,11 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
         session.flush()
         results.append(DeployedDefinition(kind, key, version, name, True, definition.id))
     return DeployResult(deployment.id, results)
+
+
+def _older_version(session: Any, kind: str, key: str, digest: str) -> int | None:
+    return session.execute(select(func.max(Definition.version)).where(
+        Definition.kind == kind, Definition.key == key, Definition.sha256 == digest)).scalar()
 
 
 # --- reading ------------------------------------------------------------------------------------

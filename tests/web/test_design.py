@@ -155,6 +155,10 @@ def test_cli_lint_exit_codes_and_diff(st: Any, tmp_path: Path, capsys: Any, monk
     assert main(["diff", "orden_proteccion", "1", "2"]) == 0
     text = capsys.readouterr().out
     assert "Cambia evento de borde «" in text and "→ 10 días naturales" in text
+    capsys.readouterr()
+    assert main(["deploy", str(REAL_WORKFLOWS)]) == 0  # the repository still holds version 1's text ...
+    assert "process orden_proteccion version 2: kept: the files hold the text of version 1" in capsys.readouterr().out
+    assert [r.version for r in st.design.versions(rocio, "orden_proteccion")] == [2, 1]  # ... not redeployed as 3
     assert main(["export", "orden_proteccion", str(tmp_path / "wf")]) == 0
     exported = (tmp_path / "wf" / "bpmn" / "orden_proteccion.bpmn").read_text(encoding="utf-8")
     assert 'cantidad="10"' in exported and (tmp_path / "wf" / "forms" / "orden_proteccion_inicio.schema.json").exists()
