@@ -147,6 +147,32 @@ class DesignService:
         with self.db.write() as s:
             return DraftView.of(drafts.save_form(s, drafts.get(s, draft_id), user.username, name, text))
 
+    def move_previews(self, user: Principal, key: str, to_version: int | None = None,
+                      limit: int = 50) -> list[Any]:
+        """For each open case on an older version: where its open steps would land in ``to_version``
+        (the latest by default), which deadlines change, or why it cannot move."""
+        from sqlalchemy import select
+
+        from engine.deploy import moving
+        from engine.store.models import Instance
+
+        _designer(user)
+        with self.db.read() as s:
+            target = catalog.definition(s, key, to_version)
+            rows = s.execute(select(Instance).where(
+                Instance.process_key == key, Instance.status.in_(catalog.OPEN_STATUSES),
+                Instance.definition_id != target.id).order_by(Instance.id).limit(limit)).scalars().all()
+            diffs: dict[int, VersionDiff] = {}
+            out = []
+            for inst in rows:
+                if inst.definition_id not in diffs:
+                    current = s.get(catalog.Definition, inst.definition_id)
+                    diffs[inst.definition_id] = diff(key, current.version, catalog.source(s, current)[1],
+                                                     target.version, catalog.source(s, target)[1],
+                                                     params=self._context.parameters)
+                out.append(moving.preview(s, self.rt.specs, inst, target, diffs[inst.definition_id]))
+            return out
+
     def export(self, user: Principal, key: str, version: int | None, folder: Path) -> list[Path]:
         _designer(user)
         with self.db.read() as s:

@@ -80,6 +80,11 @@ def test_draft_to_version_two_with_four_eyes(st: Any) -> None:
     new_case = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
     assert st.instance(old_case).instance.version == 1 and st.instance(new_case).instance.version == 2
 
+    [preview] = st.design.move_previews(rocio, "orden_proteccion")
+    assert (preview.instance_id, preview.from_version, preview.to_version, preview.can_move) == (old_case, 1, 2, True)
+    assert preview.lines == ["«Valorar el riesgo» sigue igual en la versión 2.",
+                             "«Plazo de emisión vencido» sigue igual en la versión 2."]
+
     lines = st.design.diff(rocio, "orden_proteccion", 1, 2).lines()
     change = next(line for line in lines if "plazo_ratificacion_vencido" in line)
     assert "5 (parámetro orden_proteccion.ratificacion_dias_naturales) días naturales → 10 días naturales" in change

@@ -138,6 +138,10 @@ def test_designer_takes_orden_proteccion_to_version_two(page_for: Any, server: d
     violations["comparar"] = axe_serious(reviewer)
     shot(reviewer, "studio-7-diff")
 
+    reviewer.goto(server["url"] + "/diseno/procesos/orden_proteccion/casos")
+    assert "Caso OP-V1 · versión 1 → 2" in reviewer.inner_text("main")
+    violations["casos"] = axe_serious(reviewer)
+
     new_case = t.start("orden_proteccion", dict(REAL_REQUEST), "operativo.fgje", reference="OP-V2").instance_id
     assert t.instance(old_case).instance.version == 1
     assert t.instance(new_case).instance.version == 2

@@ -224,3 +224,12 @@ def forms_used(content: str) -> list[str]:
     import re
 
     return sorted(set(re.findall(r'formJsonSchemaFilename"\s+value="([^"]+)"', content)))
+
+
+@bp.get("/procesos/<key>/casos")
+@roles_required(*DESIGNERS)
+def moves(key: str):  # type: ignore[no-untyped-def]
+    """Open cases on older versions and what moving each to the latest would mean (preview only)."""
+    design = tramita().design
+    rows = design.versions(me(), key)
+    return _render("design/moves.html", key=key, latest=rows[0].version, previews=design.move_previews(me(), key))
