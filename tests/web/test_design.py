@@ -149,7 +149,7 @@ def test_cli_lint_exit_codes_and_diff(st: Any, tmp_path: Path, capsys: Any, monk
     capsys.readouterr()
     assert main(["lint", str(bad)]) == 2
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("malo.bpmn: sancion: process-executable (error): Ningún proceso")
+    assert out[0].startswith("malo.bpmn: sancion «") and "»: process-executable (error): Ningún proceso" in out[0]
 
     monkeypatch.setenv("TRAMITA_DATABASE_URL", str(st.db.engine.url.render_as_string(hide_password=False)))
     lucia, rocio = user(st, "lucia"), user(st, "rocio")

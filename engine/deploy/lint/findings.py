@@ -28,8 +28,9 @@ class Finding:
         return asdict(self)
 
     def line(self) -> str:
-        """The CLI's one-line form: file, element id, rule, message."""
-        return f"{self.file}: {self.element_id or '-'}: {self.rule} ({self.severity}): {self.message}"
+        """The CLI's one-line form: file, element id (and the name the modeler shows), rule, message."""
+        name = f" «{self.element_name}»" if self.element_name else ""
+        return f"{self.file}: {self.element_id or '-'}{name}: {self.rule} ({self.severity}): {self.message}"
 
 
 def errors(findings: Iterable[Finding]) -> list[Finding]:
