@@ -22,7 +22,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# The legal designers' studio (bpmn-js Modeler + properties panel + Tramita's group), bundled by esbuild
+# into web/static/build/ (git-ignored).
+STUDIO_JS := web/static/build/studio.js
+$(STUDIO_JS): $(NODE_STAMP) $(wildcard web/static/studio/*)
+	npm run --silent build
+
+install: $(STAMP) $(NODE_STAMP) $(STUDIO_JS)
 
 # gunicorn (WORKERS web processes) in the foreground and the timer service (`tramita scheduler`) in the
 # background; the trap stops the scheduler when gunicorn exits (Ctrl-C). Plain HTTP on localhost for the demo.

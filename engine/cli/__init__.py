@@ -15,7 +15,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import simulate, timers, users, versions
+from engine.cli import design, simulate, timers, users, versions
 from engine.errors import TramitaError
 from engine.services import TaskState, TimerStatus
 
@@ -67,9 +67,12 @@ def cmd_init_db(args: argparse.Namespace) -> None:
 
 def cmd_deploy(args: argparse.Namespace) -> None:
     t = _tramita()
-    result = t.design.deploy_paths(_actor(t, args), args.paths)
+    result = t.design.deploy_paths(_actor(t, args), args.paths, note=args.note or "")
     for d in result.definitions:
         state = "deployed" if d.created else "unchanged"
+        if d.older_text:
+            state = (f"kept: the files hold the text of version {d.older_text}; run `tramita export {d.key} "
+                     "workflows` to bring the latest into the repository")
         print(f"{d.kind} {d.key} version {d.version}: {state}")
 
 
@@ -189,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("deploy", help="deploy .bpmn/.dmn/.json/.toml files or folders as one bundle")
     d.add_argument("paths", nargs="+")
+    d.add_argument("--note", help="the change note of the new versions (the reform and its publication date)")
     d.set_defaults(func=cmd_deploy)
 
     af = sub.add_parser("affected", help="running cases on earlier versions that can still reach what the newest "
@@ -257,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_deadline)
 
+    design.add_commands(sub)
     timers.add_commands(sub)
     simulate.add_commands(sub)
     users.add_commands(sub)
@@ -273,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
     try:
-        args.func(args)
+        status = args.func(args)
         sys.stdout.flush()  # here, so a closed pipe is seen here and not at interpreter exit
     except BrokenPipeError:
         # `tramita instance 5 | head -1`: the reader has what it wanted. Point stdout at /dev/null so
@@ -290,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # noqa: BLE001 - the command line never shows a traceback
         return _unexpected(exc)
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 def _unexpected(exc: Exception) -> int:

@@ -34,7 +34,7 @@ def _version_number(text: str | None) -> int | None:
 
 def cmd_versions(args: argparse.Namespace) -> None:
     t, user = _service(args)
-    found = t.design.versions(user, args.key)
+    found = t.design.version_list(user, args.key)
     if args.json:
         print(json.dumps([{"version": v.version, "deployed_at": v.deployed_at.isoformat(),
                            "deployed_by": v.deployed_by, "sha256": v.sha256, "parts": list(v.parts)}

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -29,6 +29,8 @@ from engine.deploy import bundle, parts
 from engine.deploy.bundle import BundleParts, PartRef, digest_with_parts
 # Reading what is deployed lives in engine.deploy.catalog; the names stay importable from here.
 from engine.deploy.catalog import LoadedSpec, SpecCache, latest_process, list_processes
+from engine.deploy.lint import gate as lint_gate
+from engine.deploy.lint.iso import quote_literals
 from engine.time import clock
 from engine.deploy import expressions
 from engine.script import sandbox
@@ -37,6 +39,7 @@ from engine.store.db import Database
 from engine.store.models import DeployedFile, Definition, Deployment
 
 BPMN = "{%s}" % safe_xml.BPMN_NS
+TRAMITA_GROUP = "{http://tramita.mx/schema/bpmn/1.0}grupo"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class DeployedDefinition:
     name: str | None
     created: bool
     id: int
+    older_text: int | None = None  # the bundle holds the text of this earlier version: the latest is kept
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,13 @@ def deploy(db: Database, files: Sequence[BundleFile], deployed_by: str) -> Deplo
     if duplicates:
         raise DeploymentRejected(f"two files share the name {sorted(duplicates)[0]}", field="files")
     with db.write() as session:
-        parsed = _parse_bundle(session, files)
-        return _store(session, files, parsed, deployed_by)
+        return deploy_in(session, files, deployed_by)
+
+
+def deploy_in(session: Any, files: Sequence[BundleFile], deployed_by: str) -> DeployResult:
+    """Deploy inside the caller's transaction (an approval stores its note and audit in the same one)."""
+    parsed = _parse_bundle(session, files)
+    return _store(session, files, parsed, deployed_by)
 
 
 @dataclass
@@ -155,6 +164,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         except safe_xml.UnsafeXML as exc:
             raise DeploymentRejected(str(exc), field="files") from None
         roots[f.name] = root
+        quote_literals(root)  # "PT1H" is a duration, not a Python name
         try:
             if f.kind == "bpmn":
                 if etree.QName(root).namespace != safe_xml.BPMN_NS:
@@ -185,6 +195,7 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
                                      "nor deployed", field="files")
 
     _resolve_dependencies(session, parser)
+    lint_gate.check(files, forms, lambda name: _deployed_form_or_none(session, name))
     drawn_lanes = _drawn_lanes(roots.values())
 
     processes = []
@@ -300,8 +311,10 @@ def _drawn_lanes(roots: Iterable[etree._Element]) -> dict[str, str]:
     for root in roots:
         for lane in root.iter(BPMN + "lane"):
             for ref in lane.iter(BPMN + "flowNodeRef"):
-                if ref.text and lane.get("name"):
-                    lanes[ref.text.strip()] = lane.get("name")
+                if ref.text and (lane.get(TRAMITA_GROUP) or lane.get("name")):
+                    lanes[ref.text.strip()] = lane.get(TRAMITA_GROUP) or lane.get("name")  # the studio's Grupo
+        for el in root.iterfind(".//*[@camunda:candidateGroups]", {"camunda": "http://camunda.org/schema/1.0/bpmn"}):
+            lanes[el.get("id")] = el.get("{http://camunda.org/schema/1.0/bpmn}candidateGroups").split(",")[0].strip()
     return lanes
 
 
@@ -333,14 +346,19 @@ def _task_info(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpe
     return info
 
 
-def _deployed_form(session: Any, name: str, pid: str, task: str) -> dict[str, Any]:
+def _deployed_form_or_none(session: Any, name: str) -> dict[str, Any] | None:
     row = session.execute(
         select(DeployedFile.content).where(DeployedFile.kind == "form", DeployedFile.name == name)
         .order_by(DeployedFile.id.desc()).limit(1)).scalar()
+    return json.loads(row) if row is not None else None
+
+
+def _deployed_form(session: Any, name: str, pid: str, task: str) -> dict[str, Any]:
+    row = _deployed_form_or_none(session, name)
     if row is None:
         raise DeploymentRejected(f"process {pid}, element {task}: form {name} is neither in the bundle nor deployed",
                                  field="files")
-    return json.loads(row)
+    return row
 
 
 # --- storage ------------------------------------------------------------------------------------
@@ -364,6 +382,9 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
             .order_by(Definition.version.desc()).limit(1)).scalar()
         if latest is not None and latest.sha256 == digest:
             results.append(DeployedDefinition(kind, key, latest.version, latest.name, False, latest.id))
+        elif latest is not None and (older := _older_version(session, kind, key, digest)) is not None:
+            # e.g. `tramita deploy workflows` after a version was approved in the studio: never roll it back
+            results.append(DeployedDefinition(kind, key, latest.version, latest.name, False, latest.id, older))
         else:
             to_create.append((kind, key, name, digest, spec, info, filename, (latest.version if latest else 0) + 1))
     standalone: list[tuple[str, list[BundleFile], str, int]] = []  # kind, files, digest, new version
@@ -405,3 +426,7 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
         results.append(DeployedDefinition(kind, own.key, version, own.name, True, own.id))
     return DeployResult(deployment.id, results)
 
+
+def _older_version(session: Any, kind: str, key: str, digest: str) -> int | None:
+    return session.execute(select(func.max(Definition.version)).where(
+        Definition.kind == kind, Definition.key == key, Definition.sha256 == digest)).scalar()

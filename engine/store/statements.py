@@ -15,14 +15,16 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, insert, select, update
+from sqlalchemy import Dialect, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.store.db import Database
+from engine.store.drafts import VersionNote
 from engine.store.models import Definition, Event, Instance, Task
 from engine.store.states import TaskState, event_kind
+from engine.time import clock
 
 OPEN = TaskState.READY
 
@@ -50,7 +52,11 @@ _CANCEL_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(state=TaskS
                                                                       completed_at=bindparam("b_at"))
 _INSERT_TASK = insert(_T)
 _INSERT_EVENT = insert(_E)
-_LATEST_DEFINITION = (select(Definition.id).where(Definition.kind == "process", Definition.key == bindparam("b_key"))
+# The version in force: the newest whose change note sets no entry into force, or one already reached.
+_LATEST_DEFINITION = (select(Definition.id)
+                      .outerjoin(VersionNote, VersionNote.deployment_id == Definition.deployment_id)
+                      .where(Definition.kind == "process", Definition.key == bindparam("b_key"),
+                             or_(VersionNote.effective_from.is_(None), VersionNote.effective_from <= bindparam("b_now")))
                       .order_by(Definition.version.desc()).limit(1))
 
 
@@ -72,7 +78,7 @@ class _Statements:
         return self.conn.execute(_SELECT_STATE, {"b_id": instance_id}).scalar_one()
 
     def latest_definition(self, key: str) -> int | None:
-        return self.conn.execute(_LATEST_DEFINITION, {"b_key": key}).scalar()
+        return self.conn.execute(_LATEST_DEFINITION, {"b_key": key, "b_now": clock.now()}).scalar()
 
     def insert_instance(self, values: dict[str, Any]) -> int:
         return int(self.conn.execute(_INSERT_INSTANCE, values).inserted_primary_key[0])
@@ -181,8 +187,10 @@ class _SqliteStatements(_Statements):
         return row[0]
 
     def latest_definition(self, key: str) -> int | None:
-        row = self._exec("SELECT id FROM definitions WHERE kind = 'process' AND \"key\" = ? "
-                               "ORDER BY version DESC LIMIT 1", (key,)).fetchone()
+        row = self._exec("SELECT d.id FROM definitions AS d LEFT JOIN version_notes AS n "
+                         "ON n.deployment_id = d.deployment_id WHERE d.kind = 'process' AND d.\"key\" = ? "
+                         "AND (n.effective_from IS NULL OR n.effective_from <= ?) ORDER BY d.version DESC LIMIT 1",
+                         (key, self.sql.when(clock.now()))).fetchone()
         return None if row is None else row[0]
 
     def insert_instance(self, values: dict[str, Any]) -> int:

@@ -279,3 +279,6 @@ def register_export(formato: str):  # type: ignore[no-untyped-def]
            ok=(200, "Figures of the year", {"type": "object"}), query=S.EVALUATION_QUERY)
 def register_evaluation():  # type: ignore[no-untyped-def]
     return respond(tramita().register.evaluation(g.api_user, g.query.get("anio")))
+
+
+from web.api import design as _design  # noqa: E402,F401  (registers the studio endpoints)

@@ -220,8 +220,8 @@ def test_who_may_read_the_versions(tramita) -> None:
     caseworker = UserView(id=1, username="ana", name="Ana", role="caseworker", institution="ISM", groups=("g",))
     manager = UserView(id=2, username="leo", name="Leo", role="manager", institution="ISM", groups=())
     with pytest.raises(Forbidden, match="Su rol no permite consultar las versiones"):
-        tramita.design.versions(caseworker, "con_partes")
+        tramita.design.version_list(caseworker, "con_partes")
     with pytest.raises(Forbidden):
         tramita.design.version(caseworker, "con_partes", part="parameters")
-    assert [v.version for v in tramita.design.versions(manager, "con_partes")] == [1]
+    assert [v.version for v in tramita.design.version_list(manager, "con_partes")] == [1]
     assert "[prueba.plazo]" in tramita.design.version(manager, "con_partes", part="parameters").texts["parameters"]
