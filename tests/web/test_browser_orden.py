@@ -107,6 +107,7 @@ def test_vida_completa_de_una_orden_con_prorroga_y_registro(page_for: Any, serve
     _fire(t, frozen_clock, "2026-05-27T00:00:00")
     fired = _fire(t, frozen_clock, "2026-06-01T00:00:01")
     assert "plazo_revaloracion_vencido" in [f.task_name for f in fired]
+    mp = page_for("operativo.fgje")  # a month later: the earlier session ended (at most 12 hours)
     mp.goto(f"{url}/bandeja")
     assert "Vencida" in mp.content() and "Valorar de nuevo el riesgo" in mp.content()
     shot(mp, "23-revaloracion-atrasada-bandeja")
