@@ -90,13 +90,15 @@ def lint_expressions(root: etree._Element, filename: str) -> None:
             elif node.tag == SPIFF + "property" and node.get("name") == "dueDate":
                 sandbox.check_expression(node.get("value", ""))
             elif etree.QName(node).localname == "text" and etree.QName(node).namespace in safe_xml.DMN_NAMESPACES:
-                _check_dmn_text(node, text)
+                check_dmn_text(node, text)
         except sandbox.ForbiddenExpression as exc:
             raise DeploymentRejected(f"{filename}, element {_owner(node)}: forbidden expression: {exc}",
                                      field="files") from None
 
 
-def _check_dmn_text(node: etree._Element, text: str) -> None:
+def check_dmn_text(node: etree._Element, text: str) -> None:
+    """A DMN cell as the engine evaluates it: an input entry is a test against the input (``== x`` or
+    ``< 5``), anything else an expression; ``ForbiddenExpression`` when the sandbox refuses it."""
     if not text or text == "-":
         return
     parent = etree.QName(node.getparent()).localname

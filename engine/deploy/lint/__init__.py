@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import safe_xml
+from engine.deploy.expressions import check_dmn_text
 from engine.deploy.lint import model, rules_bpmn, rules_data, rules_run, rules_tramita
 from engine.deploy.lint.context import LintContext
 from engine.deploy.lint.findings import ERROR, WARNING, Finding, errors, summary
@@ -156,14 +157,7 @@ def _dmn(filename: str, root: etree._Element) -> list[Finding]:
         if not text or text == "-":
             continue
         try:
-            if etree.QName(node.getparent()).localname == "inputEntry":
-                candidate = text.replace("?", "dmninputexpr")
-                try:
-                    sandbox.check_expression(f"(dmninputexpr) == ({candidate})")
-                except sandbox.ForbiddenExpression:
-                    sandbox.check_expression(f"dmninputexpr {candidate}")
-            else:
-                sandbox.check_expression(text)
+            check_dmn_text(node, text)  # the deploy's own check of a DMN cell
         except sandbox.ForbiddenExpression as exc:
             owner = model.owner_id(node)
             out.append(Finding(filename, owner, "", "forbidden-expression", ERROR,
