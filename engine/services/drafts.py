@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.deploy import drafts, library
+from engine.deploy import drafts, library, parameters, parts
 from engine.deploy.diff import VersionDiff, diff, diff_dmn
 from engine.deploy.lint import Finding
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.run.runtime import Runtime
 from engine.services.design import DesignService, designer
 from engine.services.principal import Principal
+from engine.simulate import scenario
 from engine.store.drafts import Draft
 
 
@@ -128,6 +129,55 @@ class DraftService:
         designer(user)
         with self.db.write() as s:
             return DraftView.of(drafts.save_form(s, drafts.get(s, draft_id), user.username, name, text))
+
+
+    # --- other bundle files a draft edits: its scenarios and the legal parameters ----------------
+
+    def save_draft_scenario(self, user: Principal, draft_id: int, name: str, text: str) -> DraftView:
+        """Keep a scenario (``x.toml``) of the draft's procedure with the draft; refused, naming the
+        line and field, when it cannot be read."""
+        designer(user)
+        d = self.draft(user, draft_id)
+        sc = scenario.parse_text(text, name)
+        if sc.procedure != d.process_key:
+            raise InvalidInput(f"El escenario es del procedimiento «{sc.procedure}», no de «{d.process_key}»: "
+                               "corrija «procedimiento».", field="procedimiento")
+        with self.db.write() as s:
+            return DraftView.of(drafts.save_file(s, drafts.get(s, draft_id), user.username,
+                                                 f"{parts.SCENARIOS}{d.process_key}/{name}", text))
+
+    def draft_parameters(self, user: Principal, draft_id: int) -> tuple[str, list[dict[str, Any]]]:
+        """The legal parameters as the draft has them (its edit, else its base version's): the text and
+        the editable rows (path, value, unit, citation, notes)."""
+        text = self._parameters_text(self.draft(user, draft_id))
+        return text, parameters.parameter_rows(text)
+
+    def save_draft_parameters(self, user: Principal, draft_id: int,
+                              changes: dict[str, tuple[str, str]]) -> DraftView:
+        """Change values and citations (both required; a number stays a number); deployed with the draft."""
+        designer(user)
+        text = parameters.edit_parameters(self._parameters_text(self.draft(user, draft_id)), changes)
+        with self.db.write() as s:
+            return DraftView.of(drafts.save_file(s, drafts.get(s, draft_id), user.username, drafts.PARAMETERS, text))
+
+    def parameter_changes(self, user: Principal, draft_id: int) -> list[str]:
+        """The draft's changes to the legal parameters, in words, for the approver."""
+        d = self.draft(user, draft_id)
+        if drafts.PARAMETERS not in d.forms:
+            return []
+        return parameters.parameter_changes(self._base_parameters(d), d.forms[drafts.PARAMETERS])
+
+    def _parameters_text(self, d: DraftView) -> str:
+        return d.forms.get(drafts.PARAMETERS) or self._base_parameters(d)
+
+    def _base_parameters(self, d: DraftView) -> str:
+        with self.db.read() as s:
+            base = library.definition(s, d.process_key, d.base_version)
+            text = parts.load_parts(s, base.id).texts.get("parameters")
+        if text is None:
+            raise NotFound(f"La versión {base.version} de {d.process_key} no tiene parámetros legales.",
+                           field="parameters")
+        return text
 
 
 def draft_forms(d: DraftView) -> dict[str, dict[str, Any]]:

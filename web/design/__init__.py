@@ -102,7 +102,9 @@ def draft(draft_id: int, note_error: str | None = None, status: int = 200):  # t
     findings = work.lint_draft(me(), draft_id)
     diff = work.draft_diff(me(), draft_id)
     base_xml = design.version_source(me(), d.process_key, d.base_version, kind)[2]
+    changes = work.parameter_changes(me(), draft_id) if kind == "process" else []
     return _render("design/review.html", draft=d, findings=findings, diff=diff, base_xml=base_xml, kind=kind,
+                   parameter_changes=changes,
                    markers_a=_markers(diff, "a"), markers_b=_markers(diff, "b")), status
 
 
