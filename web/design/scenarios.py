@@ -16,7 +16,7 @@ from web.security import me, tramita
 from web.views import roles_required
 
 bp = Blueprint("scenarios", __name__, url_prefix="/diseno")
-KINDS = {"acto": "Acto", "tarea": "Se abre", "temporizador": "Plazo", "disparo": "Vence", "fin": "Fin",
+KINDS = {"acto": "Acto", "tarea": "Tarea", "temporizador": "Plazo", "disparo": "Vence", "fin": "Fin",
          "error": "Error"}
 
 
