@@ -8,7 +8,6 @@ Mon 28 is day 5, so the term ends Monday 28 December 2026 at 23:59:59 in Hermosi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -28,6 +27,14 @@ EXTRA_DAY = TEXT + ('\n[calendario]\ninhabiles = [{ fecha = "2026-12-23", motivo
 @pytest.fixture
 def st(sqlite_url: str) -> Iterator[Any]:
     t = make_tramita(sqlite_url, REAL_WORKFLOWS, REAL_USERS + DESIGNERS)
+    yield t
+    t.db.dispose()
+
+
+@pytest.fixture
+def st_any(db_url: str) -> Iterator[Any]:
+    """The same on SQLite and PostgreSQL (the draft's approval deploys, a case starts on the new version)."""
+    t = make_tramita(db_url, REAL_WORKFLOWS, REAL_USERS + DESIGNERS)
     yield t
     t.db.dispose()
 
@@ -95,7 +102,8 @@ def test_a_draft_scenario_is_saved_with_the_draft_and_can_fail(st: Any) -> None:
     assert st.simulator.scenarios(lucia, "sancion").scenarios[SCENARIO] == TEXT  # the version is untouched
 
 
-def test_parameters_edited_in_a_draft_deploy_as_a_version_and_set_the_form_limit(st: Any) -> None:
+def test_parameters_edited_in_a_draft_deploy_as_a_version_and_set_the_form_limit(st_any: Any) -> None:
+    st = st_any
     lucia, rocio = user(st, "lucia"), user(st, "rocio")
     d = st.drafts.create_draft(lucia, "orden_proteccion")
     _text, rows = st.drafts.draft_parameters(lucia, d.id)
