@@ -180,3 +180,24 @@ def test_pages_run_a_scenario_and_edit_parameters(st: Any) -> None:
     assert r.status_code == 302
     assert "60 → 45" in lucia.get(f"/diseno/borradores/{d.id}/parametros").get_data(as_text=True)
     assert mp.get(f"/diseno/borradores/{d.id}/parametros").status_code == 403
+
+
+def test_a_new_scenario_of_a_draft_is_kept_once_it_reads(st: Any) -> None:
+    app = build_app(st)
+    b = Browser(app)
+    assert b.login("lucia").status_code == 302
+    d = st.drafts.create_draft(user(st, "lucia"), "sancion")
+    r = b.post(f"/diseno/borradores/{d.id}/escenarios", {"nombre": "recurso en vacaciones!"})
+    assert r.status_code == 422 and "nombre de archivo" in r.get_data(as_text=True)
+    r = b.post(f"/diseno/borradores/{d.id}/escenarios", {"nombre": "recurso_vacaciones"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/escenarios/recurso_vacaciones.toml")
+    outline = b.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'procedimiento = &#34;sancion&#34;' in outline or 'procedimiento = "sancion"' in outline
+    r = b.post(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml",
+               {"scenario": "procedimiento = \"sancion\"\ninicio = 5\n", "accion": "guardar"})
+    assert r.status_code == 422 and "inicio" in r.get_data(as_text=True)
+    assert "recurso_vacaciones.toml" not in st.simulator.scenarios(user(st, "lucia"), "sancion", draft_id=d.id).scenarios
+    r = b.post(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml", {"scenario": EXTRA_DAY, "accion": "guardar"})
+    assert r.status_code == 200 and "El escenario no se cumple" in r.get_data(as_text=True)
+    assert st.simulator.scenarios(user(st, "lucia"), "sancion", draft_id=d.id).scenarios["recurso_vacaciones.toml"] \
+        == EXTRA_DAY

@@ -5,6 +5,7 @@ parameters (value and citation), which deploy with the draft on a second designe
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -20,8 +21,27 @@ KINDS = {"acto": "Acto", "tarea": "Tarea", "temporizador": "Plazo", "disparo": "
          "error": "Error"}
 
 
+NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# A new scenario starts from this outline (the designer fills in the law's facts and the dates).
+OUTLINE = """# Escriba aquí cómo calculó cada fecha esperada, con el artículo y el calendario.
+procedimiento = "{key}"
+titulo = ""
+inicio = "2026-01-05T09:00:00"
+datos = {{}}
+
+[[actos]]
+en = "2026-01-05T09:05:00"
+completar = ""
+datos = {{}}
+
+[esperado]
+fin = ""
+"""
+
+
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, studio_built=BUILD.exists(), KINDS=KINDS, **context), status
+    return render_template(template, studio_built=BUILD.exists(), KINDS=KINDS, current_user_name=me().username,
+                           **context), status
 
 
 def _diagram(result: Any) -> dict[str, Any]:
@@ -59,7 +79,9 @@ def _page(key: str, name: str, *, version: int | None = None, draft_id: int | No
         except TramitaError as exc:
             error, status = exc.message, 422
     elif name not in found.scenarios:
-        return _render("design/scenarios.html", 404, key=key, found=found, draft=draft)
+        if not editable:
+            return _render("design/scenarios.html", 404, key=key, found=found, draft=draft)
+        text = OUTLINE.format(key=key)  # a new scenario of the draft, saved once it reads
     return _render("design/scenario.html", status, key=key, name=name, text=text, found=found, draft=draft,
                    editable=editable, result=result, error=error, viewer=_diagram(result))
 
@@ -84,6 +106,20 @@ def draft_listing(draft_id: int):  # type: ignore[no-untyped-def]
     d = tramita().drafts.draft(me(), draft_id)
     return _render("design/scenarios.html", key=d.process_key, draft=d,
                    found=tramita().simulator.scenarios(me(), d.process_key, draft_id=draft_id))
+
+
+@bp.post("/borradores/<int:draft_id>/escenarios")
+@roles_required(*DESIGNERS)
+def new_scenario(draft_id: int):  # type: ignore[no-untyped-def]
+    """Open the editor on a new scenario of the draft (kept only when saved)."""
+    d = tramita().drafts.draft(me(), draft_id)
+    stem = request.form.get("nombre", "").strip().removesuffix(".toml")
+    if not NAME.match(stem):
+        found = tramita().simulator.scenarios(me(), d.process_key, draft_id=draft_id)
+        return _render("design/scenarios.html", 422, key=d.process_key, draft=d, found=found,
+                       name_error=_("Escriba un nombre de archivo con letras sin acentos, números, «_» o «-» "
+                                    "(p. ej. recurso_en_vacaciones)."))
+    return redirect(url_for("scenarios.draft_scenario", draft_id=draft_id, name=f"{stem}.toml"))
 
 
 @bp.route("/borradores/<int:draft_id>/escenarios/<name>", methods=["GET", "POST"])
