@@ -4,7 +4,7 @@
    Violencia Familiar art. 54, 5 días hábiles from the next day) counts Mon 21, Tue 22, Wed 23, Thu 24,
    skips Fri 25 (Navidad, LFT art. 74) and the weekend 26-27, and ends Monday 28 December 2026 at
    23:59:59 in Hermosillo. She sees it in the timeline with its explanation, and the path taken and the
-   deadline on the diagram.
+   deadline on the diagram; in a draft she declares 23 December non-working, and the scenario fails.
 2. A designer changes vigencia_max_dias from 60 to 45 in a draft (a wrong value and an empty citation
    are refused next to their fields), a second designer approves, and the emission form of a new
    case then says 1 to 45 days, refuses 46 and accepts 45.
@@ -54,6 +54,27 @@ def test_designer_runs_the_sancion_scenario_and_sees_timeline_and_path(page_for:
     error = page.locator("#scenario-error").inner_text()
     assert "acto 2" in error and "línea" in error and "no es una fecha y hora" in error, error
     shot(page, "scenario-2-error")
+    assert axe_serious(page) == []
+
+    # In a draft: declare Wednesday 23 December non-working, save and run again. The recurso then
+    # counts Mon 21, Tue 22, Thu 24, Mon 28, Tue 29: it ends Tuesday 29 December at 23:59:59 and the
+    # scenario (which expects Monday 28) fails, naming expected and computed.
+    page.goto(server["url"] + "/diseno/procesos/sancion")
+    page.click("button:has-text('Editar: borrador desde la versión')")
+    ready(page)
+    page.click("a:has-text('Escenarios del borrador')")
+    page.click("a:has-text('sin_recurso_cobro.toml')")
+    page.fill("#scenario", text + '\n[calendario]\ninhabiles = [{ fecha = "2026-12-23", motivo = "Acuerdo de prueba", '
+                                  'fuente = "Boletín Oficial de prueba" }]\n')
+    with page.expect_navigation():
+        page.click("button:has-text('Guardar en el borrador y ejecutar')")
+    ready(page, "1")
+    failed = page.locator(".sim-fail").inner_text()
+    assert "se esperaba 2026-12-28T23:59:59-07:00, se computó 2026-12-29T23:59:59-07:00" in failed, failed
+    assert "Escenario guardado en el borrador" in page.inner_text("body")
+    shot(page, "scenario-3-draft-fails")
+    page.reload()
+    assert "Acuerdo de prueba" in page.locator("#scenario").input_value()  # kept with the draft
 
 
 def test_vigencia_max_dias_changed_in_a_draft_sets_the_form_limit(page_for: Any, server: dict[str, Any]) -> None:

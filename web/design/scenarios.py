@@ -21,6 +21,8 @@ KINDS = {"acto": "Acto", "tarea": "Tarea", "temporizador": "Plazo", "disparo": "
          "error": "Error"}
 
 
+UNITS = {"business": "días hábiles", "natural": "días naturales", "hours": "horas", "months": "meses",
+         "contactos": "contactos", "UMA": "UMA", "MXN": "pesos"}
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 # A new scenario starts from this outline (the designer fills in the law's facts and the dates).
 OUTLINE = """# Escriba aquí cómo calculó cada fecha esperada, con el artículo y el calendario.
@@ -40,8 +42,8 @@ fin = ""
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, studio_built=BUILD.exists(), KINDS=KINDS, current_user_name=me().username,
-                           **context), status
+    return render_template(template, studio_built=BUILD.exists(), KINDS=KINDS, UNITS=UNITS,
+                           current_user_name=me().username, **context), status
 
 
 def _diagram(result: Any) -> dict[str, Any]:
