@@ -60,12 +60,15 @@ class SimulatorService:
         self.db = rt.db
 
     def run(self, user: Principal, path: str | Path, *, version: int | None = None,
-            files: Iterable[BundleFile] | None = None) -> SimulationView:
-        """Run the scenario at ``path`` on ``version`` of its procedure (default the latest deployed), or
-        on ``files`` (a draft, the folder at hand)."""
+            files: Iterable[BundleFile] | None = None, draft_id: int | None = None) -> SimulationView:
+        """Run the scenario at ``path`` on ``version`` of its procedure (default the latest deployed), on
+        a draft (its edits over its base version), or on ``files`` (the folder at hand)."""
         require_role(user, *SIMULATE_ROLES, field="user", message="Su rol no permite simular trámites.")
         sc = scenario.load(path)
-        if files is not None:
+        if draft_id is not None:
+            texts, _, _ = self._bundle(sc.procedure, None, draft_id)
+            bundle, label = bundles.as_files(texts), f"borrador {draft_id}"
+        elif files is not None:
             bundle, label = list(files), "archivos"
         else:
             bundle, number = self._version_files(sc.procedure, version)

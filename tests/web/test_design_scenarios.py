@@ -201,3 +201,23 @@ def test_a_new_scenario_of_a_draft_is_kept_once_it_reads(st: Any) -> None:
     assert r.status_code == 200 and "El escenario no se cumple" in r.get_data(as_text=True)
     assert st.simulator.scenarios(user(st, "lucia"), "sancion", draft_id=d.id).scenarios["recurso_vacaciones.toml"] \
         == EXTRA_DAY
+
+
+def test_cli_simulates_a_scenario_on_a_draft(st: Any, capsys: Any, monkeypatch: Any) -> None:
+    """The recurso term raised to 6 días hábiles in a draft: Mon 21, Tue 22, Wed 23, Thu 24, (Fri 25
+    Navidad, weekend), Mon 28, Tue 29: it ends Tuesday 29 December, and the scenario expecting Monday
+    28 fails (exit 2) on the draft while it holds on version 1."""
+    from engine.cli import main
+
+    monkeypatch.setenv("TRAMITA_DATABASE_URL", str(st.db.engine.url.render_as_string(hide_password=False)))
+    lucia = user(st, "lucia")
+    d = st.drafts.create_draft(lucia, "sancion")
+    st.drafts.save_draft_parameters(lucia, d.id, {"sancion.recurso_dias_habiles": ("6", "Ley de Violencia "
+                                                                                   "Familiar art. 54 (prueba)")})
+    path = str(REAL_WORKFLOWS / "scenarios" / "sancion" / SCENARIO)
+    assert main(["simulate", path]) == 0
+    capsys.readouterr()
+    assert main(["simulate", path, "--draft", str(d.id)]) == 2
+    captured = capsys.readouterr()
+    assert "(sancion borrador" in captured.out
+    assert "se esperaba 2026-12-28T23:59:59-07:00, se computó 2026-12-29T23:59:59-07:00" in captured.out + captured.err
