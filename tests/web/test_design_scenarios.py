@@ -162,7 +162,8 @@ def test_pages_run_a_scenario_and_edit_parameters(st: Any) -> None:
     assert mp.get("/diseno/procesos/sancion/escenarios").status_code == 403
     listing = lucia.get("/diseno/procesos/sancion/escenarios").get_data(as_text=True)
     assert SCENARIO in listing
-    r = lucia.post(f"/diseno/procesos/sancion/version/1/escenarios/{SCENARIO}", {"scenario": TEXT, "accion": "ejecutar"})
+    r = lucia.post(f"/diseno/procesos/sancion/version/1/escenarios/{SCENARIO}",
+                   {"scenario": TEXT, "accion": "ejecutar"})
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "El escenario se cumple" in page and "interponer_recurso" in page
     assert "Navidad" in page or "25 de diciembre" in page
@@ -176,7 +177,8 @@ def test_pages_run_a_scenario_and_edit_parameters(st: Any) -> None:
     page = r.get_data(as_text=True)
     assert r.status_code == 422 and "debe ser un número entero" in page and "Escriba el fundamento" in page
     assert f'id="{path}.value-error"' in page and 'value="sesenta"' in page
-    r = lucia.post(f"/diseno/borradores/{d.id}/parametros", {f"{path}.value": "45", f"{path}.citation": "LGAMVLV art. 28"})
+    r = lucia.post(f"/diseno/borradores/{d.id}/parametros",
+                   {f"{path}.value": "45", f"{path}.citation": "LGAMVLV art. 28"})
     assert r.status_code == 302
     assert "60 → 45" in lucia.get(f"/diseno/borradores/{d.id}/parametros").get_data(as_text=True)
     assert mp.get(f"/diseno/borradores/{d.id}/parametros").status_code == 403
@@ -196,8 +198,10 @@ def test_a_new_scenario_of_a_draft_is_kept_once_it_reads(st: Any) -> None:
     r = b.post(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml",
                {"scenario": "procedimiento = \"sancion\"\ninicio = 5\n", "accion": "guardar"})
     assert r.status_code == 422 and "inicio" in r.get_data(as_text=True)
-    assert "recurso_vacaciones.toml" not in st.simulator.scenarios(user(st, "lucia"), "sancion", draft_id=d.id).scenarios
-    r = b.post(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml", {"scenario": EXTRA_DAY, "accion": "guardar"})
+    kept = st.simulator.scenarios(user(st, "lucia"), "sancion", draft_id=d.id).scenarios
+    assert "recurso_vacaciones.toml" not in kept
+    r = b.post(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml",
+               {"scenario": EXTRA_DAY, "accion": "guardar"})
     assert r.status_code == 200 and "El escenario no se cumple" in r.get_data(as_text=True)
     assert st.simulator.scenarios(user(st, "lucia"), "sancion", draft_id=d.id).scenarios["recurso_vacaciones.toml"] \
         == EXTRA_DAY
@@ -221,3 +225,22 @@ def test_cli_simulates_a_scenario_on_a_draft(st: Any, capsys: Any, monkeypatch: 
     captured = capsys.readouterr()
     assert "(sancion borrador" in captured.out
     assert "se esperaba 2026-12-28T23:59:59-07:00, se computó 2026-12-29T23:59:59-07:00" in captured.out + captured.err
+
+
+def test_the_reviewer_sees_the_draft_scenarios_and_the_pages_speak_english(st: Any) -> None:
+    app = build_app(st)
+    lucia, rocio = user(st, "lucia"), user(st, "rocio")
+    d = st.drafts.create_draft(lucia, "sancion")
+    st.drafts.save_draft_scenario(lucia, d.id, "recurso_vacaciones.toml", EXTRA_DAY)
+    st.drafts.submit_draft(lucia, d.id, "Escenario de vacaciones")
+    b = Browser(app)
+    assert b.login("rocio").status_code == 302
+    review = b.get(f"/diseno/borradores/{d.id}").get_data(as_text=True)
+    assert "Escenarios que el borrador agrega o cambia" in review and "recurso_vacaciones.toml" in review
+    page = b.get(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml").get_data(as_text=True)
+    assert 'name="accion" value="guardar"' not in page  # the reviewer runs it, but does not edit the draft
+    b.client.set_cookie("tramita_lang", "en")
+    english = b.post(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml",
+                     {"scenario": EXTRA_DAY, "accion": "ejecutar"}).get_data(as_text=True)
+    assert "Timeline" in english and "The scenario fails:" in english and "Path taken on the diagram" in english
+    assert st.drafts.draft(rocio, d.id).forms["scenarios/sancion/recurso_vacaciones.toml"] == EXTRA_DAY

@@ -105,6 +105,7 @@ def draft(draft_id: int, note_error: str | None = None, status: int = 200):  # t
     changes = work.parameter_changes(me(), draft_id) if kind == "process" else []
     return _render("design/review.html", draft=d, findings=findings, diff=diff, base_xml=base_xml, kind=kind,
                    parameter_changes=changes,
+                   edited=[n.rsplit("/", 1)[-1] for n in d.forms if n.startswith("scenarios/")],
                    markers_a=_markers(diff, "a"), markers_b=_markers(diff, "b")), status
 
 
