@@ -105,6 +105,34 @@ def save_form(session: Any, draft: Draft, user: str, name: str, text: str) -> Dr
     return draft
 
 
+PARAMETERS = "parameters.toml"
+_SCENARIO_NAME = re.compile(r"^scenarios/([A-Za-z0-9_.-]+)/[A-Za-z0-9_-]+\.toml$")
+
+
+def save_file(session: Any, draft: Draft, user: str, name: str, text: str) -> Draft:
+    """Keep an edited bundle file with the draft, like a form: one of its procedure's scenarios
+    (``scenarios/<key>/<file>.toml``) or the legal parameters (``parameters.toml``). The caller has
+    checked what the text says; here, that it belongs to this draft and is TOML."""
+    import tomllib
+
+    _own(draft, user)
+    if draft.status not in EDITABLE:
+        raise InvalidState("El borrador ya se envió a aprobación: espere la revisión para modificarlo.",
+                           field="draft")
+    found = _SCENARIO_NAME.match(name)
+    if name != PARAMETERS and (found is None or found.group(1) != draft.process_key):
+        raise InvalidInput(f"«{name}» no es un escenario de {draft.process_key} ni los parámetros legales.",
+                           field="name")
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise InvalidInput("El archivo no es TOML válido.", field="scenario") from None
+    draft.forms = {**(draft.forms or {}), name: text}
+    draft.updated_at = clock.now()
+    _audit(session, draft, user, "file_saved", name)
+    return draft
+
+
 def parse_form(text: str) -> dict[str, Any]:
     """The JSON Schema of a form, or InvalidInput saying (in Spanish) what is wrong and where."""
     try:

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from engine.errors import InvalidInput
-from engine.run import date_rules
+from engine.run import date_rules, form_limits
 
 _FORMAT_CHECKER = FormatChecker()
 
@@ -85,6 +85,8 @@ def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.C
 
     With a ``context`` (the engine's clock, the case data, the parameters) the date rules are checked too.
     """
+    if context is not None:  # bounds read from the legal parameters (``x-maximo-parametro``)
+        schema = form_limits.resolve(schema, context.parametros) or schema
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     fields: dict[str, str] = {}
     props = schema.get("properties") or {}

@@ -1,7 +1,8 @@
 """What ``web/`` and the CLI call: one service per audience, composed over one runtime.
 
 - ``cases``: caseworkers (inbox, tasks, the case file, files, documents);
-- ``design``: legal designers (deploy, versions);
+- ``design``: legal designers (deploy, versions, lint);
+- ``drafts``: legal designers' drafts and the second designer's approval;
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
 - ``people``: administrators (accounts) and signing in;
 - ``simulator``: legal designers' dry runs of scenarios on real dates;
@@ -26,6 +27,7 @@ from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, Us
 from engine.run.runtime import Runtime
 from engine.services.cases import CaseService, TaskPage
 from engine.services.design import DesignService
+from engine.services.drafts import DraftService, DraftView
 from engine.services.monitor import MonitorService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
@@ -37,7 +39,8 @@ from engine.store import settings
 from engine.store.db import Database
 from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskState, TimerStatus
 
-__all__ = ["Badge", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "EventKind", "EventView",
+__all__ = ["Badge", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "DraftService", "DraftView",
+           "EventKind", "EventView",
            "FiringOutcome", "FormSpec", "FrozenClock", "IncidentView", "InboxFilters", "InstanceDetail",
            "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MonitorService", "PeopleService",
            "Principal", "ROLES", "ROLE_LABELS", "RegisterService", "STATUS_LABELS", "SYSTEM", "SystemClock",
@@ -54,6 +57,7 @@ class Tramita:
         self.runtime = Runtime(db, clock=clock)
         self.cases = CaseService(self.runtime)
         self.design = DesignService(self.runtime)
+        self.drafts = DraftService(self.runtime, self.design)
         self.monitor = MonitorService(self.runtime)
         self.people = PeopleService(self.runtime)
         self.simulator = SimulatorService(self.runtime)

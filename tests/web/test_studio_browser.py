@@ -176,16 +176,16 @@ def test_saving_a_shipped_diagram_without_edits_keeps_its_meaning(page_for: Any,
                                                                   key: str) -> None:
     t = server["tramita"]
     designer = t.people.find_user("revision.ism")
-    draft = t.design.create_draft(designer, key, 1)
+    draft = t.drafts.create_draft(designer, key, 1)
     original = (ROOT / "workflows" / "bpmn" / f"{key}.bpmn").read_text(encoding="utf-8")
     page = page_for("revision.ism")
     page.goto(f"{server['url']}/diseno/borradores/{draft.id}")
     ready(page)  # the studio saved the modeler's own XML on load
-    saved = t.design.draft(designer, draft.id).content
+    saved = t.drafts.draft(designer, draft.id).content
     assert saved != original  # re-serialized by bpmn-js ...
     lost, added = meaning(original) - meaning(saved), meaning(saved) - meaning(original)
     assert (sorted(lost)[:8], sorted(added)[:8]) == ([], [])  # ... with the same elements, flows, expressions, extensions
-    findings = t.design.lint_draft(designer, draft.id)
+    findings = t.drafts.lint_draft(designer, draft.id)
     assert [f.line() for f in findings if f.severity == "error" or f.rule == "legal-basis"] == []
 
 

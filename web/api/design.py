@@ -36,7 +36,7 @@ def lint():  # type: ignore[no-untyped-def]
         return respond(findings_body(design.lint(g.api_user, [(name, request.get_data())])))
     body = _body()
     if "draft" in body:
-        return respond(findings_body(design.lint_draft(g.api_user, _int(body["draft"], "draft"))))
+        return respond(findings_body(tramita().drafts.lint_draft(g.api_user, _int(body["draft"], "draft"))))
     files = body.get("files")
     if not isinstance(files, list) or not files or not all(
             isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("content"), str) for f in files):
@@ -71,14 +71,14 @@ def create_draft():  # type: ignore[no-untyped-def]
     if not isinstance(key, str) or not key:
         raise InvalidInput("Falta «key»: la clave del procedimiento.", field="key")
     base = body.get("base_version")
-    d = tramita().design.create_draft(g.api_user, key, _int(base, "base_version") if base is not None else None)
+    d = tramita().drafts.create_draft(g.api_user, key, _int(base, "base_version") if base is not None else None)
     return respond(_draft_body(d), 201)
 
 
 @bp.get("/drafts/<int:draft_id>")
 @token_required
 def get_draft(draft_id: int):  # type: ignore[no-untyped-def]
-    return respond(_draft_body(tramita().design.draft(g.api_user, draft_id)))
+    return respond(_draft_body(tramita().drafts.draft(g.api_user, draft_id)))
 
 
 @bp.put("/drafts/<int:draft_id>")
@@ -87,7 +87,7 @@ def update_draft(draft_id: int):  # type: ignore[no-untyped-def]
     content = _body().get("content")
     if not isinstance(content, str):
         raise InvalidInput("Falta «content»: el XML del diagrama.", field="content")
-    return respond(_draft_body(tramita().design.save_draft(g.api_user, draft_id, content)))
+    return respond(_draft_body(tramita().drafts.save_draft(g.api_user, draft_id, content)))
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
@@ -108,14 +108,14 @@ def submit_draft(draft_id: int):  # type: ignore[no-untyped-def]
         if effective is None or effective.tzinfo is None:
             raise InvalidInput("«effective_from» debe ser una fecha y hora ISO 8601 con desfase, p. ej. "
                                "2027-02-01T00:00:00-07:00.", field="effective_from")
-    return respond(_draft_body(tramita().design.submit_draft(g.api_user, draft_id, note, effective)))
+    return respond(_draft_body(tramita().drafts.submit_draft(g.api_user, draft_id, note, effective)))
 
 
 @bp.post("/drafts/<int:draft_id>/approve")
 @token_required
 def approve_draft(draft_id: int):  # type: ignore[no-untyped-def]
     comment = _body().get("comment", "")
-    version = tramita().design.approve_draft(g.api_user, draft_id, str(comment))
+    version = tramita().drafts.approve_draft(g.api_user, draft_id, str(comment))
     return respond({"draft": draft_id, "deployed_version": version})
 
 
@@ -125,4 +125,4 @@ def reject_draft(draft_id: int):  # type: ignore[no-untyped-def]
     comment = _body().get("comment")
     if not isinstance(comment, str):
         raise InvalidInput("Falta «comment»: por qué se rechaza.", field="comment")
-    return respond(_draft_body(tramita().design.reject_draft(g.api_user, draft_id, comment)))
+    return respond(_draft_body(tramita().drafts.reject_draft(g.api_user, draft_id, comment)))
