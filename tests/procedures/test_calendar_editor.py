@@ -158,10 +158,12 @@ def test_removing_a_day_and_undoing_a_change(tramita_sqlite: Any) -> None:
     view = t.calendar.draft(author, draft.id)
     assert [c.id for c in view.changes] == [added.id] and 'date = "2027-02-02"' in view.draft.content
     t.calendar.submit(author, draft.id, "Revoca asueto")
+    with pytest.raises(InvalidInput):
+        t.calendar.reject(reviewer, draft.id, " ")  # a rejection says why
+    with pytest.raises(Forbidden):
+        t.calendar.reject(author, draft.id, "Me arrepiento")  # never the author
     t.calendar.reject(reviewer, draft.id, "El acuerdo no se ha publicado")
     assert t.calendar.draft(author, draft.id).draft.status == "rejected"
-    with pytest.raises(InvalidInput):
-        t.calendar.reject(reviewer, draft.id, "")  # not in review any more... or without a comment
 
 
 def test_a_draft_on_an_old_version_cannot_be_approved(tramita_sqlite: Any) -> None:
