@@ -39,6 +39,8 @@ def listing(session: Any, key: str | None = None) -> list[Draft]:
     q = select(Draft).order_by(Draft.updated_at.desc())
     if key:
         q = q.where(Draft.process_key == key)
+    else:  # the legal calendar's drafts have their own editor (engine.deploy.calendar_drafts)
+        q = q.where(Draft.process_key != "calendario")
     return list(session.execute(q).scalars())
 
 
