@@ -238,7 +238,8 @@ def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: Le
         explanation["recalendared"] = {"previous_due": _local(old_due), "change": change, "by": user,
                                        "at": _local(clock.now())}
         explanation["previous"] = old
-        return again.iso(), explanation, {"change": change, "previous_due": _local(old_due), "data": derived}
+        return again.iso(), explanation, {"change": change, "previous_due": _local(old_due),
+                                      **({"data": {k: again.iso() for k in derived}} if derived else {})}
 
     return _rearm(rt, instance_id, timer_task_name, user, change, EventKind.TERM_RECALENDARED, compute)
 
