@@ -9,7 +9,6 @@ running deadline the new calendar moves (``engine.run.recalendar`` recounts them
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import delete, select
@@ -172,5 +171,20 @@ def recounts(session: Any, draft_id: int) -> list[CalendarRecount]:
                                 .order_by(CalendarRecount.id)).scalars())
 
 
-def when(value: datetime | None) -> datetime | None:
-    return value
+def describe(c: Change) -> str:
+    """A change as the explanations name it: «Vacaciones de invierno, del 21/12/2026 al 01/01/2027 (acuerdo)»."""
+    span = c.first.strftime("%d/%m/%Y") if c.first == c.last else \
+        f"del {c.first.strftime('%d/%m/%Y')} al {c.last.strftime('%d/%m/%Y')}"
+    verb = "" if c.action == calendar_text.ADD else "se quita "
+    return f"{verb}{c.reason}, {span} ({c.source})"
+
+
+def change_label(session: Any, draft: Draft) -> str:
+    """What a recomputed deadline's explanation says moved it: the version and the draft's changes."""
+    return f"calendario versión {draft.deployed_version}: " + "; ".join(
+        describe(c) for _, c in changes(session, draft.id))
+
+
+def calendar_of_version(session: Any, version: int) -> Any:
+    _, texts = base_texts(session, version)
+    return calendar_text.calendar_of(texts)

@@ -72,6 +72,36 @@ def run_batch(rt: Runtime, draft_id: int | None, calendar: LegalCalendar, change
     return handled
 
 
+def run_draft(rt: Runtime, draft_id: int, user: str, limit: int = 20) -> int:
+    """Recount up to ``limit`` pending rows of an approved calendar draft, on the version it deployed."""
+    from engine.deploy import calendar_drafts
+
+    with rt.db.read() as s:
+        draft = calendar_drafts.get(s, draft_id)
+        if draft.deployed_version is None:
+            return 0
+        calendar = calendar_drafts.calendar_of_version(s, draft.deployed_version)
+        change = calendar_drafts.change_label(s, draft)
+        approver = draft.reviewed_by or user  # the approval moves the terms, whoever runs the batch
+    return run_batch(rt, draft_id, calendar, change, approver, limit)
+
+
+def run_pending(rt: Runtime, user: str = "sistema", limit: int = 20) -> int:
+    """The timer service's share: the pending rows of every approved draft, a few per pass, so a recount
+    finishes even when nobody keeps its page open."""
+    now = clock.now()
+    with rt.db.read() as s:
+        drafts = sorted(set(s.execute(select(CalendarRecount.draft_id).where(
+            or_(CalendarRecount.status == PENDING,
+                (CalendarRecount.status == WORKING) & (CalendarRecount.claimed_until < now)))).scalars()))
+    handled = 0
+    for draft_id in drafts:
+        handled += run_draft(rt, draft_id, user, limit - handled)
+        if handled >= limit:
+            break
+    return handled
+
+
 def _claim(rt: Runtime, draft_id: int | None) -> CalendarRecount | None:
     now = clock.now()
     with rt.db.write() as s:
@@ -139,7 +169,7 @@ def recalendar_task(rt: Runtime, instance_id: int, task_name: str, calendar: Leg
         if calendar_version is not None:
             explanation["calendar_version"] = calendar_version
         explanation["rule"] = (f"Plazo recomputado por el cambio de calendario ({change}); vencía el "
-                               f"{previous}. " + explanation["rule"])
+                               f"{terms.people_instant(old_due)}. " + explanation["rule"])
         explanation["recalendared"] = {"previous_due": previous, "change": change, "by": user,
                                        "at": clock.now().astimezone(HERMOSILLO).isoformat()}
         explanation["previous"] = found.deadline

@@ -234,7 +234,7 @@ def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: Le
         if calendar_version is not None:
             explanation["calendar_version"] = calendar_version
         explanation["rule"] = (f"Plazo recomputado por el cambio de calendario ({change}); vencía el "
-                               f"{_local(old_due)}. " + explanation["rule"])
+                               f"{people_instant(old_due)}. " + explanation["rule"])
         explanation["recalendared"] = {"previous_due": _local(old_due), "change": change, "by": user,
                                        "at": _local(clock.now())}
         explanation["previous"] = old
@@ -242,6 +242,14 @@ def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: Le
                                       **({"data": {k: again.iso() for k in derived}} if derived else {})}
 
     return _rearm(rt, instance_id, timer_task_name, user, change, EventKind.TERM_RECALENDARED, compute)
+
+
+def people_instant(instant: datetime) -> str:
+    """An instant as people read it in Hermosillo: «lunes 28 de diciembre de 2026 a las 23:59:59»."""
+    from engine.time.calendar import _long_date
+
+    local = instant.astimezone(HERMOSILLO)
+    return f"{_long_date(local.date())} a las {local:%H:%M:%S}"
 
 
 def _follow(task: SpiffTask, old_iso: str, new_iso: str) -> list[str]:

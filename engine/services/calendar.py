@@ -91,6 +91,17 @@ class ImpactView:
 
 
 @dataclass(frozen=True)
+class RecountRow:
+    instance_id: int
+    reference: str
+    step: str
+    old_due: datetime
+    new_due: datetime
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class RecountView:
     progress: recalendar.Progress
     rows: tuple[Any, ...]
@@ -188,7 +199,7 @@ class CalendarService:
                 attached = s.execute(select(Timer.attached_to).where(
                     Timer.instance_id == m.instance_id, Timer.task_name == m.element,
                     Timer.status == TimerStatus.PENDING).limit(1)).scalar() if m.kind == "timer" else None
-                because = tuple(_describe(c) for c in listed
+                because = tuple(calendar_drafts.describe(c) for c in listed
                                 if any(c.covers(day) for day, _ in m.entries))
                 views.append(MovedView(m.instance_id, m.reference or str(m.instance_id), m.process_key,
                                        _step(infos[definition_id], m.element, attached), m.element, m.kind, m.old_due,
@@ -238,37 +249,24 @@ class CalendarService:
         with self.db.read() as s:
             d = calendar_drafts.get(s, draft_id)
         if d.status == "approved" and d.deployed_version is not None and limit > 0:
-            calendar = self._calendar(d.deployed_version)
-            recalendar.run_batch(self.rt, d.id, calendar, _change_label(self, d), user.username, limit)
+            recalendar.run_draft(self.rt, d.id, user.username, limit)
         return self.recount_status(user, draft_id)
 
     def recount_status(self, user: Principal, draft_id: int) -> RecountView:
+        """How far the recount of an approved draft is, row by row (case, step, old and new due, result)."""
         _designer(user)
         with self.db.read() as s:
             d = calendar_drafts.get(s, draft_id)
-            rows = calendar_drafts.recounts(s, draft_id)
-            for r in rows:
-                s.expunge(r)
+            rows = []
+            infos: dict[int, dict[str, Any]] = {}
+            for r in calendar_drafts.recounts(s, draft_id):
+                inst = s.get(Instance, r.instance_id)
+                if inst.definition_id not in infos:
+                    infos[inst.definition_id] = s.get(Definition, inst.definition_id).task_info or {}
+                rows.append(RecountRow(r.instance_id, inst.reference or str(r.instance_id),
+                                       _step(infos[inst.definition_id], r.element, _attached(s, r)),
+                                       r.old_due, r.new_due, r.status, r.detail))
             return RecountView(recalendar.progress(s, draft_id), tuple(rows), d.deployed_version)
-
-    def _calendar(self, version: int) -> Any:
-        with self.db.read() as s:
-            _, texts = calendar_drafts.base_texts(s, version)
-        return calendar_text.calendar_of(texts)
-
-
-def _change_label(service: CalendarService, d: Any) -> str:
-    """What the recomputed explanation names: the version and the draft's changes."""
-    with service.db.read() as s:
-        listed = [c for _, c in calendar_drafts.changes(s, d.id)]
-    return f"calendario versión {d.deployed_version}: " + "; ".join(_describe(c) for c in listed)
-
-
-def _describe(c: Change) -> str:
-    span = c.first.strftime("%d/%m/%Y") if c.first == c.last else \
-        f"del {c.first.strftime('%d/%m/%Y')} al {c.last.strftime('%d/%m/%Y')}"
-    verb = "" if c.action == calendar_text.ADD else "se quita "
-    return f"{verb}{c.reason}, {span} ({c.source})"
 
 
 def _step(info: dict[str, Any], element: str, attached: str | None) -> str:
@@ -277,6 +275,15 @@ def _step(info: dict[str, Any], element: str, attached: str | None) -> str:
     if attached:
         return f"{info.get(attached, {}).get('title') or attached} ({title})"
     return title
+
+
+def _attached(s: Any, row: Any) -> str | None:
+    """The task a recounted boundary timer is attached to (its rows, pending or not, say it)."""
+    if row.kind != "timer":
+        return None
+    return s.execute(select(Timer.attached_to).where(Timer.instance_id == row.instance_id,
+                                                     Timer.task_name == row.element)
+                     .order_by(Timer.id.desc()).limit(1)).scalar()
 
 
 def _relative(path: Path) -> str:

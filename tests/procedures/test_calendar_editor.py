@@ -179,3 +179,35 @@ def test_a_draft_on_an_old_version_cannot_be_approved(tramita_sqlite: Any) -> No
     with pytest.raises(Conflict):
         t.calendar.approve(reviewer, first, "Conforme")
     assert t.calendar.recount(SYSTEM, other.id).progress.total == 0
+
+
+def test_the_timer_service_finishes_a_recount_nobody_watches(tramita_sqlite: Any, start: Any) -> None:
+    t = tramita_sqlite
+    author, reviewer, _ = designers(t)
+    c = notified(t, start)
+    c.at("2026-12-19T09:00:00")
+    draft_id = vacation(t, author)
+    t.calendar.submit(author, draft_id, "Vacaciones de invierno")
+    t.calendar.approve(reviewer, draft_id, "Conforme")
+    t.timer_service().run_once()  # one pass of the timer service: fires what is due, then recounts
+    status = t.calendar.recount_status(reviewer, draft_id)
+    assert status.progress.done and status.progress.moved == 1
+    [row] = status.rows
+    assert (row.reference, row.step, row.status) == (
+        t.instance(c.id).instance.reference or str(c.id),
+        "Interponer recurso de reconsideración (Plazo del recurso vencido)", "movido")
+    rule = c.timer("plazo_recurso_vencido").deadline["rule"]
+    assert "vencía el lunes 28 de diciembre de 2026 a las 23:59:59." in rule
+    [event] = [e for e in c.detail().events if e.kind == "term_recalendared"]
+    assert event.actor == "revisora"  # the approval moved it, whoever ran the batch
+
+
+def test_the_preview_names_the_scenarios_that_would_now_fail(tramita_sqlite: Any) -> None:
+    t = tramita_sqlite
+    author, _, _ = designers(t)
+    draft_id = vacation(t, author)
+    [check] = [s for s in t.calendar.impact(author, draft_id).scenarios
+               if s.path == "workflows/scenarios/sancion/sin_recurso_cobro.toml"]
+    assert (check.passes_now, check.passes_with_draft) == (True, False)
+    assert "plazo «interponer_recurso»: se esperaba 2026-12-28T23:59:59-07:00, se computó " \
+           "2027-01-08T23:59:59-07:00" in check.failures
