@@ -71,3 +71,13 @@ def test_draft_impact_approval_and_recount_pages(browser: Any, wt: Any) -> None:
     assert r.status_code == 200 and 'id="recuento-estado"' in r.get_data(as_text=True)
     assert wt.runtime.calendar()[0] == 1
     assert not wt.runtime.calendar()[1].is_business_day("2026-12-22")
+
+
+def test_the_editor_speaks_english_too(browser: Any) -> None:
+    b = browser("disenadora")
+    b.client.set_cookie("tramita_lang", "en")
+    text = b.get("/diseno/calendario").get_data(as_text=True)
+    assert "Legal calendar" in text and "Edit the calendar: new draft" in text
+    url = b.post("/diseno/calendario/borrador").headers["Location"]
+    text = b.get(url).get_data(as_text=True)
+    assert "Add or remove non-working days" in text and "Source: the published decree" in text
