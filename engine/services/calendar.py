@@ -64,6 +64,7 @@ class MovedView:
     instance_id: int
     reference: str
     process_key: str
+    procedure: str  # the procedure's name
     step: str  # as the diagram names it
     element: str
     kind: str
@@ -192,18 +193,21 @@ class CalendarService:
         views = []
         with self.db.read() as s:
             infos: dict[int, dict[str, Any]] = {}
+            names: dict[int, str] = {}
             for m in found:
                 definition_id = s.execute(select(Instance.definition_id).where(Instance.id == m.instance_id)).scalar()
                 if definition_id not in infos:
-                    infos[definition_id] = s.get(Definition, definition_id).task_info or {}
+                    definition = s.get(Definition, definition_id)
+                    infos[definition_id] = definition.task_info or {}
+                    names[definition_id] = definition.name or definition.key
                 attached = s.execute(select(Timer.attached_to).where(
                     Timer.instance_id == m.instance_id, Timer.task_name == m.element,
                     Timer.status == TimerStatus.PENDING).limit(1)).scalar() if m.kind == "timer" else None
                 because = tuple(calendar_drafts.describe(c) for c in listed
                                 if any(c.covers(day) for day, _ in m.entries))
                 views.append(MovedView(m.instance_id, m.reference or str(m.instance_id), m.process_key,
-                                       _step(infos[definition_id], m.element, attached), m.element, m.kind, m.old_due,
-                                       m.new_due, because, m.citation))
+                                       names[definition_id], _step(infos[definition_id], m.element, attached),
+                                       m.element, m.kind, m.old_due, m.new_due, because, m.citation))
         return views, days
 
     def _scenarios(self, draft_id: int) -> list[ScenarioCheck]:

@@ -211,3 +211,28 @@ def test_the_preview_names_the_scenarios_that_would_now_fail(tramita_sqlite: Any
     assert (check.passes_now, check.passes_with_draft) == (True, False)
     assert "plazo «interponer_recurso»: se esperaba 2026-12-28T23:59:59-07:00, se computó " \
            "2027-01-08T23:59:59-07:00" in check.failures
+
+
+def test_an_open_task_dated_by_its_own_due_date_is_recounted_in_its_own_transition(tramita_sqlite: Any,
+                                                                                   start: Any) -> None:
+    from datetime import date
+
+    from engine.run import recalendar
+    from engine.time.calendar import default_calendar, with_days
+    from tests.procedures.test_agravio import admitida
+
+    c = admitida(tramita_sqlite, start)
+    # Reglamento art. 36: 45 días hábiles from the radicación of Monday 9 March 2026 end on Wednesday 13 May 2026.
+    assert local(c.task("planear_investigacion").due_at) == "2026-05-13T23:59:59-07:00"
+    c.at("2026-03-20T09:00:00")
+    # One more día inhábil inside the term (Wednesday 15 April): the 45th día hábil is Thursday 14 May.
+    new = with_days(default_calendar(), {date(2026, 4, 15): "Suspensión de labores"})
+    recalendar.recalendar_task(tramita_sqlite.runtime, c.id, "planear_investigacion", new, "revisora",
+                               "calendario versión 2: Suspensión de labores, 15/04/2026", 2)
+    task = c.task("planear_investigacion")
+    assert local(task.due_at) == "2026-05-14T23:59:59-07:00"
+    assert task.deadline["calendar_version"] == 2
+    assert "vencía el miércoles 13 de mayo de 2026 a las 23:59:59" in task.deadline["rule"]
+    assert [e.kind for e in c.detail().events][-1] == "term_recalendared"
+    with pytest.raises(InvalidState):  # counted again on the same calendar, it no longer moves
+        recalendar.recalendar_task(tramita_sqlite.runtime, c.id, "planear_investigacion", new, "revisora", "otra vez")
