@@ -67,6 +67,9 @@ def create(session: Any, author: str) -> Draft:
                             Draft.status.in_(drafts.EDITABLE + ("submitted",)))
         .order_by(Draft.id.desc()).limit(1)).scalar()
     if existing is not None:
+        latest = latest_version(session)
+        if existing.status in drafts.EDITABLE and existing.base_version != latest:
+            _rebase(session, existing, latest, author)
         return existing
     version, texts = base_texts(session)
     name = MAIN_FILE if MAIN_FILE in texts else sorted(texts)[0]
@@ -78,6 +81,18 @@ def create(session: Any, author: str) -> Draft:
     drafts._audit(session, draft, author, "created", f"desde la versión {version} del calendario"
                   if version is not None else "desde el calendario del repositorio")
     return draft
+
+
+def _rebase(session: Any, draft: Draft, latest: int | None, author: str) -> None:
+    """Resume a draft whose base is no longer in force on the newest version: its changes again on it."""
+    old = draft.base_version
+    draft.base_version = latest
+    try:
+        _rebuild(session, draft, [c for _, c in changes(session, draft.id)])
+    except InvalidInput:  # a change no longer applies (what it removed is gone): the author sees it and undoes it
+        draft.base_version = old
+        return
+    drafts._audit(session, draft, author, "rebased", f"sobre la versión {latest} del calendario")
 
 
 def changes(session: Any, draft_id: int) -> list[tuple[int, Change]]:

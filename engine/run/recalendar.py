@@ -134,7 +134,10 @@ def _recount(rt: Runtime, row: CalendarRecount, calendar: LegalCalendar, change:
     except TramitaError as exc:
         if "does not move" in exc.message or "already ended" in exc.message or "no waiting timer" in exc.message:
             return UNCHANGED, _why_unchanged(exc.message)
-        return FAILED, exc.message
+        if exc.field == "instance" and " needs it " in exc.message:
+            return FAILED, ("El caso no está en trámite (suspendido, con error o terminado): su plazo no se movió; "
+                            "recompútelo cuando vuelva a estar en trámite.")
+        return FAILED, f"No se pudo mover el plazo ({exc.message})."
     return MOVED, f"revisión {result.revision} del caso"
 
 

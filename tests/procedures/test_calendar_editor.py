@@ -236,3 +236,17 @@ def test_an_open_task_dated_by_its_own_due_date_is_recounted_in_its_own_transiti
     assert [e.kind for e in c.detail().events][-1] == "term_recalendared"
     with pytest.raises(InvalidState):  # counted again on the same calendar, it no longer moves
         recalendar.recalendar_task(tramita_sqlite.runtime, c.id, "planear_investigacion", new, "revisora", "otra vez")
+
+
+def test_a_resumed_draft_moves_onto_the_version_in_force(tramita_sqlite: Any) -> None:
+    t = tramita_sqlite
+    author, reviewer, _ = designers(t)
+    mine = vacation(t, author)
+    other = t.calendar.create_draft(reviewer)
+    t.calendar.add_change(reviewer, other.id, action="agregar", kind="dia", first="2027-02-02", reason="Asueto",
+                          source=SOURCE)
+    t.calendar.submit(reviewer, other.id, "Asueto")
+    assert t.calendar.approve(author, other.id, "Conforme") == 2
+    resumed = t.calendar.create_draft(author)
+    assert (resumed.id, resumed.base_version) == (mine, 2)
+    assert 'date = "2027-02-02"' in resumed.content and 'start = "2026-12-21"' in resumed.content
