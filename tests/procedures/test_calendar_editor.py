@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState
+from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound
 from engine.services import SYSTEM
 from tests.procedures.conftest import hmo, local
 from tests.procedures.test_calendar_change import notified
@@ -250,3 +250,19 @@ def test_a_resumed_draft_moves_onto_the_version_in_force(tramita_sqlite: Any) ->
     resumed = t.calendar.create_draft(author)
     assert (resumed.id, resumed.base_version) == (mine, 2)
     assert 'date = "2027-02-02"' in resumed.content and 'start = "2026-12-21"' in resumed.content
+
+
+def test_a_suspended_case_is_not_moved_and_the_page_says_why(tramita_sqlite: Any, start: Any) -> None:
+    t = tramita_sqlite
+    author, reviewer, _ = designers(t)
+    c = notified(t, start)
+    c.at("2026-12-19T09:00:00")
+    t.suspend(c.id, "pruebas", "Amparo en trámite")
+    draft_id = vacation(t, author)
+    t.calendar.submit(author, draft_id, "Vacaciones de invierno")
+    t.calendar.approve(reviewer, draft_id, "Conforme")
+    [row] = t.calendar.recount(reviewer, draft_id).rows
+    assert row.status == "error" and row.detail.startswith("El caso no está en trámite")
+    assert local(c.timer("plazo_recurso_vencido").due_at) == "2026-12-28T23:59:59-07:00"
+    with pytest.raises(NotFound):  # the studio's procedure drafts do not open a calendar draft
+        t.design.draft(author, draft_id)
