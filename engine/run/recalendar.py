@@ -137,6 +137,9 @@ def _recount(rt: Runtime, row: CalendarRecount, calendar: LegalCalendar, change:
         if exc.field == "instance" and " needs it " in exc.message:
             return FAILED, ("El caso no está en trámite (suspendido, con error o terminado): su plazo no se movió; "
                             "recompútelo cuando vuelva a estar en trámite.")
+        if exc.field == "due":
+            return FAILED, ("Con el calendario nuevo el plazo ya habría vencido: no se movió; revíselo con quien "
+                            "lleva el caso.")
         return FAILED, f"No se pudo mover el plazo ({exc.message})."
     return MOVED, f"revisión {result.revision} del caso"
 
