@@ -1,11 +1,9 @@
 """The calendar editor at ``/diseno/calendario``: the legal calendar in force, its drafts (add or remove a
 día inhábil, a period or a vacation, each with its reason and published source), the impact preview
 (the running deadlines it moves and the scenarios that would fail), four-eyes approval, and the
-recount that follows, shown as it advances. Pages call the same ``CalendarService`` methods as the API."""
+recount that follows, shown as it advances. Pages call ``CalendarService``, which checks every permission."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -47,8 +45,9 @@ def new_draft():  # type: ignore[no-untyped-def]
 
 @bp.get("/borradores/<int:draft_id>")
 @roles_required(*DESIGNERS)
-def draft(draft_id: int, errors: dict[str, str] | None = None, typed: dict[str, str] | None = None,
-          note_error: str | None = None, review_error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def draft(draft_id: int, errors: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+          typed: dict[str, str] | None = None, note_error: str | None = None, review_error: str | None = None,
+          status: int = 200):
     service = tramita().calendar
     view = service.draft(me(), draft_id)
     d = view.draft
