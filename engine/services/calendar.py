@@ -191,22 +191,29 @@ class CalendarService:
         days = calendar_text.changed_days(old, new, listed)
         found = impact_of.impact(self.db, new, days, now=clock.now(), reasons=days)
         views = []
+        ids = sorted({m.instance_id for m in found})
         with self.db.read() as s:
+            versions: dict[int, int] = {}
+            attached: dict[tuple[int, str], str | None] = {}
+            for start in range(0, len(ids), 1000):  # a few queries for thousands of cases, not one per case
+                chunk = ids[start:start + 1000]
+                versions.update(s.execute(select(Instance.id, Instance.definition_id)
+                                          .where(Instance.id.in_(chunk))).all())
+                attached.update({(iid, name): to for iid, name, to in s.execute(
+                    select(Timer.instance_id, Timer.task_name, Timer.attached_to).where(
+                        Timer.instance_id.in_(chunk), Timer.status == TimerStatus.PENDING))})
             infos: dict[int, dict[str, Any]] = {}
             names: dict[int, str] = {}
+            for definition in s.execute(select(Definition).where(Definition.id.in_(set(versions.values())))).scalars():
+                infos[definition.id] = definition.task_info or {}
+                names[definition.id] = definition.name or definition.key
             for m in found:
-                definition_id = s.execute(select(Instance.definition_id).where(Instance.id == m.instance_id)).scalar()
-                if definition_id not in infos:
-                    definition = s.get(Definition, definition_id)
-                    infos[definition_id] = definition.task_info or {}
-                    names[definition_id] = definition.name or definition.key
-                attached = s.execute(select(Timer.attached_to).where(
-                    Timer.instance_id == m.instance_id, Timer.task_name == m.element,
-                    Timer.status == TimerStatus.PENDING).limit(1)).scalar() if m.kind == "timer" else None
+                definition_id = versions[m.instance_id]
+                to = attached.get((m.instance_id, m.element)) if m.kind == "timer" else None
                 because = tuple(calendar_drafts.describe(c) for c in listed
                                 if any(c.covers(day) for day, _ in m.entries))
                 views.append(MovedView(m.instance_id, m.reference or str(m.instance_id), m.process_key,
-                                       names[definition_id], _step(infos[definition_id], m.element, attached),
+                                       names[definition_id], _step(infos[definition_id], m.element, to),
                                        m.element, m.kind, m.old_due, m.new_due, because, m.citation))
         return views, days
 
