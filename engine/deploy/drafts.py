@@ -30,7 +30,7 @@ def _audit(session: Any, draft: Draft | None, actor: str, action: str, detail: s
 
 def get(session: Any, draft_id: int) -> Draft:
     draft = session.get(Draft, draft_id)
-    if draft is None:
+    if draft is None or draft.process_key == "calendario":  # the calendar's drafts: engine.deploy.calendar_drafts
         raise NotFound(f"El borrador {draft_id} no existe.", field="draft")
     return draft
 
@@ -39,6 +39,8 @@ def listing(session: Any, key: str | None = None) -> list[Draft]:
     q = select(Draft).order_by(Draft.updated_at.desc())
     if key:
         q = q.where(Draft.process_key == key)
+    else:  # the legal calendar's drafts have their own editor (engine.deploy.calendar_drafts)
+        q = q.where(Draft.process_key != "calendario")
     return list(session.execute(q).scalars())
 
 

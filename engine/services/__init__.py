@@ -6,6 +6,7 @@
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
 - ``people``: administrators (accounts) and signing in;
 - ``simulator``: legal designers' dry runs of scenarios on real dates;
+- ``calendar``: legal designers' calendar drafts, their impact and the recount after approval;
 - ``register``: the register of protection orders and the annual evaluation (Reglamento arts. 23, 28).
 
 Every method takes the acting user (``Principal``; ``SYSTEM`` for installation and operators) and
@@ -25,6 +26,7 @@ from engine.casework.access import MASK, is_reserved
 from engine.casework.inbox import Badge, InboxFilters, badge
 from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, UserView
 from engine.run.runtime import Runtime
+from engine.services.calendar import CalendarService
 from engine.services.cases import CaseService, TaskPage
 from engine.services.design import DesignService
 from engine.services.drafts import DraftService, DraftView
@@ -39,7 +41,7 @@ from engine.store import settings
 from engine.store.db import Database
 from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskState, TimerStatus
 
-__all__ = ["Badge", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "DraftService", "DraftView",
+__all__ = ["Badge", "CalendarService", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "DraftService", "DraftView",
            "EventKind", "EventView",
            "FiringOutcome", "FormSpec", "FrozenClock", "IncidentView", "InboxFilters", "InstanceDetail",
            "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MonitorService", "PeopleService",
@@ -62,6 +64,7 @@ class Tramita:
         self.people = PeopleService(self.runtime)
         self.simulator = SimulatorService(self.runtime)
         self.register = RegisterService(self.runtime)
+        self.calendar = CalendarService(self.runtime)
 
     def group_name(self, group: str) -> str:
         """A user group as people call it (``[groups.<grupo>]`` of ``lanes.toml``); its id where it has none."""

@@ -13,9 +13,11 @@ from flask_wtf.csrf import generate_csrf
 
 from engine.errors import TramitaError
 from web.security import me, tramita
+from web.design.calendar import bp as calendar_bp
 from web.views import roles_required
 
 bp = Blueprint("design", __name__, url_prefix="/diseno")
+bp.register_blueprint(calendar_bp)  # the calendar editor: /diseno/calendario (web.design.calendar)
 DESIGNERS = ("legal_designer", "admin")
 BUILD = Path(__file__).resolve().parent.parent / "static" / "build" / "studio.js"
 STATUS = {"draft": "En edición", "submitted": "En espera de aprobación", "approved": "Aprobado y desplegado",
