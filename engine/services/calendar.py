@@ -21,7 +21,7 @@ from engine.deploy.calendar_text import Change, FileEntry
 from engine.errors import TramitaError
 from engine.run import recalendar
 from engine.run.runtime import Runtime
-from engine.services.design import DraftView
+from engine.services.drafts import DraftView
 from engine.services.principal import Principal, require_role
 from engine.simulate import impact as impact_of
 from engine.store.models import Definition, Instance, Timer

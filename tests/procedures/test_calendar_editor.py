@@ -265,4 +265,4 @@ def test_a_suspended_case_is_not_moved_and_the_page_says_why(tramita_sqlite: Any
     assert row.status == "error" and row.detail.startswith("El caso no está en trámite")
     assert local(c.timer("plazo_recurso_vencido").due_at) == "2026-12-28T23:59:59-07:00"
     with pytest.raises(NotFound):  # the studio's procedure drafts do not open a calendar draft
-        t.design.draft(author, draft_id)
+        t.drafts.draft(author, draft_id)
