@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterator, Mapping
 
-from engine.time.calendar import HERMOSILLO, CalendarError, to_local
+from engine.time.calendar_file import CalendarError
+from engine.time.hermosillo import HERMOSILLO, to_local
 
 KEYWORDS = ("x-no-futura", "x-despues-de", "x-antes-de")
 SOURCES = ("campo", "dato", "parametro", "hoy")

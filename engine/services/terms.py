@@ -6,7 +6,10 @@ from datetime import date, datetime
 from typing import Sequence
 
 from engine.errors import InvalidInput
-from engine.time.calendar import HERMOSILLO, CalendarError, Deadline, LegalCalendar, to_local
+from engine.time.calendar import LegalCalendar
+from engine.time.calendar_file import CalendarError
+from engine.time.deadline import Deadline
+from engine.time.hermosillo import HERMOSILLO, to_local
 
 __all__ = ["HERMOSILLO", "DateContext", "date_limits", "deadline", "to_local", "local_instant"]
 
