@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.run import forms
 from tests.web.conftest import REAL_WORKFLOWS
-from web.cases import schema_form
+from web.cases import form_values, schema_form, schema_reading, value_display
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def test_every_real_form_renders_and_parses_its_own_examples() -> None:
         assert schema_form.build(s), path.name
         for example in s.get("examples", []):
             form = MultiDict(list(_typed(s, example)))
-            parsed = schema_form.parse(s, form)
+            parsed = form_values.parse(s, form)
             assert parsed.data == example, path.name
             forms.validate(s, parsed.data)
 
@@ -44,15 +44,15 @@ def _typed(s: dict[str, Any], data: dict[str, Any], prefix: str = "") -> Any:
                 yield from _typed(sub["items"], item, f"{key}.{i}.")
         elif isinstance(value, list):
             items = sub.get("items") or {}
-            if schema_form._options(items) is not None:
+            if schema_reading.options(items) is not None:
                 yield key + "__present", "1"  # the page's hidden marker: "none checked" is an empty list
-                yield from ((key, schema_form._str(v)) for v in value)
+                yield from ((key, schema_reading.as_text(v)) for v in value)
             else:
                 yield key, "\n".join(str(v) for v in value)
         elif sub.get("format") == "date-time":
-            yield key, schema_form._local_input(value)
+            yield key, schema_reading.local_input(value)
         else:
-            yield key, schema_form._str(value)
+            yield key, schema_reading.as_text(value)
 
 
 def test_oneof_const_title_enums_and_widgets() -> None:
@@ -87,7 +87,7 @@ def test_if_then_requirements_are_shown_on_the_fields_they_concern() -> None:
 
 def test_x_error_messages_land_next_to_their_fields() -> None:
     s = schema("orden_proteccion_emision")
-    data = schema_form.parse(s, MultiDict({"decision_emision": "otorgar", "vigencia_dias": "90",
+    data = form_values.parse(s, MultiDict({"decision_emision": "otorgar", "vigencia_dias": "90",
                                            "fundamentacion": "x"})).data
     try:
         forms.validate(s, data)
@@ -111,7 +111,7 @@ def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
     form = MultiDict({"integrantes.0.institucion": "ISM", "integrantes.0.persona": "Ana", "integrantes.0.disciplina":
                       "Derecho", "integrantes.1.institucion": "", "integrantes.2.institucion": "UNISON",
                       "fecha_instalacion": "2026-03-02"})
-    parsed = schema_form.parse(s, form)
+    parsed = form_values.parse(s, form)
     assert parsed.data["integrantes"] == [{"institucion": "ISM", "persona": "Ana", "disciplina": "Derecho"},
                                           {"institucion": "UNISON"}]
     assert parsed.raw["integrantes.1.institucion"] == "UNISON"  # renumbered like the data
@@ -126,7 +126,7 @@ def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
     assert by_name(rows.rows[1])["integrantes.1.institucion"].value == "UNISON"
     assert by_name(rows.rows[1])["integrantes.1.persona"].error == "Este campo es obligatorio."
     # "Agregar renglón" asks for more rows without saving.
-    more = schema_form.parse(s, MultiDict({**form, schema_form.ADD_ROW: "integrantes"}))
+    more = form_values.parse(s, MultiDict({**form, form_values.ADD_ROW: "integrantes"}))
     [rows, _] = schema_form.build(s, raw=more.raw)
     assert len(rows.rows) == 4
     # Stored values are shown back in the rows.
@@ -136,20 +136,20 @@ def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
 
 def test_script_dates_are_shown_in_hermosillo_time() -> None:
     # Item 23: long Spanish dates in Hermosillo time (UTC instants converted), money as pesos.
-    assert schema_form.display("2026-03-02T10:05:00-07:00", None) == "2 de marzo de 2026, 10:05"
-    assert schema_form.display("2026-12-05T06:59:00Z", None) == "4 de diciembre de 2026, 23:59"
-    assert schema_form.display("2026-05-01", None) == "1 de mayo de 2026"
-    assert schema_form.display({"tipo_orden": "emergencia", "vigente_hasta": "2026-05-01T23:59:59-07:00"}, None) \
+    assert value_display.display("2026-03-02T10:05:00-07:00", None) == "2 de marzo de 2026, 10:05"
+    assert value_display.display("2026-12-05T06:59:00Z", None) == "4 de diciembre de 2026, 23:59"
+    assert value_display.display("2026-05-01", None) == "1 de mayo de 2026"
+    assert value_display.display({"tipo_orden": "emergencia", "vigente_hasta": "2026-05-01T23:59:59-07:00"}, None) \
         == "Tipo orden: emergencia; Vigente hasta: 1 de mayo de 2026, 23:59"
-    assert schema_form.display(5865.5, {"x-formato": "moneda"}) == "$5,865.50"
-    assert schema_form.display(7038.6, {"title": "Multa (pesos)", "x-formato": "moneda"}) == "$7,038.60"
-    assert schema_form.display(117.31, None) == "117.31" and schema_form.display(12000, None) == "12,000"
+    assert value_display.display(5865.5, {"x-formato": "moneda"}) == "$5,865.50"
+    assert value_display.display(7038.6, {"title": "Multa (pesos)", "x-formato": "moneda"}) == "$7,038.60"
+    assert value_display.display(117.31, None) == "117.31" and value_display.display(12000, None) == "12,000"
 
 
 def test_nan_and_infinity_typed_in_a_number_field_are_not_numbers() -> None:
     s = {"type": "object", "properties": {"monto": {"type": "number", "title": "Monto"}}}
     for typed in ["nan", "inf", "-Infinity"]:
-        data = schema_form.parse(s, MultiDict({"monto": typed})).data
+        data = form_values.parse(s, MultiDict({"monto": typed})).data
         assert data == {"monto": typed}
         try:
             forms.validate(s, data)
@@ -157,7 +157,7 @@ def test_nan_and_infinity_typed_in_a_number_field_are_not_numbers() -> None:
         except Exception as exc:  # InvalidInput
             errors = exc.fields  # type: ignore[attr-defined]
         assert "monto" in errors
-    assert schema_form.parse(s, MultiDict({"monto": "12,5"})).data == {"monto": 12.5}
+    assert form_values.parse(s, MultiDict({"monto": "12,5"})).data == {"monto": 12.5}
 
 
 def test_date_rules_bound_the_inputs_and_the_engine_checks_the_same_rules() -> None:
