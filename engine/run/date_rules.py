@@ -122,17 +122,26 @@ def broken(rule: Rule, value: Any, form: Mapping[str, Any], ctx: Context) -> boo
     return a >= b if rule.strict else a > b
 
 
-def check(schema: Mapping[str, Any], data: Mapping[str, Any], ctx: Context) -> dict[str, str]:
-    """Field -> message for every top-level date of ``data`` that breaks a rule of its schema."""
+def check(schema: Mapping[str, Any], data: Mapping[str, Any], ctx: Context, prefix: str = "") -> dict[str, str]:
+    """Field -> message for every date of ``data`` that breaks a rule of its schema.
+
+    A date inside an object (the notification of the person an order is issued against) is checked too, named
+    by its dotted path; its ``campo`` references name fields of the same object.
+    """
     props = schema.get("properties") or {}
     titles = {k: _title(v, k) for k, v in props.items() if isinstance(v, Mapping)}
     errors: dict[str, str] = {}
     for name, sub in props.items():
-        if not isinstance(sub, Mapping) or not any(k in sub for k in KEYWORDS) or name not in data:
+        if not isinstance(sub, Mapping) or name not in data:
+            continue
+        if isinstance(sub.get("properties"), Mapping) and isinstance(data[name], Mapping):
+            errors.update(check(sub, data[name], ctx, f"{prefix}{name}."))
+            continue
+        if not any(k in sub for k in KEYWORDS):
             continue
         for rule in rules(name, sub, titles):
             if broken(rule, data[name], data, ctx):
-                errors.setdefault(name, rule.message)
+                errors.setdefault(prefix + name, rule.message)
     return errors
 
 

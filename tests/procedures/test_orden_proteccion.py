@@ -46,6 +46,14 @@ def emitida(t: Any, start: Any, inicio: dict[str, Any] = VICTIMA) -> Case:
     return c
 
 
+def notificacion(instante: str) -> dict[str, Any]:
+    """The notification form's example, both acts (authorities, person the order is against) done at ``instante``:
+    a notification follows the act it notifies and cannot be later than now (item 19)."""
+    data = example("orden_proteccion_notificacion", fecha_hora_notificacion=instante)
+    data["notificacion_persona_agresora"] = dict(data["notificacion_persona_agresora"], fecha_hora=instante)
+    return data
+
+
 def contactos(c: Case) -> None:
     """LGAMVLV art. 34 Bis, one contact at a time. Issued Monday 2 March 11:00: contact n is due n × 24 h
     later (3 March 11:00 ... 8 March 11:00); contact 1 opens at once, contact n (n ≥ 2) opens when its
@@ -226,8 +234,10 @@ def test_la_revaloracion_se_abre_antes_del_vencimiento_y_levanta_la_orden(tramit
     assert orden.status == "levantada" and orden.data["levantada"] == "2026-04-29T10:00:00-07:00"
     assert orden.data["ultima_revaloracion"]["decision"] == "levantar"
     assert orden.data["ultima_revaloracion"]["fundamentacion"] == "Cesó el riesgo."
-    c.do("intervenir_policia", example("orden_proteccion_intervencion_policial"))
-    c.do("informar_violacion", example("orden_proteccion_informe_violacion"))
+    # Item 19: the intervention and the report follow the violation of 28 April (not the example's March dates).
+    c.do("intervenir_policia", example("orden_proteccion_intervencion_policial",
+                                       fecha_hora_intervencion="2026-04-28T09:20:00-07:00"))
+    c.do("informar_violacion", example("orden_proteccion_informe_violacion", fecha_informe="2026-04-29"))
     c.do("valorar_inicio_sancion", example("orden_proteccion_valoracion_sancion", 1))
     assert c.status == "completed"
 
@@ -360,7 +370,8 @@ def test_prorroga_es_un_acto_nuevo_y_la_nueva_orden_no_deja_hueco(tramita_sqlite
         ("2026-05-01T23:59:59-07:00", "2026-05-31T23:59:59-07:00")]
     # A new notification to the enforcing authorities (art. 43).
     assert c.open() == ["notificar_prorroga"]
-    c.do("notificar_prorroga", example("orden_proteccion_notificacion"), at="2026-04-28T11:00:00")
+    c.do("notificar_prorroga", notificacion("2026-04-28T10:45:00-07:00"),
+         at="2026-04-28T11:00:00")
     # Reassessment window of the extended order: 85 natural days from 2 March -> Tuesday 26 May.
     assert local(c.timer("inicio_revaloracion").due_at) == "2026-05-26T23:59:59-07:00"
     c.fire("2026-05-27T00:00:00")
@@ -373,8 +384,10 @@ def test_prorroga_es_un_acto_nuevo_y_la_nueva_orden_no_deja_hueco(tramita_sqlite
     c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-05-28T09:00:00")
     assert local(c.task("emitir_orden").due_at) == "2026-05-28T13:00:00-07:00"
     c.do("emitir_orden", example("orden_proteccion_emision", 0), at="2026-05-28T10:00:00")
-    c.do("notificar_orden", example("orden_proteccion_notificacion"))
-    c.do("informar_orden_registro", example("orden_proteccion_informe_orden"))
+    c.do("notificar_orden", notificacion("2026-05-28T10:30:00-07:00"),
+         at="2026-05-28T10:40:00")
+    c.do("informar_orden_registro", example("orden_proteccion_informe_orden", fecha_informe_orden="2026-05-28"),
+         at="2026-05-28T10:50:00")
     doc = c.value("generar_documento_orden", "documento_orden")
     # 60 natural days from Thursday 28 May: 31 May is day 3, 30 June day 33, 27 July day 60.
     assert doc["folio"] == "OP-FGJE-2026-000002" and doc["vigente_hasta"] == "2026-07-27T23:59:59-07:00"

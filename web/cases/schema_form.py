@@ -71,7 +71,7 @@ def build(schema: dict[str, Any] | None, values: dict[str, Any] | None = None, e
         if not isinstance(sub, dict) or sub.get("x-hidden"):
             continue
         path = f"{prefix}{name}"
-        f = _field(path, name, sub, name in required, values, raw, errors or {}, identifying)
+        f = _field(path, name, sub, name in required, values, raw, errors or {}, identifying, context)
         if f.kind in ("date", "datetime"):
             titles = {k: str(v.get("title") or k) for k, v in props.items() if isinstance(v, dict)}
             f.minimum, f.maximum, f.rules = date_limits(name, sub, context, titles)
@@ -118,7 +118,8 @@ def conditional_requirements(schema: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: dict[str, Any] | None,
-           raw: dict[str, Any] | None, errors: dict[str, str], identifying: Any) -> Field:
+           raw: dict[str, Any] | None, errors: dict[str, str], identifying: Any,
+           context: DateContext | None = None) -> Field:
     t = json_type(sub)
     label = str(sub.get("title") or name.replace("_", " ").capitalize())
     f = Field(path, label, "text", required, sub.get("description"), read_only=bool(sub.get("readOnly")))
@@ -131,7 +132,7 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         value = sub["const"]
     if t == "object" and isinstance(sub.get("properties"), dict):
         f.kind = "group"
-        f.children = build(sub, values, errors, raw=raw, identifying=identifying, prefix=path + ".")
+        f.children = build(sub, values, errors, raw=raw, identifying=identifying, prefix=path + ".", context=context)
         return f
     opts = options(sub)
     if t == "array":
