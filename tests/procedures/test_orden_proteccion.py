@@ -557,3 +557,40 @@ def test_la_policia_interviene_ante_la_llamada_de_auxilio_haya_o_no_orden(tramit
     # With an order, its folio is kept to link the intervention to it.
     d = start(tramita_sqlite, "auxilio_policial", example("auxilio_policial_inicio", 0), "2026-03-05T21:52:00")
     assert d.data()["folio_orden_proteccion"] == "OP-FGJE-2026-000001"
+
+
+# --- 19. dates a caseworker types follow the acts they answer ---------------------------------------------
+
+def test_las_fechas_de_la_orden_siguen_a_los_actos(tramita_sqlite: Any, start: Any) -> None:
+    """Item 19 through the engine as the CLI drives it: a refused date changes nothing and names the act.
+
+    The authority learns of the facts at 10:00 on Monday 2 March; saying it learned at 11:00 while the clock
+    reads 10:00 is refused (LGAMVLV art. 28: the 4 hours run from a moment already past). Issued at 11:00; a
+    violation on Wednesday 4 March at 21:50 is reported at 22:00: an intervention written at 21:40 precedes
+    the facts (Reglamento art. 44) and is refused; at 22:10 it is accepted. The report of the violation to the
+    register cannot be dated 3 March, before the violation it reports (Reglamento art. 28).
+    """
+    with pytest.raises(InvalidInput) as err:
+        start(tramita_sqlite, "orden_proteccion", dict(VICTIMA, fecha_hora_conocimiento="2026-03-02T11:00:00-07:00"),
+              T0)
+    assert err.value.fields == {"fecha_hora_conocimiento": "La fecha y hora en que la autoridad conoció los hechos"
+                                                           " no puede ser posterior a este momento (LGAMVLV art. 28)."}
+    c = emitida(tramita_sqlite, start)
+    c.send("violacion_orden", {"descripcion": "Se presentó en el domicilio.",
+                               "fecha_hechos": "2026-03-04T21:50:00-07:00"}, at="2026-03-04T22:00:00")
+    antes = example("orden_proteccion_intervencion_policial", fecha_hora_intervencion="2026-03-04T21:40:00-07:00")
+    with pytest.raises(InvalidInput) as err:
+        c.do("intervenir_policia", antes, at="2026-03-04T22:30:00")
+    assert err.value.fields["fecha_hora_intervencion"] == (
+        "La intervención no puede ser anterior a los hechos de la violación reportada (Reglamento art. 44).")
+    assert "intervenir_policia" in c.open()  # nothing changed
+    c.do("intervenir_policia", dict(antes, fecha_hora_intervencion="2026-03-04T22:10:00-07:00"),
+         at="2026-03-04T22:30:00")
+    assert "intervenir_policia" not in c.open()
+    with pytest.raises(InvalidInput) as err:
+        c.do("informar_violacion", example("orden_proteccion_informe_violacion", fecha_informe="2026-03-03"),
+             at="2026-03-05T09:00:00")
+    assert err.value.fields["fecha_informe"].startswith("El informe no puede ser anterior a la violación que informa")
+    c.do("informar_violacion", example("orden_proteccion_informe_violacion", fecha_informe="2026-03-05"),
+         at="2026-03-05T09:00:00")
+    assert "informar_violacion" not in c.open()

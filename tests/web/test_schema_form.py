@@ -221,3 +221,97 @@ def test_a_fixed_legal_value_is_a_select_and_messages_name_the_problem_first() -
     with pytest.raises(InvalidInput) as err:
         forms.validate(s, {**data, "vigencia_dias": 0})
     assert err.value.fields["vigencia_dias"] == "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."
+
+
+def test_protection_order_dates_follow_the_acts_they_answer() -> None:
+    """Item 19 for the protection orders and the police's start: the same keywords, read by the renderer (the
+    input's min/max and the rules shown) and by the server (the field named, problem first, article second).
+
+    Case (Hermosillo time): the authority learned the facts Monday 2 March 2026, 10:00; the order was issued at
+    11:00; a violation happened Wednesday 4 March, 21:50; the ratification term (5 natural days from the end of
+    the risk on Wednesday 4 March) ended Monday 9 March, 23:59:59. Today is Thursday 5 March, 09:00.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+
+    from engine.errors import InvalidInput
+    from engine.run.date_rules import Context
+
+    hmo = timezone(timedelta(hours=-7))
+    caso = {"fecha_conocimiento": "2026-03-02T10:00:00-07:00", "fecha_emision": "2026-03-02T11:00:00-07:00",
+            "fecha_hechos_violacion": "2026-03-04T21:50:00-07:00",
+            "fecha_limite_ratificacion": "2026-03-09T23:59:59-07:00"}
+    ctx = Context(datetime(2026, 3, 5, 9, 0, tzinfo=hmo), caso, {})
+
+    def refused(name: str, data: dict[str, Any], at: Context = ctx) -> dict[str, str]:
+        with pytest.raises(InvalidInput) as err:
+            forms.validate(schema(name), data, at)
+        return err.value.fields  # type: ignore[no-any-return]
+
+    # Notification (Reglamento art. 43; LGAMVLV art. 34 Decies): from the issue (2 March) to today (5 March),
+    # also for the notification of the person the order is issued against (a field inside an object).
+    s = schema("orden_proteccion_notificacion")
+    [fecha, _, agresora] = schema_form.build(s, context=ctx)
+    assert (fecha.minimum, fecha.maximum) == ("2026-03-02T00:00", "2026-03-05T23:59")
+    hora = by_name(agresora.children)["notificacion_persona_agresora.fecha_hora"]
+    assert (hora.minimum, hora.maximum) == ("2026-03-02T00:00", "2026-03-05T23:59")
+    ok = s["examples"][0]
+    forms.validate(s, ok, ctx)  # 2 March 12:00 and 11:30: after the issue at 11:00, before now
+    early = dict(ok, fecha_hora_notificacion="2026-03-02T10:30:00-07:00",
+                 notificacion_persona_agresora=dict(ok["notificacion_persona_agresora"],
+                                                    fecha_hora="2026-03-05T10:00:00-07:00"))
+    assert refused("orden_proteccion_notificacion", early) == {
+        "fecha_hora_notificacion": "La notificación no puede ser anterior a la emisión de la orden (Reglamento art. 43).",
+        "notificacion_persona_agresora.fecha_hora":
+            "La notificación a la persona agresora no puede ser posterior a este momento (LGAMVLV art. 34 Decies)."}
+
+    # The request: the moment the authority learned the facts is not later than now (LGAMVLV art. 28); one hour
+    # ahead is refused at the start of the case, the same minute as now is accepted.
+    inicio = schema("orden_proteccion_inicio")["examples"][0]
+    assert refused("orden_proteccion_inicio", dict(inicio, fecha_hora_conocimiento="2026-03-05T10:00:00-07:00")) == {
+        "fecha_hora_conocimiento":
+            "La fecha y hora en que la autoridad conoció los hechos no puede ser posterior a este momento (LGAMVLV art. 28)."}
+    forms.validate(schema("orden_proteccion_inicio"), dict(inicio, fecha_hora_conocimiento="2026-03-05T09:00:00-07:00"),
+                   ctx)
+
+    # The police intervene after the violation (Reglamento art. 44): 21:40 on 4 March is before the facts.
+    intervencion = schema("orden_proteccion_intervencion_policial")["examples"][0]
+    assert refused("orden_proteccion_intervencion_policial",
+                   dict(intervencion, fecha_hora_intervencion="2026-03-04T21:40:00-07:00")) == {
+        "fecha_hora_intervencion":
+            "La intervención no puede ser anterior a los hechos de la violación reportada (Reglamento art. 44)."}
+    # ... and after the call for help when the police's own procedure started the case.
+    llamada = Context(ctx.now, {"fecha_hora_llamada": "2026-03-04T22:00:00-07:00"}, {})
+    assert refused("orden_proteccion_intervencion_policial",
+                   dict(intervencion, fecha_hora_intervencion="2026-03-04T21:55:00-07:00"), llamada) == {
+        "fecha_hora_intervencion": "La intervención no puede ser anterior a la llamada de auxilio (Reglamento art. 44)."}
+
+    # Certifying the ratification term (Reglamento art. 41): only once it ended (strictly after 9 March), and the
+    # appearance it certifies is not after the certification. Today: Tuesday 10 March.
+    diez = Context(datetime(2026, 3, 10, 9, 0, tzinfo=hmo), caso, {})
+    f = by_name(schema_form.build(schema("orden_proteccion_certificacion_ratificacion"), context=diez))
+    assert (f["fecha_certificacion"].minimum, f["fecha_certificacion"].maximum) == ("2026-03-10", "2026-03-10")
+    assert (f["fecha_ratificacion"].minimum, f["fecha_ratificacion"].maximum) == ("2026-03-02", "2026-03-10")
+    assert "La comparecencia no puede ser posterior a la certificación que la hace constar" \
+           " (Reglamento art. 41, primer párrafo)." in f["fecha_ratificacion"].rules
+    assert refused("orden_proteccion_certificacion_ratificacion", {
+        "fecha_certificacion": "2026-03-09", "ratificacion_recibida": True, "fecha_ratificacion": "2026-03-10"},
+        diez) == {
+        "fecha_certificacion": "La certificación debe ser posterior al vencimiento del plazo para ratificar"
+                               " (Reglamento art. 41, primer párrafo).",
+        "fecha_ratificacion": "La comparecencia no puede ser posterior a la certificación que la hace constar"
+                              " (Reglamento art. 41, primer párrafo)."}
+    forms.validate(schema("orden_proteccion_certificacion_ratificacion"), {
+        "fecha_certificacion": "2026-03-10", "ratificacion_recibida": True, "fecha_ratificacion": "2026-03-09"}, diez)
+
+    # Reports to the register (Reglamento art. 28) and the follow-up contact (LGAMVLV art. 34 Bis).
+    assert refused("orden_proteccion_informe_orden", {"fecha_informe_orden": "2026-03-01",
+                                                      "oficio_informe_orden": "MP/OP/10/2026"}) == {
+        "fecha_informe_orden": "El informe no puede ser anterior a la emisión de la orden que informa (Reglamento art. 28)."}
+    assert refused("orden_proteccion_informe_violacion", {"fecha_informe": "2026-03-03", "oficio_informe": "1"}) == {
+        "fecha_informe": "El informe no puede ser anterior a la violación que informa"
+                         " (Reglamento arts. 23, fracción IV, y 28)."}
+    contacto = schema("orden_proteccion_contacto")["examples"][0]
+    assert refused("orden_proteccion_contacto", dict(contacto, fecha_hora_contacto="2026-03-06T09:00:00-07:00")) == {
+        "fecha_hora_contacto": "El contacto con la víctima no puede ser posterior a este momento (LGAMVLV art. 34 Bis)."}
