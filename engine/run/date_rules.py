@@ -16,7 +16,8 @@ the field or act the date must follow::
     {"hoy": true, "mensaje": "..."}                          # today
     ... "estricto": true                                     # strictly after / before (not the same day)
 
-Dates compare as Hermosillo calendar days when either side is a bare date, as instants otherwise. A
+Dates compare as Hermosillo calendar days when either side is a bare date, as instants otherwise (a date
+that must follow an instant may fall in the same minute: people type minutes, the engine stamps seconds). A
 reference with no value (an optional field left empty, data not yet written) is skipped. The server
 validation (``engine.run.forms``) and the page renderer (``web.cases.schema_form``: min/max on the
 input, the rules as hints) read the same keywords through :func:`rules` and :func:`limits`.
@@ -118,6 +119,8 @@ def broken(rule: Rule, value: Any, form: Mapping[str, Any], ctx: Context) -> boo
         return False
     a, b = pair
     if rule.direction == "after":
+        if isinstance(b, datetime):  # typed «11:00» follows an act the engine stamped at 11:00:40
+            b = b.replace(second=0, microsecond=0)
         return a <= b if rule.strict else a < b
     return a >= b if rule.strict else a > b
 

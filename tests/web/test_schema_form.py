@@ -266,6 +266,15 @@ def test_protection_order_dates_follow_the_acts_they_answer() -> None:
         "notificacion_persona_agresora.fecha_hora":
             "La notificación a la persona agresora no puede ser posterior a este momento (LGAMVLV art. 34 Decies)."}
 
+    # Instants compare to the minute a person types: notified «11:00» while the order was stamped 11:00:40.
+    stamped = Context(ctx.now, dict(caso, fecha_emision="2026-03-02T11:00:40-07:00"), {})
+    forms.validate(s, dict(ok, fecha_hora_notificacion="2026-03-02T11:00:00-07:00",
+                           notificacion_persona_agresora=dict(ok["notificacion_persona_agresora"],
+                                                              fecha_hora="2026-03-02T11:00:00-07:00")), stamped)
+    assert refused("orden_proteccion_notificacion", dict(ok, fecha_hora_notificacion="2026-03-02T10:59:00-07:00"),
+                   stamped) == {"fecha_hora_notificacion":
+                                "La notificación no puede ser anterior a la emisión de la orden (Reglamento art. 43)."}
+
     # The request: the moment the authority learned the facts is not later than now (LGAMVLV art. 28); one hour
     # ahead is refused at the start of the case, the same minute as now is accepted.
     inicio = schema("orden_proteccion_inicio")["examples"][0]
