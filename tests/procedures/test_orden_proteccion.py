@@ -561,7 +561,7 @@ def test_la_policia_interviene_ante_la_llamada_de_auxilio_haya_o_no_orden(tramit
 
 # --- 19. dates a caseworker types follow the acts they answer ---------------------------------------------
 
-def test_las_fechas_de_la_orden_siguen_a_los_actos(tramita_sqlite: Any, start: Any) -> None:
+def test_las_fechas_de_la_orden_siguen_a_los_actos(tramita_any: Any, start: Any) -> None:
     """Item 19 through the engine as the CLI drives it: a refused date changes nothing and names the act.
 
     The authority learns of the facts at 10:00 on Monday 2 March; saying it learned at 11:00 while the clock
@@ -571,11 +571,11 @@ def test_las_fechas_de_la_orden_siguen_a_los_actos(tramita_sqlite: Any, start: A
     register cannot be dated 3 March, before the violation it reports (Reglamento art. 28).
     """
     with pytest.raises(InvalidInput) as err:
-        start(tramita_sqlite, "orden_proteccion", dict(VICTIMA, fecha_hora_conocimiento="2026-03-02T11:00:00-07:00"),
+        start(tramita_any, "orden_proteccion", dict(VICTIMA, fecha_hora_conocimiento="2026-03-02T11:00:00-07:00"),
               T0)
     assert err.value.fields == {"fecha_hora_conocimiento": "La fecha y hora en que la autoridad conoció los hechos"
                                                            " no puede ser posterior a este momento (LGAMVLV art. 28)."}
-    c = emitida(tramita_sqlite, start)
+    c = emitida(tramita_any, start)
     c.send("violacion_orden", {"descripcion": "Se presentó en el domicilio.",
                                "fecha_hechos": "2026-03-04T21:50:00-07:00"}, at="2026-03-04T22:00:00")
     antes = example("orden_proteccion_intervencion_policial", fecha_hora_intervencion="2026-03-04T21:40:00-07:00")
