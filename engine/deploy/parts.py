@@ -37,7 +37,8 @@ from sqlalchemy import select
 from engine.deploy.parameters import parameter_values
 from engine.errors import DeploymentRejected
 from engine.store.models import DefinitionPart, DeployedFile
-from engine.time.calendar import CalendarError, calendar_from_texts
+from engine.time.calendar import calendar_from_texts
+from engine.time.calendar_file import CalendarError
 
 DATOS = "datos/"
 CALENDAR = "calendar/"

@@ -35,7 +35,9 @@ from SpiffWorkflow.util.task import TaskState
 from engine.time import clock
 from engine.run import transitions as instances
 from engine.run import timers
-from engine.time.calendar import HERMOSILLO, CalendarError, LegalCalendar
+from engine.time.calendar import LegalCalendar
+from engine.time.calendar_file import CalendarError
+from engine.time.hermosillo import HERMOSILLO
 from engine.time.recount import recompute
 from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.run.transitions import TransitionResult

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from engine.store.db import Database
 from engine.store.models import Instance, Task, Timer
 from engine.store.states import TaskState, TimerStatus
-from engine.time.calendar import HERMOSILLO, LegalCalendar, to_local
+from engine.time.calendar import LegalCalendar
+from engine.time.hermosillo import HERMOSILLO, to_local
 from engine.time.recount import recompute
 
 
