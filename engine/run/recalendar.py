@@ -27,7 +27,8 @@ from engine.store.calendar_drafts import CalendarRecount
 from engine.store.models import Task
 from engine.store.states import EventKind, TaskState
 from engine.time import clock
-from engine.time.calendar import HERMOSILLO, LegalCalendar
+from engine.time.calendar import LegalCalendar
+from engine.time.hermosillo import HERMOSILLO
 from engine.time.recount import recompute
 
 PENDING, MOVED, UNCHANGED, FAILED, WORKING = "pendiente", "movido", "sin_cambio", "error", "en_curso"

@@ -36,6 +36,7 @@ from engine.time import clock
 from engine.run import transitions as instances
 from engine.run import timers
 from engine.time.calendar import LegalCalendar
+from engine.time.deadline import long_date
 from engine.time.calendar_file import CalendarError
 from engine.time.hermosillo import HERMOSILLO
 from engine.time.recount import recompute
@@ -248,10 +249,9 @@ def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: Le
 
 def people_instant(instant: datetime) -> str:
     """An instant as people read it in Hermosillo: «lunes 28 de diciembre de 2026 a las 23:59:59»."""
-    from engine.time.calendar import _long_date
 
     local = instant.astimezone(HERMOSILLO)
-    return f"{_long_date(local.date())} a las {local:%H:%M:%S}"
+    return f"{long_date(local.date())} a las {local:%H:%M:%S}"
 
 
 def _follow(task: SpiffTask, old_iso: str, new_iso: str) -> list[str]:
