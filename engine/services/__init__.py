@@ -2,6 +2,7 @@
 
 - ``cases``: caseworkers (inbox, tasks, the case file, files, documents);
 - ``design``: legal designers (deploy, versions);
+- ``migration``: legal designers moving running cases to another version (preview, move);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
 - ``people``: administrators (accounts) and signing in;
 - ``simulator``: legal designers' dry runs of scenarios on real dates;
@@ -26,6 +27,7 @@ from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, Us
 from engine.run.runtime import Runtime
 from engine.services.cases import CaseService, TaskPage
 from engine.services.design import DesignService
+from engine.services.migration import MigrationService
 from engine.services.monitor import MonitorService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
@@ -39,7 +41,7 @@ from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskSt
 
 __all__ = ["Badge", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "EventKind", "EventView",
            "FiringOutcome", "FormSpec", "FrozenClock", "IncidentView", "InboxFilters", "InstanceDetail",
-           "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MonitorService", "PeopleService",
+           "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MigrationService", "MonitorService", "PeopleService",
            "Principal", "ROLES", "ROLE_LABELS", "RegisterService", "STATUS_LABELS", "SYSTEM", "SystemClock",
            "TaskPage", "TaskState", "TaskView", "TimerStatus", "TimerView", "Tramita", "UserView", "badge", "config",
            "is_reserved", "is_system", "MASK"]
@@ -55,6 +57,7 @@ class Tramita:
         self.cases = CaseService(self.runtime)
         self.design = DesignService(self.runtime)
         self.monitor = MonitorService(self.runtime)
+        self.migration = MigrationService(self.runtime)
         self.people = PeopleService(self.runtime)
         self.simulator = SimulatorService(self.runtime)
         self.register = RegisterService(self.runtime)

@@ -232,4 +232,4 @@ def moves(key: str):  # type: ignore[no-untyped-def]
     """Open cases on older versions and what moving each to the latest would mean (preview only)."""
     design = tramita().design
     rows = design.versions(me(), key)
-    return _render("design/moves.html", key=key, latest=rows[0].version, previews=design.move_previews(me(), key))
+    return _render("design/moves.html", key=key, latest=rows[0].version, previews=migration.move_previews(me(), key))

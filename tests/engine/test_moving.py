@@ -1,0 +1,173 @@
+"""Moving running cases of «orden_proteccion» from version 1 to a version 2 (issue 12, item 7).
+
+Version 1 is the shipped diagram. A case started on Monday 2 March 2026 at 10:00 (Hermosillo) waits at
+«Valorar el riesgo», whose boundary timer «Plazo de emisión vencido» ends 4 hours after the facts became
+known (LGAMVLV art. 28, parameter ``orden_proteccion.emision_horas`` = 4): 10:00 + 4 h = 14:00 the same
+day. The versions 2 below change that deadline, remove an open step, or change nothing a case holds.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import select
+
+from engine.errors import Forbidden, InvalidInput
+from engine.services import SYSTEM
+from engine.store.models import Event, Task, Timer
+from tests.procedures.conftest import USER, example, hmo
+from tests.web.conftest import REAL_USERS, REAL_WORKFLOWS, make_tramita
+
+DESIGNER = [("lucia", "legal_designer", "ISM", [])]
+OLD_TIMER = 'plazo_horas(fecha_conocimiento, parametros["orden_proteccion"]["emision_horas"], "LGAMVLV art. 28")'
+NEW_TIMER = 'plazo_horas(fecha_conocimiento, 6, "LGAMVLV art. 28, reforma de prueba")'
+
+
+@pytest.fixture
+def t(db_url: str, frozen_clock: Any) -> Iterator[Any]:
+    frozen_clock.set(hmo("2026-03-02T10:05:00"))
+    tr = make_tramita(db_url, REAL_WORKFLOWS, REAL_USERS + DESIGNER)
+    yield tr
+    tr.db.dispose()
+
+
+def version_two(t: Any, tmp_path: Path, edit: Any) -> None:
+    """Deploy the shipped folder with ``edit`` applied to orden_proteccion.bpmn as version 2."""
+    folder = tmp_path / "workflows"
+    shutil.copytree(REAL_WORKFLOWS, folder)
+    bpmn = folder / "bpmn" / "orden_proteccion.bpmn"
+    bpmn.write_text(edit(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
+    t.design.deploy_paths(SYSTEM, [folder], note="versión 2 de prueba")
+
+
+def six_hours(xml: str) -> str:
+    assert xml.count(OLD_TIMER) >= 1
+    return xml.replace(OLD_TIMER, NEW_TIMER)
+
+
+def without_emitir_orden(xml: str) -> str:
+    """«Emitir la orden» becomes another element (a new id): the old one no longer exists."""
+    return re.sub(r"\bemitir_orden\b", "emitir_orden_reformada", xml)
+
+
+def new_case(t: Any) -> int:
+    return t.start("orden_proteccion", example("orden_proteccion_inicio"), USER).instance_id
+
+
+def open_task(t: Any, iid: int, name: str) -> Any:
+    return next(x for x in t.tasks(instance_id=iid) if x.name == name)
+
+
+def pending(t: Any, iid: int) -> list[Any]:
+    with t.db.read() as s:
+        return list(s.execute(select(Timer).where(Timer.instance_id == iid, Timer.status == "pending")).scalars())
+
+
+def snapshot(t: Any, iid: int) -> tuple[Any, ...]:
+    with t.db.read() as s:
+        from engine.store.models import Instance
+
+        inst = s.get(Instance, iid)
+        timers = sorted((r.task_name, r.due_at, r.status) for r in s.execute(
+            select(Timer).where(Timer.instance_id == iid)).scalars())
+        tasks = sorted((r.id, r.state, r.due_at, r.title) for r in s.execute(
+            select(Task).where(Task.instance_id == iid)).scalars())
+        events = s.execute(select(Event.kind).where(Event.instance_id == iid)).scalars().all()
+        return inst.definition_id, inst.revision, inst.state, timers, tasks, events
+
+
+def test_a_changed_deadline_is_counted_again_and_says_why(t: Any, tmp_path: Path) -> None:
+    lucia = t.people.find_user("lucia")
+    iid = new_case(t)
+    [timer] = [x for x in pending(t, iid) if x.task_name == "plazo_emision_valoracion"]
+    assert timer.due_at == hmo("2026-03-02T14:00:00")  # 10:00 + 4 h (LGAMVLV art. 28)
+    version_two(t, tmp_path, six_hours)
+
+    [preview] = t.migration.move_previews(lucia, "orden_proteccion")
+    assert preview.can_move and (preview.from_version, preview.to_version) == (1, 2)
+    assert any("se recalcula" in line and "02/03/2026 14:00" in line and "02/03/2026 16:00" in line
+               for line in preview.lines), preview.lines
+    assert snapshot(t, iid)[0] == snapshot(t, iid)[0]  # the preview writes nothing
+    with pytest.raises(InvalidInput) as missing:
+        t.migration.move(lucia, "orden_proteccion", 2, [iid], "  ")
+    assert missing.value.field == "reason"
+    with pytest.raises(Forbidden):
+        t.migration.move(t.people.find_user("mp"), "orden_proteccion", 2, [iid], "Reforma")
+
+    [result] = t.migration.move(lucia, "orden_proteccion", 2, [iid], "Reforma al art. 28 (prueba)")
+    assert result.moved and result.reason == "" and (result.from_version, result.to_version) == (1, 2)
+    assert t.instance(iid).instance.version == 2
+    # Version 2 counts 6 hours from the same moment: 10:00 + 6 h = 16:00.
+    [timer] = [x for x in pending(t, iid) if x.task_name == "plazo_emision_valoracion"]
+    assert timer.due_at == hmo("2026-03-02T16:00:00")
+    rule = timer.deadline["rule"]
+    assert "versión 1 a la 2" in rule and "calcula de otro modo" in rule and "14:00" in rule, rule
+    assert timer.deadline["moved"]["reason"] == "Reforma al art. 28 (prueba)"
+    assert timer.deadline["previous"]["citation"] or timer.deadline["previous"]
+    task = open_task(t, iid, "valorar_riesgo")
+    assert task.due_at == hmo("2026-03-02T16:00:00")  # the open step's due date follows its timer
+    with t.db.read() as s:
+        [event] = s.execute(select(Event).where(Event.instance_id == iid, Event.kind == "instance_moved")).scalars()
+    assert event.actor == "lucia" and event.detail["reason"] == "Reforma al art. 28 (prueba)"
+    assert (event.detail["from_version"], event.detail["to_version"]) == (1, 2)
+    # The case goes on on version 2.
+    t.complete(task.id, example("orden_proteccion_valoracion_riesgo", 0), USER)
+    assert open_task(t, iid, "emitir_orden")
+
+
+def test_an_unchanged_deadline_stays_as_it_was(t: Any, tmp_path: Path, frozen_clock: Any) -> None:
+    lucia = t.people.find_user("lucia")
+    iid = new_case(t)
+    before = pending(t, iid)
+    frozen_clock.set(hmo("2026-03-02T11:30:00"))  # a reset would count again from now if it could
+    version_two(t, tmp_path, lambda xml: xml.replace('name="Valorar el riesgo"', 'name="Valorar el riesgo (art. 42)"'))
+    [result] = t.migration.move(lucia, "orden_proteccion", None, [iid], "Nombre del paso")
+    assert result.moved, result.reason
+    after = pending(t, iid)
+    assert [(x.id, x.due_at, x.deadline) for x in after] == [(x.id, x.due_at, x.deadline) for x in before]
+    assert open_task(t, iid, "valorar_riesgo").title == "Valorar el riesgo (art. 42)"
+
+
+def test_a_removed_open_step_is_refused_and_nothing_changes(t: Any, tmp_path: Path) -> None:
+    lucia = t.people.find_user("lucia")
+    iid = new_case(t)
+    t.complete(open_task(t, iid, "valorar_riesgo").id, example("orden_proteccion_valoracion_riesgo", 0), USER)
+    assert open_task(t, iid, "emitir_orden")
+    before = snapshot(t, iid)
+    version_two(t, tmp_path, without_emitir_orden)
+    [preview] = t.migration.move_previews(lucia, "orden_proteccion")
+    assert not preview.can_move and "«Emitir la orden de protección» (emitir_orden) no existe en la versión 2" in preview.lines[0]
+    [result] = t.migration.move(lucia, "orden_proteccion", 2, [iid], "Reforma")
+    assert not result.moved and "no existe en la versión 2" in result.reason
+    assert snapshot(t, iid) == before
+
+
+def test_bulk_one_refused_the_others_moved(t: Any, tmp_path: Path) -> None:
+    lucia = t.people.find_user("lucia")
+    waiting = [new_case(t), new_case(t)]  # at «Valorar el riesgo»: «Emitir la orden» is only ahead of them
+    ahead = new_case(t)
+    t.complete(open_task(t, ahead, "valorar_riesgo").id, example("orden_proteccion_valoracion_riesgo", 0), USER)
+    before = snapshot(t, ahead)
+    version_two(t, tmp_path, without_emitir_orden)
+    results = t.migration.move(lucia, "orden_proteccion", 2, None, "Reforma: emisión")
+    assert [(r.instance_id, r.moved) for r in results] == [(waiting[0], True), (waiting[1], True), (ahead, False)]
+    assert "Emitir la orden de protección" in results[2].reason
+    assert snapshot(t, ahead) == before
+    for iid in waiting:
+        assert t.instance(iid).instance.version == 2
+        t.complete(open_task(t, iid, "valorar_riesgo").id, example("orden_proteccion_valoracion_riesgo", 0), USER)
+        assert open_task(t, iid, "emitir_orden_reformada")
+    # A case that is not running, or does not exist, is refused with its reason; the others still move.
+    t.cancel(waiting[0], "mp", "desistimiento")
+    fresh = new_case(t)  # on version 2, at «Valorar el riesgo», which version 1 has too
+    again = t.migration.move(lucia, "orden_proteccion", 1, [waiting[0], 999999, waiting[1], fresh], "Volver")
+    assert [(r.moved, r.reason) for r in again[:2]] == [(False, "El caso fue cancelado: no se mueve."),
+                                                      (False, "El caso 999999 no existe.")]
+    assert not again[2].moved and "El paso abierto «Emitir la orden de protección» (emitir_orden_reformada) no existe" in \
+        again[2].reason
+    assert again[3].moved and t.instance(fresh).instance.version == 1
