@@ -158,6 +158,7 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
               for t in _all(wf) if t.state & _OPEN}
     top, subs = diff_workflow(serializer.REGISTRY, wf, new.spec, new.subprocess_specs)
     gone = list(top.removed)
+    altered = {t.id for t in top.changed} | {t.id for d in subs.values() if d is not None for t in d.changed}
     for sub_id, sub_diff in subs.items():
         if sub_diff is None:
             refusals.append(f"El subproceso en curso «{wf.subprocesses[sub_id].spec.name}» no existe en la "
@@ -243,8 +244,9 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
                             f"{target.version}.")
             break
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        how = ", con cambios en el paso" if task.id in altered else ""
         lines.insert(0, f"«{task.task_spec.bpmn_name or task.task_spec.bpmn_id}» sigue abierta en la versión "
-                        f"{target.version}.")
+                        f"{target.version}{how}.")
     return _Plan(head, old, new, wf, lines, refusals, changed, parameters)
 
 
