@@ -67,7 +67,7 @@ class MigrationService:
                                        or to_version < 1):
             raise InvalidInput("La versión de destino debe ser un número entero positivo.", field="to_version")
         if instances is not None and (not isinstance(instances, (list, tuple)) or not instances or any(
-                isinstance(i, bool) or not isinstance(i, int) for i in instances)):
+                isinstance(i, bool) or not isinstance(i, int) or not 0 < i < 2**63 for i in instances)):
             raise InvalidInput("Elija al menos un caso (sus números).", field="instances")
         reason = reason.strip()
         with self.db.read() as s:
