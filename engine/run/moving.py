@@ -200,10 +200,10 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
         wf.data["parametros"] = params
     limits = sandbox.limits_for(wf)
     with budget.limits_scope(limits), budget.transition_scope(limits):
-        migrate_workflow(top, wf, new.spec)
+        _migrate(top, wf, new.spec)
         for sub_id, sub_diff in subs.items():
             sub = wf.subprocesses[sub_id]
-            migrate_workflow(sub_diff, sub, new.subprocess_specs[sub.spec.name])
+            _migrate(sub_diff, sub, new.subprocess_specs[sub.spec.name])
     wf.subprocess_specs = new.subprocess_specs
     for task in _all(wf):
         kept = before.get(task.id)
@@ -248,6 +248,19 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
         lines.insert(0, f"«{task.task_spec.bpmn_name or task.task_spec.bpmn_id}» sigue abierta en la versión "
                         f"{target.version}{how}.")
     return _Plan(head, old, new, wf, lines, refusals, changed, parameters)
+
+
+def _migrate(diff: Any, workflow: Any, spec: Any) -> None:
+    """``migrate_workflow``, keeping the workflow's last task: SpiffWorkflow 3.2 looks the task object up
+    among the task ids (``workflow.last_task not in workflow.tasks``), so it always forgets it, and the
+    case data (read from the last task's branch, ``serializer.case_data``) would be lost."""
+    last = workflow.last_task
+    migrate_workflow(diff, workflow, spec)
+    if last is not None and workflow.tasks.get(last.id) is last:
+        workflow.last_task = last
+    elif last is not None:  # it was reset away: the branch the case waits on holds its data
+        waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, skip_subprocesses=True)
+        workflow.last_task = waiting[0].parent if waiting and waiting[0].parent is not None else None
 
 
 def _duration(task: Any) -> bool:

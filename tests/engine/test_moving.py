@@ -99,9 +99,11 @@ def test_a_changed_deadline_is_counted_again_and_says_why(t: Any, tmp_path: Path
     with pytest.raises(Forbidden):
         t.migration.move(t.people.find_user("mp"), "orden_proteccion", 2, [iid], "Reforma")
 
+    data_before = t.instance(iid).data
     [result] = t.migration.move(lucia, "orden_proteccion", 2, [iid], "Reforma al art. 28 (prueba)")
     assert result.moved and result.reason == "" and (result.from_version, result.to_version) == (1, 2)
     assert t.instance(iid).instance.version == 2
+    assert t.instance(iid).data == data_before and data_before["hechos"]  # the case keeps every datum
     # Version 2 counts 6 hours from the same moment: 10:00 + 6 h = 16:00.
     [timer] = [x for x in pending(t, iid) if x.task_name == "plazo_emision_valoracion"]
     assert timer.due_at == hmo("2026-03-02T16:00:00")
