@@ -36,12 +36,16 @@ def t(db_url: str, frozen_clock: Any) -> Iterator[Any]:
     tr.db.dispose()
 
 
-def version_two(t: Any, tmp_path: Path, edit: Any) -> None:
-    """Deploy the shipped folder with ``edit`` applied to orden_proteccion.bpmn as version 2."""
+def version_two(t: Any, tmp_path: Path, edit: Any, parameters: Any = None) -> None:
+    """Deploy the shipped folder with ``edit`` applied to orden_proteccion.bpmn (and ``parameters`` to
+    parameters.toml) as version 2."""
     folder = tmp_path / "workflows"
     shutil.copytree(REAL_WORKFLOWS, folder)
     bpmn = folder / "bpmn" / "orden_proteccion.bpmn"
     bpmn.write_text(edit(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
+    if parameters is not None:
+        toml = folder / "parameters.toml"
+        toml.write_text(parameters(toml.read_text(encoding="utf-8")), encoding="utf-8")
     t.design.deploy_paths(SYSTEM, [folder], note="versión 2 de prueba")
 
 
@@ -122,6 +126,21 @@ def test_a_changed_deadline_is_counted_again_and_says_why(t: Any, tmp_path: Path
     assert open_task(t, iid, "emitir_orden")
 
 
+def test_a_new_legal_parameter_counts_the_deadline_again(t: Any, tmp_path: Path) -> None:
+    """Version 2 keeps the expression but its parameters say 8 hours (the 2013 text): 10:00 + 8 h = 18:00."""
+    lucia = t.people.find_user("lucia")
+    iid = new_case(t)
+    old = "[orden_proteccion.emision_horas]\nvalue = 4\n"
+    version_two(t, tmp_path, lambda xml: xml, lambda toml: toml.replace(old, old.replace("4", "8")) if old in toml
+                else pytest.fail("emision_horas is no longer 4 in parameters.toml"))
+    [result] = t.migration.move(lucia, "orden_proteccion", 2, [iid], "Parámetros de 2013")
+    assert result.moved, result.reason
+    [timer] = [x for x in pending(t, iid) if x.task_name == "plazo_emision_valoracion"]
+    assert timer.due_at == hmo("2026-03-02T18:00:00")
+    assert "cambia los parámetros legales (orden_proteccion.emision_horas)" in timer.deadline["rule"]
+    assert t.instance(iid).data["parametros"]["orden_proteccion"]["emision_horas"] == 8
+
+
 def test_an_unchanged_deadline_stays_as_it_was(t: Any, tmp_path: Path, frozen_clock: Any) -> None:
     lucia = t.people.find_user("lucia")
     iid = new_case(t)
@@ -146,6 +165,18 @@ def test_a_removed_open_step_is_refused_and_nothing_changes(t: Any, tmp_path: Pa
     assert not preview.can_move and "«Emitir la orden de protección» (emitir_orden) no existe en la versión 2" in preview.lines[0]
     [result] = t.migration.move(lucia, "orden_proteccion", 2, [iid], "Reforma")
     assert not result.moved and "no existe en la versión 2" in result.reason
+    assert snapshot(t, iid) == before
+
+
+def test_a_case_that_went_through_a_removed_step_is_refused(t: Any, tmp_path: Path) -> None:
+    lucia = t.people.find_user("lucia")
+    iid = new_case(t)
+    t.complete(open_task(t, iid, "valorar_riesgo").id, example("orden_proteccion_valoracion_riesgo", 0), USER)
+    before = snapshot(t, iid)
+    version_two(t, tmp_path, lambda xml: re.sub(r"\bvalorar_riesgo\b", "valorar_riesgo_reformada", xml))
+    [result] = t.migration.move(lucia, "orden_proteccion", 2, [iid], "Reforma")
+    assert not result.moved
+    assert "El caso ya pasó por «Valorar el riesgo» (valorar_riesgo), que no existe en la versión 2" in result.reason
     assert snapshot(t, iid) == before
 
 
