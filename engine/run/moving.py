@@ -68,6 +68,8 @@ class MovePreview:
     to_version: int
     can_move: bool
     lines: list[str] = field(default_factory=list)  # Spanish: where each open step goes, what changes
+    # Elements of its version, gone in the newest, that the case can still reach (issue 10: a fix it lacks)
+    reachable_removed: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -51,7 +51,12 @@ class MigrationService:
             rows = s.execute(select(Instance).where(
                 Instance.process_key == key, Instance.status.in_(library.OPEN_STATUSES),
                 Instance.definition_id != target.id).order_by(Instance.id).limit(limit)).scalars().all()
-            return [moving.preview(self.rt, s, inst, target) for inst in rows]
+            previews = [moving.preview(self.rt, s, inst, target) for inst in rows]
+        if to_version is None and previews:  # to the newest: say which cases still lack its fixes
+            gone = {c.instance_id: c.reachable_removed for c in affected(self.db, self.rt.specs, key)[1]}
+            for p in previews:
+                p.reachable_removed = gone.get(p.instance_id, [])
+        return previews
 
     def move(self, user: Principal, key: str, to_version: int | None, instances: Sequence[int] | None,
              reason: str) -> list[MoveResult]:

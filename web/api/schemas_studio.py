@@ -82,7 +82,9 @@ MOVE_PREVIEWS: dict[str, Any] = {
             "instance_id": {"type": "integer"}, "reference": _TEXT_OR_NULL, "from_version": {"type": "integer"},
             "to_version": {"type": "integer"}, "can_move": {"type": "boolean"},
             "lines": {**_TEXTS, "description": "where each open step and deadline lands, or why it cannot "
-                                               "move (Spanish)"}}}}}}
+                                               "move (Spanish)"},
+            "reachable_removed": {**_TEXTS, "description": "elements of its version that the newest version "
+                                                           "removed and the case can still reach"}}}}}}
 MOVES_QUERY: dict[str, dict[str, Any]] = {"to": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}
 MOVE_REQUEST: dict[str, Any] = {
     "type": "object", "required": ["reason"], "additionalProperties": False, "properties": {
