@@ -158,6 +158,7 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
         return _Plan(head, old, new, wf, lines, [_STATUS_REFUSALS[InstanceStatus(head.status)]], [], [])
     before = {t.id: (t.state, copy.deepcopy(t.data), dict(t.internal_data), _expression(t))
               for t in _all(wf) if t.state & _OPEN}
+    titles = {t.id: t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY)}
     top, subs = diff_workflow(serializer.REGISTRY, wf, new.spec, new.subprocess_specs)
     gone = list(top.removed)
     altered = {t.id for t in top.changed} | {t.id for d in subs.values() if d is not None for t in d.changed}
@@ -246,9 +247,10 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
                             f"{target.version}.")
             break
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
-        how = ", con cambios en el paso" if task.id in altered else ""
-        lines.insert(0, f"«{task.task_spec.bpmn_name or task.task_spec.bpmn_id}» sigue abierta en la versión "
-                        f"{target.version}{how}.")
+        title = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+        was = titles.get(task.id, title)
+        how = (f" como «{title}»" if was != title else "") + (", con cambios en el paso" if task.id in altered else "")
+        lines.insert(0, f"«{was}» sigue abierta en la versión {target.version}{how}.")
     return _Plan(head, old, new, wf, lines, refusals, changed, parameters)
 
 

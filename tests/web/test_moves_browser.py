@@ -34,7 +34,7 @@ def test_designer_previews_and_moves_a_case(page_for: Any, server: dict[str, Any
     page = page_for("diseno.ism")
     page.goto(server["url"] + "/diseno/procesos/orden_proteccion/casos")
     assert page.locator("h1").inner_text().startswith("Casos abiertos en versiones anteriores a la 2")
-    assert "Valorar el riesgo (reforma)" in page.inner_text("main")
+    assert "«Valorar el riesgo» sigue abierta en la versión 2 como «Valorar el riesgo (reforma)»" in page.inner_text("main")
     violations = {"vista previa": axe_serious(page)}
     shot(page, "moves-1-preview")
 
