@@ -106,6 +106,11 @@ def _expression(task: Any) -> str | None:
     return getattr(getattr(task.task_spec, "event_definition", None), "expression", None)
 
 
+def _iso(value: Any) -> str:
+    """A timer's instant as its rows key it: a cycle's next occurrence, else the value itself."""
+    return str(value["next"]) if isinstance(value, dict) else str(value)
+
+
 def _local(value: Any) -> str:
     try:
         return timers._instant(str(value["next"] if isinstance(value, dict) else value)).astimezone(
@@ -238,7 +243,7 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
             refusals.append(f"Con la versión {target.version} el plazo «{title}» ya habría vencido "
                             f"({why}): mueva este caso a mano.")
             continue
-        changed.append(_TimerChange(element, title, str(old_value), str(new_value), why))
+        changed.append(_TimerChange(element, title, _iso(old_value), _iso(new_value), why))
         lines.append(f"El plazo «{title}» se recalcula: vencía el {_local(old_value)}, vencerá el "
                      f"{_local(new_value)}, porque {why}.")
     for task in _all(wf):
@@ -314,6 +319,8 @@ def move(rt: Runtime, instance_id: int, target_id: int, user: str, reason: str) 
                 open_ids = set(terms_open(s, instance_id))
                 reference = s.execute(select(Instance.reference).where(Instance.id == instance_id)).scalar()
                 explanations = _previous_explanations(s, instance_id)
+            dues = _task_dues(rt, plan, open_ids)  # before the notes below: a dueDate records its entry again
+            annotated: dict[Any, dict[str, Any]] = {}
             for change in plan.changed:
                 entry = dict((_computed.get() or {}).get(change.new) or {})
                 entry["rule"] = (f"Recalculado al mover el caso de la versión {plan.old.version} a la "
@@ -324,7 +331,11 @@ def move(rt: Runtime, instance_id: int, target_id: int, user: str, reason: str) 
                 if change.element in explanations:
                     entry["previous"] = explanations[change.element]
                 terms._explain(change.new, entry)
-            dues = _task_dues(rt, plan, open_ids)
+                try:
+                    annotated[timers._instant(change.new)] = entry
+                except ValueError:  # not an instant: no task takes its due date from it
+                    pass
+            dues = {k: (due, annotated.get(due, deadline)) for k, (due, deadline) in dues.items()}
             state = serializer.dump_state(plan.wf)
             detail = {"from_version": plan.old.version, "to_version": plan.new.version, "reason": reason,
                       "lines": plan.lines, "timers": [c.__dict__ for c in plan.changed],

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from engine.errors import Forbidden, InvalidInput
 from engine.services import SYSTEM
 from engine.store.models import Event, Task, Timer
-from tests.procedures.conftest import USER, example, hmo
+from tests.procedures.conftest import USER, example, hmo, local, start  # noqa: F401  (start: a fixture)
 from tests.web.conftest import REAL_USERS, REAL_WORKFLOWS, make_tramita
 
 DESIGNER = [("lucia", "legal_designer", "ISM", [])]
@@ -36,13 +36,13 @@ def t(db_url: str, frozen_clock: Any) -> Iterator[Any]:
     tr.db.dispose()
 
 
-def version_two(t: Any, tmp_path: Path, edit: Any, parameters: Any = None) -> None:
+def version_two(t: Any, tmp_path: Path, edit: Any, parameters: Any = None, bpmn: str = "orden_proteccion") -> None:
     """Deploy the shipped folder with ``edit`` applied to orden_proteccion.bpmn (and ``parameters`` to
     parameters.toml) as version 2."""
     folder = tmp_path / "workflows"
     shutil.copytree(REAL_WORKFLOWS, folder)
-    bpmn = folder / "bpmn" / "orden_proteccion.bpmn"
-    bpmn.write_text(edit(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
+    diagram = folder / "bpmn" / f"{bpmn}.bpmn"
+    diagram.write_text(edit(diagram.read_text(encoding="utf-8")), encoding="utf-8")
     if parameters is not None:
         toml = folder / "parameters.toml"
         toml.write_text(parameters(toml.read_text(encoding="utf-8")), encoding="utf-8")
@@ -204,3 +204,33 @@ def test_bulk_one_refused_the_others_moved(t: Any, tmp_path: Path) -> None:
     assert not again[2].moved and "El paso abierto «Emitir la orden de protección» (emitir_orden_reformada) no existe" in \
         again[2].reason
     assert again[3].moved and t.instance(fresh).instance.version == 1
+
+
+AGRAVIO_TERM = 'plazo_habil(fecha_aceptacion, parametros["agravio"]["procedencia_dias_habiles"], ' \
+               '"Reglamento art. 36, segundo párrafo")'
+
+
+def test_an_agravio_inside_its_investigation_moves_with_a_shorter_term(t: Any, start: Any,  # noqa: F811
+                                                                      tmp_path: Path) -> None:
+    """An agravio admitted on Monday 9 March 2026 waits inside the subprocess «investigacion» at
+    «planear_investigacion»; the subprocess's boundary timer ends 45 días hábiles after the acceptance
+    (Reglamento art. 36): from 10 March, without weekends and 16 March (LFT art. 74; 2-3 April count while
+    their acuerdo is pending) and 1 May, the 45th is Wednesday 13 May 2026 (23:59:59). A version 2 that says
+    30 días hábiles ends on the 30th: 10-13 Mar (4), 17-20 (8), 23-27 (13), 30 Mar-3 Apr (18), 6-10 Apr (23),
+    13-17 Apr (28), 20-21 Apr (30): Tuesday 21 April 2026."""
+    from tests.procedures.test_agravio import admitida
+
+    c = admitida(t, start)
+    assert local(c.timer("plazo_procedencia_vencido").due_at) == "2026-05-13T23:59:59-07:00"
+    version_two(t, tmp_path, lambda xml: xml.replace(AGRAVIO_TERM, AGRAVIO_TERM.replace(
+        'parametros["agravio"]["procedencia_dias_habiles"]', "30")), bpmn="agravio")
+    [preview] = [p for p in t.migration.move_previews(SYSTEM, "agravio") if p.instance_id == c.id]
+    assert preview.can_move, preview.lines
+    [result] = t.migration.move(SYSTEM, "agravio", 2, [c.id], "Reforma al art. 36 (prueba)")
+    assert result.moved, result.reason
+    timer = c.timer("plazo_procedencia_vencido")
+    assert local(timer.due_at) == "2026-04-21T23:59:59-07:00"
+    assert "de la versión 1 a la 2" in timer.deadline["rule"]
+    assert local(c.task("planear_investigacion").due_at) == "2026-04-21T23:59:59-07:00"
+    c.do("planear_investigacion", example("agravio_plan_investigacion", 1), at="2026-03-20T10:00:00")
+    assert c.open() == ["elaborar_proyecto_dictamen"]
