@@ -147,6 +147,31 @@ def _new_parameters(case: dict[str, Any] | None, old: deployments.LoadedSpec,
     return out
 
 
+_DETAILS: dict[tuple[int, int], dict[str, list[str]]] = {}
+
+
+def _details(s: Session, old: deployments.LoadedSpec, target: Definition) -> dict[str, list[str]]:
+    """Element id -> what changed in it between the two versions, in a lawyer's words (the studio's diff:
+    "5 (parámetro …) días naturales → 10 días naturales"). Versions never change, so it is kept."""
+    key = (old.definition_id, target.id)
+    found = _DETAILS.get(key)
+    if found is None:
+        from engine.deploy import library
+        from engine.deploy.diff import diff
+
+        current = s.get(Definition, old.definition_id)
+        try:
+            changes = diff(target.key, current.version, library.source(s, current)[1], target.version,
+                           library.source(s, target)[1], params=old.parts.toml("parameters"))
+            found = {e.id: list(e.details) for e in changes.elements if e.change == "changed"}
+        except Exception:  # noqa: BLE001 - the words are a courtesy: the expressions say it otherwise
+            found = {}
+        if len(_DETAILS) > 256:
+            _DETAILS.clear()
+        _DETAILS[key] = found
+    return found
+
+
 def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Plan:
     """Migrate the case in memory (inside a ``DeadlineLog``); refusals are collected, not raised."""
     head = _head(rt, s, instance_id)
@@ -227,7 +252,8 @@ def _plan(rt: Runtime, s: Session, instance_id: int, target: Definition) -> _Pla
         old_value, new_value = internal.get("event_value"), task._get_internal_data("event_value")
         new_expression = _expression(task)
         if new_expression != expression:
-            why = (f"la versión {target.version} lo calcula de otro modo: «{expression}» → «{new_expression}»")
+            words = "; ".join(_details(s, old, target).get(element, [])) or f"«{expression}» → «{new_expression}»"
+            why = f"la versión {target.version} lo calcula de otro modo: {words}"
         elif parameters and new_value != old_value and not _duration(task):
             why = (f"la versión {target.version} cambia los parámetros legales "
                    f"({', '.join(parameters)})")

@@ -49,9 +49,13 @@ def version_two(t: Any, tmp_path: Path, edit: Any, parameters: Any = None, bpmn:
     t.design.deploy_paths(SYSTEM, [folder], note="versión 2 de prueba")
 
 
+OLD_PLAZO = 'cantidad="parametros.orden_proteccion.emision_horas" unidad="horas"'
+
+
 def six_hours(xml: str) -> str:
-    assert xml.count(OLD_TIMER) >= 1
-    return xml.replace(OLD_TIMER, NEW_TIMER)
+    """The term as the studio's Plazo group writes it: the extension and the timer expression."""
+    assert xml.count(OLD_TIMER) >= 1 and OLD_PLAZO in xml
+    return xml.replace(OLD_TIMER, NEW_TIMER).replace(OLD_PLAZO, 'cantidad="6" unidad="horas"')
 
 
 def without_emitir_orden(xml: str) -> str:
@@ -113,6 +117,7 @@ def test_a_changed_deadline_is_counted_again_and_says_why(t: Any, tmp_path: Path
     assert timer.due_at == hmo("2026-03-02T16:00:00")
     rule = timer.deadline["rule"]
     assert "versión 1 a la 2" in rule and "calcula de otro modo" in rule and "14:00" in rule, rule
+    assert "4 (parámetro orden_proteccion.emision_horas) horas → 6 horas" in rule  # in a lawyer's words
     assert timer.deadline["moved"]["reason"] == "Reforma al art. 28 (prueba)"
     assert timer.deadline["previous"]["citation"] or timer.deadline["previous"]
     task = open_task(t, iid, "valorar_riesgo")
