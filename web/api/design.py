@@ -19,6 +19,13 @@ from web.api.contract import operation
 from web.security import tramita
 
 
+def _work() -> Any:
+    """The service that holds drafts: ``DraftService`` (``tramita().drafts``) where it exists, else the
+    design service (before the two were split)."""
+    t = tramita()
+    return getattr(t, "drafts", None) or t.design
+
+
 def findings_body(findings: list[Any]) -> dict[str, Any]:
     errors = sum(f.severity == "error" for f in findings)
     return {"findings": [f.to_dict() for f in findings], "errors": errors, "warnings": len(findings) - errors}
@@ -48,7 +55,7 @@ def lint():  # type: ignore[no-untyped-def]
         return respond(findings_body(design.lint(g.api_user, [(name, request.get_data())])))
     body = g.body
     if "draft" in body:
-        return respond(findings_body(design.lint_draft(g.api_user, _int(body["draft"], "draft"))))
+        return respond(findings_body(_work().lint_draft(g.api_user, _int(body["draft"], "draft"))))
     files = body.get("files")
     if not isinstance(files, list) or not files or not all(
             isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("content"), str) for f in files):
@@ -95,9 +102,9 @@ def create_draft():  # type: ignore[no-untyped-def]
     key = body.get("key")
     base = body.get("base_version")
     if not isinstance(key, str) or not key:
-        tramita().design.drafts(g.api_user)  # the role first
+        _work().drafts(g.api_user)  # the role first
         raise InvalidInput("Falta «key»: la clave del procedimiento.", field="key")
-    d = tramita().design.create_draft(g.api_user, key, _int(base, "base_version") if base is not None else None)
+    d = _work().create_draft(g.api_user, key, _int(base, "base_version") if base is not None else None)
     return respond(_draft_body(d), 201)
 
 
@@ -105,7 +112,7 @@ def create_draft():  # type: ignore[no-untyped-def]
 @token_required
 @operation("A draft with its BPMN text", ok=(200, "The draft", S.DRAFT))
 def get_draft(draft_id: int):  # type: ignore[no-untyped-def]
-    return respond(_draft_body(tramita().design.draft(g.api_user, draft_id)))
+    return respond(_draft_body(_work().draft(g.api_user, draft_id)))
 
 
 @bp.put("/drafts/<int:draft_id>")
@@ -115,9 +122,9 @@ def get_draft(draft_id: int):  # type: ignore[no-untyped-def]
 def update_draft(draft_id: int):  # type: ignore[no-untyped-def]
     content = g.body.get("content")
     if not isinstance(content, str):
-        tramita().design.draft(g.api_user, draft_id)  # the role and the draft first
+        _work().draft(g.api_user, draft_id)  # the role and the draft first
         raise InvalidInput("Falta «content»: el XML del diagrama.", field="content")
-    return respond(_draft_body(tramita().design.save_draft(g.api_user, draft_id, content)))
+    return respond(_draft_body(_work().save_draft(g.api_user, draft_id, content)))
 
 
 @bp.post("/drafts/<int:draft_id>/submit")
@@ -129,7 +136,7 @@ def submit_draft(draft_id: int):  # type: ignore[no-untyped-def]
     body = g.body
     note = body.get("change_note")
     if not isinstance(note, str):
-        tramita().design.draft(g.api_user, draft_id)
+        _work().draft(g.api_user, draft_id)
         raise InvalidInput("Falta «change_note»: la reforma y su fecha de publicación.", field="change_note")
     effective = None
     if body.get("effective_from"):
@@ -140,7 +147,7 @@ def submit_draft(draft_id: int):  # type: ignore[no-untyped-def]
         if effective is None or effective.tzinfo is None:
             raise InvalidInput("«effective_from» debe ser una fecha y hora ISO 8601 con desfase, p. ej. "
                                "2027-02-01T00:00:00-07:00.", field="effective_from")
-    return respond(_draft_body(tramita().design.submit_draft(g.api_user, draft_id, note, effective)))
+    return respond(_draft_body(_work().submit_draft(g.api_user, draft_id, note, effective)))
 
 
 @bp.post("/drafts/<int:draft_id>/approve")
@@ -150,7 +157,7 @@ def submit_draft(draft_id: int):  # type: ignore[no-untyped-def]
            body=S.DRAFT_APPROVE, check_body=False)
 def approve_draft(draft_id: int):  # type: ignore[no-untyped-def]
     comment = g.body.get("comment", "")
-    version = tramita().design.approve_draft(g.api_user, draft_id, str(comment))
+    version = _work().approve_draft(g.api_user, draft_id, str(comment))
     return respond({"draft": draft_id, "deployed_version": version})
 
 
@@ -161,9 +168,9 @@ def approve_draft(draft_id: int):  # type: ignore[no-untyped-def]
 def reject_draft(draft_id: int):  # type: ignore[no-untyped-def]
     comment = g.body.get("comment")
     if not isinstance(comment, str):
-        tramita().design.draft(g.api_user, draft_id)
+        _work().draft(g.api_user, draft_id)
         raise InvalidInput("Falta «comment»: por qué se rechaza.", field="comment")
-    return respond(_draft_body(tramita().design.reject_draft(g.api_user, draft_id, comment)))
+    return respond(_draft_body(_work().reject_draft(g.api_user, draft_id, comment)))
 
 
 @bp.get("/processes/<key>/moves")
