@@ -80,6 +80,8 @@ def test_the_api_previews_and_moves_with_the_same_rules(t: Any, tmp_path: Path) 
     assert api("POST", url, json={"all": True}).json["field"] == "reason"
     assert api("POST", url, json={"reason": "x"}).json["field"] == "instances"
     assert api("POST", url, json={"instances": ["uno"], "reason": "x"}).json["field"] == "instances"
+    assert api("POST", url, json={"all": True, "reason": "x", "forzar": True}).json["field"] == "forzar"
+    assert api("POST", url, json={"all": True, "reason": "x", "to_version": "dos"}).json["field"] == "to_version"
     r = api("POST", url, json={"all": True, "reason": "Reforma: emisión", "to_version": 2})
     assert r.status_code == 200 and (r.json["moved"], r.json["refused"]) == (1, 1)
     by_case = {x["instance_id"]: x for x in r.json["results"]}

@@ -197,6 +197,11 @@ def move(key: str):  # type: ignore[no-untyped-def]
     migration = tramita().migration
     reason, every, chosen = body.get("reason"), body.get("all"), body.get("instances")
     to = body.get("to_version")
+    unknown = sorted(set(body) - set(S.MOVE_REQUEST["properties"]))
+    if unknown:
+        migration.move_previews(g.api_user, key, limit=0)  # the role first
+        raise InvalidInput(f"Campo desconocido «{unknown[0]}» (admitidos: to_version, instances, all, reason).",
+                           field=unknown[0])
     if every is True and chosen is not None:
         migration.move_previews(g.api_user, key, limit=0)  # the role first
         raise InvalidInput("Envíe «instances» o «all», no ambos.", field="instances")
