@@ -209,6 +209,11 @@ def test_bulk_one_refused_the_others_moved(t: Any, tmp_path: Path) -> None:
     assert not again[2].moved and "El paso abierto «Emitir la orden de protección» (emitir_orden_reformada) no existe" in \
         again[2].reason
     assert again[3].moved and t.instance(fresh).instance.version == 1
+    t.suspend(fresh, "mp", "amparo")
+    [held] = t.migration.move(lucia, "orden_proteccion", 2, [fresh], "Otra vez")
+    assert (held.moved, held.reason) == (False, "El caso está suspendido: reanúdelo antes de moverlo.")
+    t.resume(fresh, "mp")
+    assert t.migration.move(lucia, "orden_proteccion", 2, [fresh], "Otra vez")[0].moved
 
 
 AGRAVIO_TERM = 'plazo_habil(fecha_aceptacion, parametros["agravio"]["procedencia_dias_habiles"], ' \
