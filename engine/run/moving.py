@@ -342,7 +342,7 @@ def move(rt: Runtime, instance_id: int, target_id: int, user: str, reason: str) 
                 plan = _plan(rt, s, instance_id, target)
                 if plan.refusals:
                     raise MoveRefused(" ".join(plan.refusals), field="instance")
-                open_ids = set(terms_open(s, instance_id))
+                open_ids = set(_open_task_ids(s, instance_id))
                 reference = s.execute(select(Instance.reference).where(Instance.id == instance_id)).scalar()
                 explanations = _previous_explanations(s, instance_id)
             dues = _task_dues(rt, plan, open_ids)  # before the notes below: a dueDate records its entry again
@@ -381,7 +381,7 @@ def move(rt: Runtime, instance_id: int, target_id: int, user: str, reason: str) 
     raise MoveRefused("El caso cambió mientras se movía: inténtelo de nuevo.", field="instance")
 
 
-def terms_open(s: Session, instance_id: int) -> list[str]:
+def _open_task_ids(s: Session, instance_id: int) -> list[str]:
     return list(s.execute(select(Task.id).where(Task.instance_id == instance_id, Task.state == OPEN)).scalars())
 
 
