@@ -78,7 +78,7 @@ def cmd_deploy(args: argparse.Namespace) -> None:
 
 def cmd_affected(args: argparse.Namespace) -> None:
     t = _tramita()
-    latest, cases = t.design.affected(_actor(t, args), args.key)
+    latest, cases = t.migration.affected(_actor(t, args), args.key)
     if args.json:
         _print_json({"process": args.key, "latest_version": latest, "cases": cases})
         return

@@ -3,6 +3,8 @@
 - ``cases``: caseworkers (inbox, tasks, the case file, files, documents);
 - ``design``: legal designers (deploy, versions, lint);
 - ``drafts``: legal designers' drafts and the second designer's approval;
+- ``calendar``: legal designers' drafts of the legal calendar, their impact and recount;
+- ``migration``: legal designers moving running cases to another version (preview, move);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
 - ``people``: administrators (accounts) and signing in;
 - ``simulator``: legal designers' dry runs of scenarios on real dates;
@@ -30,6 +32,7 @@ from engine.services.calendar import CalendarService
 from engine.services.cases import CaseService, TaskPage
 from engine.services.design import DesignService
 from engine.services.drafts import DraftService, DraftView
+from engine.services.migration import MigrationService
 from engine.services.monitor import MonitorService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
@@ -44,7 +47,7 @@ from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskSt
 __all__ = ["Badge", "CalendarService", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "DraftService", "DraftView",
            "EventKind", "EventView",
            "FiringOutcome", "FormSpec", "FrozenClock", "IncidentView", "InboxFilters", "InstanceDetail",
-           "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MonitorService", "PeopleService",
+           "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MigrationService", "MonitorService", "PeopleService",
            "Principal", "ROLES", "ROLE_LABELS", "RegisterService", "STATUS_LABELS", "SYSTEM", "SystemClock",
            "TaskPage", "TaskState", "TaskView", "TimerStatus", "TimerView", "Tramita", "UserView", "badge", "config",
            "is_reserved", "is_system", "MASK"]
@@ -61,6 +64,7 @@ class Tramita:
         self.design = DesignService(self.runtime)
         self.drafts = DraftService(self.runtime, self.design)
         self.monitor = MonitorService(self.runtime)
+        self.migration = MigrationService(self.runtime)
         self.people = PeopleService(self.runtime)
         self.simulator = SimulatorService(self.runtime)
         self.register = RegisterService(self.runtime)

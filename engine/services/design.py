@@ -97,32 +97,6 @@ class DesignService:
                         forms_a=library.form_reader(s, da.deployment_id),
                         forms_b=library.form_reader(s, db_.deployment_id), params=self.context().parameters)
 
-    def move_previews(self, user: Principal, key: str, to_version: int | None = None,
-                      limit: int = 50) -> list[Any]:
-        """For each open case on an older version: where its open steps would land in ``to_version``
-        (the latest by default), which deadlines change, or why it cannot move."""
-        from sqlalchemy import select
-
-        from engine.deploy import moving
-        from engine.store.models import Instance
-
-        designer(user)
-        with self.db.read() as s:
-            target = library.definition(s, key, to_version)
-            rows = s.execute(select(Instance).where(
-                Instance.process_key == key, Instance.status.in_(library.OPEN_STATUSES),
-                Instance.definition_id != target.id).order_by(Instance.id).limit(limit)).scalars().all()
-            diffs: dict[int, VersionDiff] = {}
-            out = []
-            for inst in rows:
-                if inst.definition_id not in diffs:
-                    current = s.get(library.Definition, inst.definition_id)
-                    diffs[inst.definition_id] = diff(key, current.version, library.source(s, current)[1],
-                                                     target.version, library.source(s, target)[1],
-                                                     params=self.context().parameters)
-                out.append(moving.preview(s, self.rt.specs, inst, target, diffs[inst.definition_id]))
-            return out
-
     def export(self, user: Principal, key: str, version: int | None, folder: Path) -> list[Path]:
         designer(user)
         with self.db.read() as s:
@@ -136,14 +110,6 @@ class DesignService:
                 "parameters": _parameter_paths(ctx.parameters)}
 
     # --- lint ------------------------------------------------------------------------------
-
-    def affected(self, user: Principal, key: str) -> tuple[int, list[Any]]:
-        """Running cases on earlier versions that can still reach an element the newest version removed."""
-        from engine.deploy.affected import affected
-
-        require_role(user, "legal_designer", "manager", "admin", field="user",
-                     message="Su rol no permite revisar los casos en curso de versiones anteriores.")
-        return affected(self.db, self.rt.specs, key)
 
     def version_list(self, user: Principal, key: str) -> list[VersionInfo]:
         """Every version of a procedure (or of the legal calendar, ``calendario``, or of the values by

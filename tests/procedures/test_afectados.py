@@ -51,6 +51,15 @@ def test_lista_los_casos_en_curso_que_aun_pueden_caducar(tmp_path: Path, sqlite_
     # Version 2: the diagram of issue 10; a case started now is on it and is not listed.
     t.deploy_paths([WORKFLOWS], "instalacion")
     nuevo = t.start("orden_proteccion", inicio, USER).instance_id
+    from engine.services import SYSTEM
+
+    # The studio's preview of a move says the same of the case (issue 12, item 7).
+    [preview] = [p for p in t.migration.move_previews(SYSTEM, "orden_proteccion") if p.instance_id == viejo]
+    assert "registrar_caducidad" in preview.reachable_removed
+    # It waits at boundary events the newest version removed: it cannot move, it is handled by hand.
+    assert not preview.can_move
+    assert any("«Cada 24 horas, primeros 6 días» (contacto_24_horas) no existe en la versión 2" in line
+               for line in preview.lines), preview.lines
     t.db.dispose()
 
     run = runner(f"sqlite:///{db}", monkeypatch, capsys)

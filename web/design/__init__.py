@@ -231,10 +231,29 @@ def forms_used(content: str) -> list[str]:
     return sorted(set(re.findall(r'formJsonSchemaFilename"\s+value="([^"]+)"', content)))
 
 
-@bp.get("/procesos/<key>/casos")
+@bp.route("/procesos/<key>/casos", methods=["GET", "POST"])
 @roles_required(*DESIGNERS)
 def moves(key: str):  # type: ignore[no-untyped-def]
-    """Open cases on older versions and what moving each to the latest would mean (preview only)."""
-    design = tramita().design
-    rows = design.versions(me(), key)
-    return _render("design/moves.html", key=key, latest=rows[0].version, previews=design.move_previews(me(), key))
+    """Open cases on other versions, what moving each to the latest would mean, and the move of those
+    chosen (each case in its own transaction; the result says, per case, whether it moved or why not)."""
+    service = tramita().migration
+    rows = tramita().design.versions(me(), key)
+    errors: dict[str, str] = {}
+    results = None
+    chosen = request.form.getlist("caso") if request.method == "POST" else []
+    reason = request.form.get("motivo", "") if request.method == "POST" else ""
+    status = 200
+    if request.method == "POST":
+        ids = [int(c) for c in chosen if c.isdigit()]
+        if not ids:
+            errors["caso"] = _("Elija al menos un caso para moverlo.")
+        if not reason.strip():
+            errors["motivo"] = _("Escriba el motivo del cambio de versión: queda en la bitácora de cada caso.")
+        if not errors:
+            try:
+                results = service.move(me(), key, rows[0].version, ids, reason)
+            except TramitaError as exc:
+                errors[{"instances": "caso"}.get(exc.field or "", "motivo")] = exc.message
+        status = 422 if errors else 200
+    return _render("design/moves.html", key=key, latest=rows[0].version, previews=service.move_previews(me(), key),
+                   errors=errors, results=results, chosen=chosen, reason=reason if errors else ""), status
