@@ -123,7 +123,9 @@ def parse_form(text: str) -> dict[str, Any]:
 
 
 def submit(session: Any, draft: Draft, user: str, note: str, findings: Sequence[Finding],
-           effective_from: datetime | None = None) -> Draft:
+           effective_from: datetime | None = None, scenario_failures: Sequence[str] = ()) -> Draft:
+    """Send the draft for approval: it needs a change note, no lint error and no failing legal scenario
+    (``scenario_failures``: "<file>: <expectation, expected and actual>", from the simulator)."""
     _own(draft, user)
     if draft.status not in EDITABLE:
         raise InvalidState("El borrador ya está en revisión.", field="draft")
@@ -134,6 +136,10 @@ def submit(session: Any, draft: Draft, user: str, note: str, findings: Sequence[
     if errs:
         raise InvalidInput(f"El diagrama tiene {len(errs)} error(es): corríjalos antes de enviarlo "
                            f"(el primero: {errs[0].element_id} — {errs[0].message})", field="content")
+    if scenario_failures:
+        raise InvalidInput(f"{len(scenario_failures)} expectativa(s) de los escenarios legales no se cumplen con "
+                           f"el borrador: corríjalas antes de enviarlo (la primera: {scenario_failures[0]})",
+                           field="scenarios")
     draft.change_note = note.strip()
     draft.effective_from = effective_from
     draft.status = "submitted"

@@ -22,6 +22,7 @@ from engine.deploy.versions import BundleFile, DeployResult
 from engine.errors import InvalidInput, NotFound
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
+from engine.services.simulator import SimulatorService
 from engine.store.drafts import Draft
 from engine.store.models import DeployedFile
 
@@ -297,7 +298,7 @@ class DesignService:
         findings = self.lint_draft(user, draft_id)
         with self.db.write() as s:
             return DraftView.of(drafts.submit(s, drafts.get(s, draft_id), user.username, note, findings,
-                                              effective_from))
+                                              effective_from, SimulatorService(self.rt).draft_failures(draft_id)))
 
     def approve_draft(self, user: Principal, draft_id: int, comment: str = "") -> int:
         """Deploy the draft as the next version (the approver is never the author); its version number."""

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import select
+import tomllib
+from typing import Any
 
-from engine.deploy import versions
+from sqlalchemy import func, select
+
+from engine.deploy import drafts, library, versions
 from engine.deploy.versions import BundleFile
 from engine.errors import NotFound
 from engine.run.runtime import Runtime
@@ -67,9 +70,42 @@ class SimulatorService:
             if definition is None:
                 raise NotFound(f"no hay versión {version or ''} desplegada del procedimiento {key!r}".replace("  ", " "),
                                field="version")
-            rows = s.execute(select(DeployedFile.name, DeployedFile.content)
-                             .where(DeployedFile.deployment_id == definition.deployment_id)).all()
-            return [BundleFile(name, content.encode("utf-8")) for name, content in rows], definition.version
+            return _bundle_as_of(s, definition.deployment_id), definition.version
+
+    def draft_failures(self, draft_id: int) -> list[str]:
+        """The failing expectations of the scenarios kept with a draft's bundle (the base version's files
+        with the draft's diagram and forms in place), each naming its scenario: a draft with one cannot be
+        submitted for approval. Only the scenarios of the draft's own procedure run."""
+        with self.db.read() as s:
+            draft = drafts.get(s, draft_id)
+            if drafts.kind_of(draft) != "process":
+                return []
+            base = library.definition(s, draft.process_key, draft.base_version)
+            files = {f.name: f for f in _bundle_as_of(s, base.deployment_id)}
+            files[draft.filename] = BundleFile(draft.filename, draft.content.encode("utf-8"))
+            for name, text in (draft.forms or {}).items():
+                files[name] = BundleFile(name, text.encode("utf-8"))
+            key = draft.process_key
+        failures = []
+        for name, f in sorted(files.items()):
+            if not name.endswith(".toml") or "/" in name:
+                continue
+            raw = tomllib.loads(f.content.decode("utf-8"))
+            if raw.get("procedimiento") != key or "actos" not in raw:
+                continue  # a part (lanes, parameters...) or another procedure's scenario
+            result = runner.run(scenario.parse(raw, name), list(files.values()))
+            failures += [f"{name}: {failure}" for failure in result.failures]
+        return failures
+
+
+def _bundle_as_of(session: Any, deployment_id: int) -> list[BundleFile]:
+    """The whole bundle in force at a deployment: each file's latest text deployed up to it (a deployment
+    holds only the files it changed)."""
+    latest = (select(DeployedFile.name, func.max(DeployedFile.id).label("id"))
+              .where(DeployedFile.deployment_id <= deployment_id).group_by(DeployedFile.name).subquery())
+    rows = session.execute(select(DeployedFile.name, DeployedFile.content)
+                           .join(latest, latest.c.id == DeployedFile.id)).all()
+    return [BundleFile(name, content.encode("utf-8")) for name, content in rows]
 
 
 def folder_files(paths: Iterable[str | Path]) -> list[BundleFile]:
