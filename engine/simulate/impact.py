@@ -10,10 +10,10 @@ explanation. A term that already ended (due before now) never moves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from engine.store.db import Database
 from engine.store.models import Instance, Task, Timer
@@ -37,46 +37,71 @@ class MovedDeadline:
 
 def impact(db: Database, calendar: LegalCalendar, changed: Iterable[date], *, now: datetime,
            reasons: Mapping[date, str] | None = None) -> list[MovedDeadline]:
-    """The pending deadlines that ``calendar`` moves, given the days whose status ``changed``."""
+    """The pending deadlines that ``calendar`` moves, given the days whose status ``changed``.
+
+    Set-based, so that it answers over a hundred thousand running terms: SQL keeps only the pending
+    timers and open tasks whose term can reach a changed day (due on or after the first changed day,
+    which the ``(status, due_at)`` index finds; counted in days; started on or before the last changed
+    day, read from the explanation inside the database), and returns only the explanation's fields
+    the count needs. Each distinct term (start, unit, count, rule) is then counted once on the new
+    calendar, however many cases share it.
+    """
     days = sorted(set(changed))
     if not days:
         return []
     first = datetime.combine(days[0], datetime.min.time(), HERMOSILLO)
     floor = max(first, now)
+    after_last = (days[-1] + timedelta(days=1)).isoformat()  # starts are local ISO text: "2026-12-18T12:00:00-07:00"
     moved: dict[tuple[int, str], MovedDeadline] = {}
     with db.read() as s:
-        timers = s.execute(
-            select(Timer.instance_id, Timer.task_name, Timer.due_at, Timer.deadline, Instance.reference,
-                   Instance.process_key)
-            .join(Instance, Instance.id == Timer.instance_id)
-            .where(Timer.status == TimerStatus.PENDING, Timer.deadline.is_not(None), Timer.due_at >= floor)).all()
-        tasks = s.execute(
-            select(Task.instance_id, Task.name, Task.due_at, Task.deadline, Instance.reference, Instance.process_key)
-            .join(Instance, Instance.id == Task.instance_id)
-            .where(Task.state == TaskState.READY, Task.deadline.is_not(None), Task.due_at >= floor)).all()
-    covered = {(r.instance_id, _term(r.deadline)) for r in timers}
+        timers = s.execute(_candidates(Timer, Timer.task_name, Timer.due_at, Timer.deadline, after_last)
+                           .where(Timer.status == TimerStatus.PENDING, Timer.due_at >= floor)).all()
+        tasks = s.execute(_candidates(Task, Task.name, Task.due_at, Task.deadline, after_last)
+                          .where(Task.state == TaskState.READY, Task.due_at >= floor)).all()
+    counted: dict[tuple[Any, ...], Any] = {}
+    entries: dict[tuple[Any, ...], tuple[tuple[date, str], ...]] = {}
+    covered = {(r.instance_id, r.start, r.unit, r.count, r.due) for r in timers}
     for kind, rows in (("timer", timers), ("task", tasks)):
-        for iid, element, due, explanation, reference, key in rows:
-            if kind == "task" and (iid, _term(explanation)) in covered:
+        for row in rows:
+            if kind == "task" and (row.instance_id, row.start, row.unit, row.count, row.due) in covered:
                 continue  # the timer that carries the same term is listed (and moves the task with it)
-            found = _moved(iid, element, kind, due, explanation, reference, key, calendar, days, reasons or {})
-            if found is not None:
-                moved.setdefault((iid, element), found)
+            if row.rearmed is not None:
+                continue  # a due date fixed by hand keeps what the person decided
+            term = (row.start, row.unit, row.count, row.rule, row.citation)
+            if term not in counted:
+                counted[term] = recompute({"start": row.start, "unit": row.unit, "count": _int(row.count),
+                                           "rule": row.rule, "citation": row.citation}, calendar)
+            again = counted[term]
+            if again is None or again.due == row.due_at:
+                continue
+            key = (term, row.due_at)
+            if key not in entries:  # the calendar entries inside the term, once per distinct term
+                start, end = to_local(row.start).date(), max(again.due, row.due_at).astimezone(HERMOSILLO).date()
+                entries[key] = tuple((d, (reasons or {}).get(d) or calendar.inhabil_reason(d) or "día hábil de nuevo")
+                                     for d in days if start <= d <= end)
+            inside = entries[key]
+            moved.setdefault((row.instance_id, row.element), MovedDeadline(
+                row.instance_id, row.reference, row.process_key, row.element, kind, row.due_at, again.due, inside,
+                row.citation))
     return sorted(moved.values(), key=lambda m: (m.old_due, m.instance_id, m.element))
 
 
-def _term(explanation: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (explanation.get("start"), explanation.get("unit"), explanation.get("count"), explanation.get("due"))
+def _candidates(model: Any, element: Any, due: Any, explanation: Any, after_last: str) -> Select[Any]:
+    """Rows of ``model`` (timers or tasks) whose term, counted in days, starts before ``after_last``."""
+    start = explanation["start"].as_string()
+    unit = explanation["unit"].as_string()
+    return (select(model.instance_id, element.label("element"), due.label("due_at"), start.label("start"),
+                   unit.label("unit"), explanation["count"].as_string().label("count"),
+                   explanation["rule"].as_string().label("rule"), explanation["citation"].as_string().label("citation"),
+                   explanation["due"].as_string().label("due"), explanation["rearmed"].as_string().label("rearmed"),
+                   Instance.reference, Instance.process_key)
+            .join(Instance, Instance.id == model.instance_id)
+            .where(explanation.is_not(None), unit.in_(("business", "natural")), start < after_last))
 
 
-def _moved(iid: int, element: str, kind: str, due: datetime, explanation: Mapping[str, Any], reference: str | None,
-           key: str, calendar: LegalCalendar, days: list[date], reasons: Mapping[date, str]) -> MovedDeadline | None:
-    start = explanation.get("start")
-    if not isinstance(start, str) or to_local(start).date() > days[-1]:
-        return None  # the term starts after every changed day
-    again = recompute(explanation, calendar)
-    if again is None or again.due == due:
-        return None
-    inside = tuple((d, reasons.get(d) or calendar.inhabil_reason(d) or "día hábil de nuevo") for d in days
-                   if to_local(start).date() <= d <= max(again.due, due).astimezone(HERMOSILLO).date())
-    return MovedDeadline(iid, reference, key, element, kind, due, again.due, inside, explanation.get("citation"))
+def _int(value: Any) -> Any:
+    """A count read as text from the explanation (JSON number), back to the int ``recompute`` wants."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
