@@ -158,11 +158,13 @@ def _play(rt: Runtime, frozen: clock.FrozenClock, sc: Scenario, forms: dict[str,
 
 def _pass_time(rt: Runtime, frozen: clock.FrozenClock, iid: int, until: datetime, result: Result,
                seen: set[str]) -> None:
-    """Fire, earliest first and each at its own instant, every timer due by ``until``."""
+    """Fire, earliest first and each at its own instant, every timer that fires by ``until``: a term's last
+    second still belongs to it, so a timer due at ``until`` itself has not fired yet at that instant."""
     for _ in range(10_000):
         with rt.db.read() as s:
             due = s.execute(select(Timer.due_at).where(Timer.instance_id == iid, Timer.status == TimerStatus.PENDING,
-                                                       Timer.due_at <= until).order_by(Timer.due_at).limit(1)).scalar()
+                                                       Timer.due_at <= until - timedelta(seconds=1))
+                                .order_by(Timer.due_at).limit(1)).scalar()
         if due is None:
             return
         # A term's last second still belongs to it: its timer fires the second after it ends.
