@@ -243,7 +243,7 @@ def _finish(rt: Runtime, iid: int, result: Result) -> None:
             parent = tasks[parent].get("parent")
         if parent and parent in tasks and tasks[parent]["state"] == TaskState.COMPLETED:
             result.flows.add((tasks[parent]["task_spec"], name))
-    result.ends.sort()
+    result.ends = sorted(set(result.ends))
     result.timeline.append(Entry(clock.now(), "fin", ",".join(result.ends) or "-",
                                  f"Estado del caso: {inst.status}; fin alcanzado: {', '.join(result.ends) or 'ninguno'}"))
 
