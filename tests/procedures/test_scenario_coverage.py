@@ -24,6 +24,17 @@ ROOT = Path(__file__).resolve().parents[2]
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 SCENARIOS = sorted((ROOT / "workflows" / "scenarios").rglob("*.toml"))
 
+# Elements no dry run can reach, each with the reason. The simulator fires every timer on time, as a
+# scheduler that is never late; these are reached only when a timer fires late.
+UNREACHABLE = {
+    "orden_proteccion": {
+        "flujo_gw_mas_contactos_a_fin_seguimiento_orden_concluida":
+            "a contact recorded after the order's vigencia ended but before the scheduler fired the end of "
+            "the vigencia (fin_vigencia_seguimiento), or after a substitution whose signal has not arrived",
+        "fin_seguimiento_orden_concluida": "idem",
+    },
+}
+
 
 def diagram(path: Path) -> tuple[str, dict[tuple[str, str], list[str]], set[str]]:
     """The process key, its sequence flows by (source, target), and its end events."""
@@ -49,6 +60,11 @@ def test_the_scenarios_cover_every_flow_and_end_of_the_shipped_diagrams() -> Non
     missing = []
     for path in sorted((ROOT / "workflows" / "bpmn").glob("*.bpmn")):
         key, flows, ends = diagram(path)
+        exempt = UNREACHABLE.get(key, {})
+        known = {i for ids in flows.values() for i in ids} | ends
+        assert set(exempt) <= known, f"{key}: exempt ids not in the diagram: {sorted(set(exempt) - known)}"
+        flows = {pair: [i for i in ids if i not in exempt] for pair, ids in flows.items()}
+        ends -= set(exempt)
         uncovered = sorted(i for pair, ids in flows.items() if pair not in taken[key] for i in ids)
         unreached = sorted(ends - reached[key])
         if uncovered:
