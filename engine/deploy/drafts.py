@@ -1,11 +1,13 @@
-"""Drafts of a procedure: kept on the server per author, submitted with a change note and no lint
-errors, approved by another legal designer (deployed as the next version) or rejected with a comment.
+"""Drafts of a procedure: kept on the server per author (with edited forms and legal scenarios),
+submitted with a change note, no lint errors and no failing scenario, approved by another legal
+designer (deployed as the next version) or rejected with a comment.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
@@ -87,6 +89,7 @@ def save(session: Any, draft: Draft, user: str, content: str) -> Draft:
 
 
 _FORM_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
+_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_-]+\.toml$")
 
 
 def save_form(session: Any, draft: Draft, user: str, name: str, text: str) -> Draft:
@@ -95,14 +98,29 @@ def save_form(session: Any, draft: Draft, user: str, name: str, text: str) -> Dr
     if draft.status not in EDITABLE:
         raise InvalidState("El borrador ya se envió a aprobación: espere la revisión para modificarlo.",
                            field="draft")
-    if not _FORM_NAME.match(name):
+    if _SCENARIO_NAME.match(name):  # a legal scenario kept with the draft, e.g. updated for the reform
+        parse_scenario(text, draft.process_key)
+    elif not _FORM_NAME.match(name):
         raise InvalidInput(f"«{name}» no es un nombre de formulario válido (p. ej. tramite_paso.schema.json).",
                            field="name")
-    parse_form(text)
+    else:
+        parse_form(text)
     draft.forms = {**(draft.forms or {}), name: text}
     draft.updated_at = clock.now()
     _audit(session, draft, user, "form_saved", name)
     return draft
+
+
+def parse_scenario(text: str, key: str) -> dict[str, Any]:
+    """A legal scenario (TOML) of the draft's own procedure, or InvalidInput saying what is wrong."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"El escenario no es TOML válido: {exc}.", field="schema") from None
+    if raw.get("procedimiento") != key or "actos" not in raw:
+        raise InvalidInput(f"El escenario debe ser del procedimiento «{key}» (procedimiento = \"{key}\") y tener "
+                           "[[actos]].", field="schema")
+    return raw
 
 
 def parse_form(text: str) -> dict[str, Any]:

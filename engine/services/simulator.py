@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from engine.deploy import drafts, library, versions
 from engine.deploy.versions import BundleFile
-from engine.errors import NotFound
+from engine.errors import NotFound, TramitaError
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
 from engine.simulate import runner, scenario
@@ -93,7 +93,10 @@ class SimulatorService:
             raw = tomllib.loads(f.content.decode("utf-8"))
             if raw.get("procedimiento") != key or "actos" not in raw:
                 continue  # a part (lanes, parameters...) or another procedure's scenario
-            result = runner.run(scenario.parse(raw, name), list(files.values()))
+            try:
+                result = runner.run(scenario.parse(raw, name), list(files.values()))
+            except TramitaError as exc:  # the draft does not deploy (lint reports why) or the scenario is malformed
+                return failures + [f"{name}: no se pudo simular: {exc.message}"]
             failures += [f"{name}: {failure}" for failure in result.failures]
         return failures
 

@@ -27,10 +27,10 @@ def test_a_draft_that_moves_a_scenarios_deadline_is_refused(st: Any) -> None:
     draft = st.design.create_draft(lucia, "sancion")
     assert TERM in draft.content
     st.design.save_draft(lucia, draft.id, draft.content.replace(TERM, "plazo_habil(fecha_notificacion, 6, "))
-    # sin_recurso_cobro.toml: notified Friday 18 December 2026, the 5th día hábil is Monday 28 December
+    # The sanción scenarios notify on Friday 18 December 2026: the 5th día hábil is Monday 28 December
     # (25 December skipped); with 6 días hábiles the term would end Tuesday 29 December at 23:59:59, so on
     # the 29th at 10:00 the recurso is still open and there is no certification of its absence to make.
-    with pytest.raises(InvalidInput, match=r"escenarios legales no se cumplen con el borrador.*sin_recurso_cobro\.toml: "
+    with pytest.raises(InvalidInput, match=r"escenarios legales no se cumplen con el borrador.*\w+\.toml: "
                                            r"acto 6 \(2026-12-29T10:00:00-07:00\): no hay tarea abierta "
                                            r"«certificar_recurso»; abiertas: interponer_recurso") as err:
         st.design.submit_draft(lucia, draft.id, "Reforma: seis días para el recurso")
