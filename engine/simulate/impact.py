@@ -9,11 +9,13 @@ explanation. A term that already ended (due before now) never moves.
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, func, select
 
 from engine.store.db import Database
 from engine.store.models import Instance, Task, Timer
@@ -53,50 +55,63 @@ def impact(db: Database, calendar: LegalCalendar, changed: Iterable[date], *, no
     floor = max(first, now)
     after_last = (days[-1] + timedelta(days=1)).isoformat()  # starts are local ISO text: "2026-12-18T12:00:00-07:00"
     moved: dict[tuple[int, str], MovedDeadline] = {}
+    sqlite = db.engine.dialect.name == "sqlite"
     with db.read() as s:
-        timers = s.execute(_candidates(Timer, Timer.task_name, Timer.due_at, Timer.deadline, after_last)
+        timers = s.execute(_candidates(Timer, Timer.task_name, Timer.due_at, Timer.deadline, after_last, sqlite)
                            .where(Timer.status == TimerStatus.PENDING, Timer.due_at >= floor)).all()
-        tasks = s.execute(_candidates(Task, Task.name, Task.due_at, Task.deadline, after_last)
+        tasks = s.execute(_candidates(Task, Task.name, Task.due_at, Task.deadline, after_last, sqlite)
                           .where(Task.state == TaskState.READY, Task.due_at >= floor)).all()
-    counted: dict[tuple[Any, ...], Any] = {}
+    counted: dict[Any, Any] = {}
     entries: dict[tuple[Any, ...], tuple[tuple[date, str], ...]] = {}
-    covered = {(r.instance_id, r.start, r.unit, r.count, r.due) for r in timers}
+    # a task whose term a timer carries is listed through its timer (which moves the task with it)
+    covered = {(r[0], r[3], r[2]) for r in timers} if tasks else set()
     for kind, rows in (("timer", timers), ("task", tasks)):
-        for row in rows:
-            if kind == "task" and (row.instance_id, row.start, row.unit, row.count, row.due) in covered:
-                continue  # the timer that carries the same term is listed (and moves the task with it)
-            if row.rearmed is not None:
-                continue  # a due date fixed by hand keeps what the person decided
-            term = (row.start, row.unit, row.count, row.rule, row.citation)
-            if term not in counted:
-                counted[term] = recompute({"start": row.start, "unit": row.unit, "count": _int(row.count),
-                                           "rule": row.rule, "citation": row.citation}, calendar)
-            again = counted[term]
-            if again is None or again.due == row.due_at:
+        for iid, element, due_at, fields, reference, key in rows:
+            if kind == "task" and (iid, fields, due_at) in covered:
                 continue
-            key = (term, row.due_at)
-            if key not in entries:  # the calendar entries inside the term, once per distinct term
-                start, end = to_local(row.start).date(), max(again.due, row.due_at).astimezone(HERMOSILLO).date()
-                entries[key] = tuple((d, (reasons or {}).get(d) or calendar.inhabil_reason(d) or "día hábil de nuevo")
-                                     for d in days if start <= d <= end)
-            inside = entries[key]
-            moved.setdefault((row.instance_id, row.element), MovedDeadline(
-                row.instance_id, row.reference, row.process_key, row.element, kind, row.due_at, again.due, inside,
-                row.citation))
+            if fields not in counted:  # each distinct term counted once on the new calendar
+                counted[fields] = _recount(fields, calendar)
+            again, start, citation = counted[fields]
+            if again is None or again.due == due_at:
+                continue
+            span = (fields, due_at)
+            if span not in entries:  # the calendar entries inside the term, once per distinct term
+                end = max(again.due, due_at).astimezone(HERMOSILLO).date()
+                entries[span] = tuple((d, (reasons or {}).get(d) or calendar.inhabil_reason(d) or "día hábil de nuevo")
+                                      for d in days if start <= d <= end)
+            if (iid, element) not in moved:
+                moved[(iid, element)] = MovedDeadline(iid, reference, key, element, kind, due_at, again.due,
+                                                      entries[span], citation)
     return sorted(moved.values(), key=lambda m: (m.old_due, m.instance_id, m.element))
 
 
-def _candidates(model: Any, element: Any, due: Any, explanation: Any, after_last: str) -> Select[Any]:
-    """Rows of ``model`` (timers or tasks) whose term, counted in days, starts before ``after_last``."""
+_FIELDS = ("start", "unit", "count", "rule", "citation", "rearmed")
+
+
+def _candidates(model: Any, element: Any, due: Any, explanation: Any, after_last: str, sqlite: bool) -> Select[Any]:
+    """Rows of ``model`` (timers or tasks) whose term, counted in days, starts before ``after_last``: the
+    instance, the element, the due instant, the explanation's fields the count needs (one JSON text),
+    the case's reference and procedure. On SQLite, where each ``json_extract`` parses the document again,
+    the fields come from a single multi-path extract; PostgreSQL's JSONB reads fields without parsing."""
     start = explanation["start"].as_string()
-    unit = explanation["unit"].as_string()
-    return (select(model.instance_id, element.label("element"), due.label("due_at"), start.label("start"),
-                   unit.label("unit"), explanation["count"].as_string().label("count"),
-                   explanation["rule"].as_string().label("rule"), explanation["citation"].as_string().label("citation"),
-                   explanation["due"].as_string().label("due"), explanation["rearmed"].as_string().label("rearmed"),
-                   Instance.reference, Instance.process_key)
+    if sqlite:
+        fields = func.json_extract(explanation, *(f"$.{f}" for f in _FIELDS), type_=String)
+    else:
+        fields = func.json_build_array(*(explanation[f].as_string() for f in _FIELDS)).cast(String)
+    return (select(model.instance_id, element, due, fields, Instance.reference, Instance.process_key)
             .join(Instance, Instance.id == model.instance_id)
-            .where(explanation.is_not(None), unit.in_(("business", "natural")), start < after_last))
+            .where(start < after_last))  # first: it discards most rows of the due range with one read
+
+
+def _recount(fields: str, calendar: LegalCalendar) -> tuple[Any, date, Any]:
+    """The term (its explanation's fields as JSON text) counted on ``calendar``; None when no calendar moves
+    it (hours, months, a due date fixed by hand), with its start day and citation."""
+    start, unit, count, rule, citation, rearmed = json.loads(fields)
+    again = None
+    if unit in ("business", "natural") and rearmed is None:
+        again = recompute({"start": start, "unit": unit, "count": _int(count), "rule": rule, "citation": citation},
+                          calendar)
+    return again, to_local(start).date(), citation
 
 
 def _int(value: Any) -> Any:
