@@ -89,7 +89,7 @@ def save(session: Any, draft: Draft, user: str, content: str) -> Draft:
 
 
 _FORM_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.json$")
-_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_-]+\.toml$")
+_DRAFT_SCENARIO = re.compile(r"^[A-Za-z0-9_-]+\.toml$")
 
 
 def save_form(session: Any, draft: Draft, user: str, name: str, text: str) -> Draft:
@@ -98,7 +98,7 @@ def save_form(session: Any, draft: Draft, user: str, name: str, text: str) -> Dr
     if draft.status not in EDITABLE:
         raise InvalidState("El borrador ya se envió a aprobación: espere la revisión para modificarlo.",
                            field="draft")
-    if _SCENARIO_NAME.match(name):  # a legal scenario kept with the draft, e.g. updated for the reform
+    if _DRAFT_SCENARIO.match(name):  # a legal scenario kept with the draft, e.g. updated for the reform
         parse_scenario(text, draft.process_key)
     elif not _FORM_NAME.match(name):
         raise InvalidInput(f"«{name}» no es un nombre de formulario válido (p. ej. tramite_paso.schema.json).",

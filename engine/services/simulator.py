@@ -88,8 +88,8 @@ class SimulatorService:
             key = draft.process_key
         failures = []
         for name, f in sorted(files.items()):
-            if not name.endswith(".toml") or "/" in name:
-                continue
+            if not name.endswith(".toml") or ("/" in name and not name.startswith("scenarios/")):
+                continue  # scenarios are top-level parts here, or scenarios/<key>/<file>.toml
             raw = tomllib.loads(f.content.decode("utf-8"))
             if raw.get("procedimiento") != key or "actos" not in raw:
                 continue  # a part (lanes, parameters...) or another procedure's scenario
