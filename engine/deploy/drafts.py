@@ -1,11 +1,13 @@
-"""Drafts of a procedure: kept on the server per author, submitted with a change note and no lint
-errors, approved by another legal designer (deployed as the next version) or rejected with a comment.
+"""Drafts of a procedure: kept on the server per author (with edited forms and legal scenarios),
+submitted with a change note, no lint errors and no failing scenario, approved by another legal
+designer (deployed as the next version) or rejected with a comment.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
@@ -115,7 +117,6 @@ def save_file(session: Any, draft: Draft, user: str, name: str, text: str) -> Dr
     """Keep an edited bundle file with the draft, like a form: one of its procedure's scenarios
     (``scenarios/<key>/<file>.toml``) or the legal parameters (``parameters.toml``). The caller has
     checked what the text says; here, that it belongs to this draft and is TOML."""
-    import tomllib
 
     _own(draft, user)
     if draft.status not in EDITABLE:
@@ -153,7 +154,9 @@ def parse_form(text: str) -> dict[str, Any]:
 
 
 def submit(session: Any, draft: Draft, user: str, note: str, findings: Sequence[Finding],
-           effective_from: datetime | None = None) -> Draft:
+           effective_from: datetime | None = None, scenario_failures: Sequence[str] = ()) -> Draft:
+    """Send the draft for approval: it needs a change note, no lint error and no failing legal scenario
+    (``scenario_failures``: "<file>: <expectation, expected and actual>", from the simulator)."""
     _own(draft, user)
     if draft.status not in EDITABLE:
         raise InvalidState("El borrador ya está en revisión.", field="draft")
@@ -164,6 +167,10 @@ def submit(session: Any, draft: Draft, user: str, note: str, findings: Sequence[
     if errs:
         raise InvalidInput(f"El diagrama tiene {len(errs)} error(es): corríjalos antes de enviarlo "
                            f"(el primero: {errs[0].element_id} — {errs[0].message})", field="content")
+    if scenario_failures:
+        raise InvalidInput(f"{len(scenario_failures)} expectativa(s) de los escenarios legales no se cumplen con "
+                           f"el borrador: corríjalas antes de enviarlo (la primera: {scenario_failures[0]})",
+                           field="scenarios")
     draft.change_note = note.strip()
     draft.effective_from = effective_from
     draft.status = "submitted"

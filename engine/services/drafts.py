@@ -16,6 +16,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.run.runtime import Runtime
 from engine.services.design import DesignService, designer
 from engine.services.principal import Principal
+from engine.services.simulator import SimulatorService
 from engine.simulate import scenario
 from engine.store.drafts import Draft
 
@@ -81,9 +82,12 @@ class DraftService:
     def submit_draft(self, user: Principal, draft_id: int, note: str,
                      effective_from: datetime | None = None) -> DraftView:
         findings = self.lint_draft(user, draft_id)
+        # The scenarios run only for a draft that lints clean: one with errors is refused for those first.
+        failures = [] if any(f.severity == "error" for f in findings) else \
+            SimulatorService(self.rt).draft_failures(draft_id)
         with self.db.write() as s:
             return DraftView.of(drafts.submit(s, drafts.get(s, draft_id), user.username, note, findings,
-                                              effective_from))
+                                              effective_from, failures))
 
     def approve_draft(self, user: Principal, draft_id: int, comment: str = "") -> int:
         """Deploy the draft as the next version (the approver is never the author); its version number."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.deploy import drafts, versions
 from engine.deploy.versions import BundleFile
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, TramitaError
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
 from engine.simulate import bundles, runner, scenario
@@ -131,6 +131,26 @@ class SimulatorService:
         with self.db.read() as s:
             definition = self._definition(s, key, version)
             return bundles.as_files(bundles.version_bundle(s, definition)), definition.version
+
+    def draft_failures(self, draft_id: int) -> list[str]:
+        """The failing expectations of the scenarios kept with a draft's bundle (the base version's files
+        with the draft's diagram, forms, parameters and scenarios in place), each naming its scenario: a
+        draft with one cannot be submitted for approval. Only the draft's own procedure's scenarios run."""
+        with self.db.read() as s:
+            draft = drafts.get(s, draft_id)
+            if drafts.kind_of(draft) != "process":
+                return []
+            key = draft.process_key
+        texts, _, _ = self._bundle(key, None, draft_id)
+        files = bundles.as_files(texts)
+        failures: list[str] = []
+        for name, text in bundles.scenarios_of(texts, key).items():
+            try:
+                result = runner.run(scenario.parse_text(text, name), files)
+            except TramitaError as exc:  # the draft does not deploy (lint reports why) or the scenario is malformed
+                return failures + [f"{name}: no se pudo simular: {exc.message}"]
+            failures += [f"{name}: {failure}" for failure in result.failures]
+        return failures
 
 
 def folder_files(paths: Iterable[str | Path]) -> list[BundleFile]:

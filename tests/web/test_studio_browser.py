@@ -8,12 +8,14 @@ axe-core finds no serious or critical violation on the studio pages. Screenshots
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.web.conftest import REAL_REQUEST
+from tests.web.test_design import ten_day_scenarios
 from tests.web.test_browser import ROOT, chromium, page_for, server, shot  # noqa: F401  (fixtures)
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -110,6 +112,11 @@ def test_designer_takes_orden_proteccion_to_version_two(page_for: Any, server: d
     assert page.locator("#findings button[data-element='generar_documento_orden']").count() == 0
     assert page.locator("[data-element-id='generar_documento_orden'].lint-warning").count() == 0
 
+    # The reform moves the ratification term that four legal scenarios count: a draft whose scenarios fail
+    # cannot be sent, so they are updated in the same draft (here through the service, as the studio's
+    # scenario editor will).
+    draft_id = int(re.search(r"/borradores/(\d+)", page.url).group(1))
+    ten_day_scenarios(t, t.people.find_user("diseno.ism"), draft_id)
     page.fill("#change_note", "Reforma al art. 41 del Reglamento: ratificación en 10 días naturales "
                               "(Boletín Oficial, 15 de enero de 2027)")
     with page.expect_navigation():
