@@ -157,3 +157,38 @@ def test_an_incident_flags_the_element_that_failed(page_for: Any, server: dict[s
     assert _inside(page, "repartir")
     shot(page, "12-diagrama-incidente", full=False)
     page.locator("#diagrama").screenshot(path=str(ARTIFACTS / "12-diagrama-incidente-detalle.png"))
+
+
+RENDERED_OVERLAPS = """() => {
+    const box = (el) => el.getBoundingClientRect();
+    const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    const out = [];
+    document.querySelectorAll('.viewer-canvas, .studio-canvas').forEach((canvas) => {
+      const logo = canvas.querySelector('.bjs-powered-by');
+      const labels = [...canvas.querySelectorAll('g.djs-element[data-element-id$="_label"] text')];
+      labels.forEach((t) => { if (logo && hit(box(t), box(logo))) out.push('logo covers ' + t.textContent); });
+      canvas.querySelectorAll('g.djs-shape').forEach((g) => {
+        const paths = [...g.querySelectorAll(':scope > .djs-visual > path')];
+        const text = g.querySelector(':scope > .djs-visual > text.djs-label');
+        if (!text || !paths.length) { return; }
+        const icon = box(paths[0]);
+        [...text.querySelectorAll('tspan')].forEach((line) => {
+          if (line.textContent.trim() && hit(box(line), icon)) out.push('icon under ' + line.textContent);
+        });
+      });
+    });
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("key", ["orden_proteccion", "agravio", "sancion", "auxilio_policial"])
+def test_the_shipped_diagrams_read_cleanly_in_chromium(page_for: Any, server: dict[str, Any], key: str) -> None:
+    """The real bpmn-js drawing agrees with the DI checks (tests/procedures/test_layout.py): fitted whole in
+    the studio's viewer, no task name runs under its icon and the bpmn.io logo covers no label."""
+    page = page_for("diseno.ism")
+    page.goto(f"{server['url']}/diseno/procesos/{key}/version/1")
+    page.wait_for_function("() => !!document.body.dataset.studioReady", timeout=30000)
+    assert page.locator(".bjs-powered-by").first.is_visible()
+    problems = page.evaluate(RENDERED_OVERLAPS)
+    shot(page, f"12-diagrama-{key}", full=False)
+    assert problems == [], problems
