@@ -38,18 +38,20 @@ def text_width(text: str, size: float) -> float:
 
 
 def wrap(text: str, max_width: float, size: float) -> list[str]:
-    """Greedy word wrap, as bpmn-js's Text.layoutText does (a line keeps its trailing space)."""
+    """Word wrap as bpmn-js's Text.layoutText does: the rest of the text on one line if it fits, else the
+    most words that fit with the space after them (a broken line keeps and measures its trailing space)."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if line and text_width(candidate, size) > max_width:
-                lines.append(line + " ")
-                line = word
-            else:
-                line = candidate
-        lines.append(line)
+        words = paragraph.split(" ")
+        while words:
+            if text_width(" ".join(words), size) <= max_width:
+                lines.append(" ".join(words))
+                break
+            k = len(words) - 1
+            while k > 1 and text_width(" ".join(words[:k]) + " ", size) > max_width:
+                k -= 1
+            lines.append(" ".join(words[:k]) + " ")
+            words = words[k:]
     return lines
 
 

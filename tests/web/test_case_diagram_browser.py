@@ -171,7 +171,11 @@ RENDERED_OVERLAPS = """() => {
         const paths = [...g.querySelectorAll(':scope > .djs-visual > path')];
         const text = g.querySelector(':scope > .djs-visual > text.djs-label');
         if (!text || !paths.length) { return; }
-        const icon = box(paths[0]);
+        const top = box(g.querySelector(':scope > .djs-visual > rect') || paths[0]).top;
+        const near = paths.map(box).filter((b) => b.top < top + 40);  // the type icon, not a bottom marker
+        if (!near.length) { return; }
+        const icon = {left: Math.min(...near.map((b) => b.left)), right: Math.max(...near.map((b) => b.right)),
+                      top: Math.min(...near.map((b) => b.top)), bottom: Math.max(...near.map((b) => b.bottom))};
         [...text.querySelectorAll('tspan')].forEach((line) => {
           if (line.textContent.trim() && hit(box(line), icon)) out.push('icon under ' + line.textContent);
         });
