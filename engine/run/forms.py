@@ -85,8 +85,9 @@ def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.C
 
     With a ``context`` (the engine's clock, the case data, the parameters) the date rules are checked too.
     """
-    if context is not None:  # bounds read from the legal parameters (``x-maximo-parametro``)
-        schema = form_limits.resolve(schema, context.parametros) or schema
+    # Bounds read from the legal parameters (``x-maximo-parametro``); without a context the placeholders
+    # of the messages take the schema's literal bounds, so no "{maximo}" ever reaches a person.
+    schema = form_limits.resolve(schema, context.parametros if context is not None else None) or schema
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     fields: dict[str, str] = {}
     props = schema.get("properties") or {}

@@ -17,6 +17,7 @@ from engine.deploy.lint.context import from_workflows
 from engine.deploy.catalog import VersionContent, VersionInfo
 from engine.deploy.versions import BundleFile, DeployResult
 from engine.errors import InvalidInput
+from engine.run import form_limits
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
 from engine.store.models import DeployedFile
@@ -178,7 +179,8 @@ class DesignService:
 
 def parse_form(text: str) -> dict[str, Any]:
     """A form's JSON Schema, or InvalidInput in Spanish (the forms editor's live preview)."""
-    return drafts.parse_form(text)
+    # The preview shows a bound read from a parameter by the schema's literal fallback, never "{maximo}".
+    return form_limits.resolve(drafts.parse_form(text), None) or {}
 
 
 def _parameter_paths(params: dict[str, Any], prefix: str = "parametros") -> list[dict[str, Any]]:
