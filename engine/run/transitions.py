@@ -34,6 +34,7 @@ from engine.time import clock
 from engine.deploy import versions as deployments
 from engine.run import forms
 from engine.run import timers
+from engine.oversight import hooks
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState, NotFound, TramitaError
 from engine.script.helpers import DeadlineLog
 from engine.run.runtime import Runtime
@@ -411,6 +412,8 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
                                       new=new_row is not None)
     if _has_timers(loaded):
         timers.sync(s, head.id, wf, deadlines, cancel_all=ended)
+    # Read model for the manager console, in this same transaction (engine.oversight.hooks).
+    hooks.sync_message_waits(s, head.id, wf, loaded, now, ended, new=new_row is not None)
     if created:
         detail = {**detail, "tasks_created": created}
     if failure is not None:
@@ -522,11 +525,12 @@ def suspend(rt: Runtime, instance_id: int, user: str, reason: str = "") -> Trans
                       status="suspended", step=False)
 
 
-def resume(rt: Runtime, instance_id: int, user: str) -> TransitionResult:
-    return transition(rt, instance_id, user, "instance_resumed", lambda wf, s: {}, allowed=("suspended",))
+def resume(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
+    return transition(rt, instance_id, user, "instance_resumed", lambda wf, s: {"reason": reason} if reason else {},
+                      allowed=("suspended",))
 
 
-def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> TransitionResult:
+def retry(rt: Runtime, instance_id: int, user: str, data: Any = None, reason: str = "") -> TransitionResult:
     """Re-run an instance in error; ``data`` corrects the case data of the tasks about to run."""
     patch = _require_object(data) if data is not None else {}
 
@@ -536,7 +540,8 @@ def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> Transit
         if patch:
             for task in wf.get_tasks(state=TaskState.READY):
                 task.data.update(patch)
-        return {"data": patch} if patch else {}
+        detail: dict[str, Any] = {"data": patch} if patch else {}
+        return {**detail, "reason": reason} if reason else detail
 
     return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",), writes=True)
 

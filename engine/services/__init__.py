@@ -3,6 +3,7 @@
 - ``cases``: caseworkers (inbox, tasks, the case file, files, documents);
 - ``design``: legal designers (deploy, versions);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
+- ``oversight``: the manager console (overview, stalled cases, workload, heatmap, exports, bulk actions);
 - ``people``: administrators (accounts) and signing in.
 
 Every method takes the acting user (``Principal``; ``SYSTEM`` for installation and operators) and
@@ -19,6 +20,7 @@ from engine.run.runtime import Runtime
 from engine.services.cases import CaseService, TaskPage
 from engine.services.design import DesignService
 from engine.services.monitor import MonitorService
+from engine.services.oversight import OversightService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, IncidentView, InstanceDetail,
@@ -27,7 +29,7 @@ from engine.store.db import Database
 
 __all__ = ["Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
            "IncidentView", "InboxFilters", "InstanceDetail", "InstanceView", "LOCKOUT", "MAX_FAILURES",
-           "MonitorService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
+           "MonitorService", "OversightService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
            "TimerView", "Tramita", "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
 
 
@@ -41,6 +43,7 @@ class Tramita:
         self.cases = CaseService(self.runtime)
         self.design = DesignService(self.runtime)
         self.monitor = MonitorService(self.runtime)
+        self.oversight = OversightService(self.runtime, self.monitor)
         self.people = PeopleService(self.runtime)
 
     def group_name(self, group: str) -> str:

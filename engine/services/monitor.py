@@ -109,13 +109,13 @@ class MonitorService:
         self._require_case(user, instance_id)
         return transitions.suspend(self.rt, instance_id, user.username, reason)
 
-    def resume(self, user: Principal, instance_id: int) -> TransitionResult:
+    def resume(self, user: Principal, instance_id: int, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.resume(self.rt, instance_id, user.username)
+        return transitions.resume(self.rt, instance_id, user.username, reason)
 
-    def retry(self, user: Principal, instance_id: int, data: Any = None) -> TransitionResult:
+    def retry(self, user: Principal, instance_id: int, data: Any = None, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.retry(self.rt, instance_id, user.username, data)
+        return transitions.retry(self.rt, instance_id, user.username, data, reason)
 
     def suspend_term(self, user: Principal, instance_id: int, timer: str, business_days: int,
                      reason: str) -> TransitionResult:

@@ -42,6 +42,12 @@ class PeopleService:
             self._admin(actor)
         people.set_password(self.db, username, password)
 
+    def set_email(self, actor: Principal, username: str, email: str | None) -> UserView:
+        """The administrator sets anyone's address; a user their own."""
+        if actor.username != username:
+            self._admin(actor)
+        return people.set_email(self.db, username, email)
+
     def create_token(self, actor: Principal, username: str, label: str = "") -> str:
         if actor.username != username:
             self._admin(actor)

@@ -201,3 +201,36 @@ class Timer(Base):
     claimed_until: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]
     deadline: Mapped[dict[str, Any] | None]
+
+
+class Alert(Base):
+    """A deadline e-mail, recorded before it is handed to SMTP: one per task and kind, ever."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("kind", "task_id", name="uq_alerts_kind_task"),
+                      Index("ix_alerts_pending", "sent_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # digest:<user>:<day> | overdue | opened | expiring
+    task_id: Mapped[str] = mapped_column(String(36))  # the task, or the digest's day and user
+    recipients: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageWait(Base):
+    """A message catch event a case waits at, and since when (kept by each transition)."""
+
+    __tablename__ = "message_waits"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id", name="uq_message_waits_instance_task"),
+                      Index("ix_message_waits_since", "since"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[str] = mapped_column(String(36))  # the waiting SpiffWorkflow task: a new wait, a new row
+    element: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(String(255))
+    since: Mapped[datetime]

@@ -1,0 +1,194 @@
+"""The manager console's figures: overview, workload, weekly trends, terms met, and the diagram heatmap.
+
+Every query takes ``scope`` (a condition on ``Instance``) so a manager sees their institution and an
+administrator everything. Counts are grouped in SQL; durations (median, p90) are read per element
+and summarised here.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from engine.store.models import Definition, Instance, Task
+from engine.time.calendar import HERMOSILLO, LegalCalendar
+
+OPEN_STATUSES = ("running", "suspended", "error")
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    process_key: str
+    process_name: str | None
+    step: str | None
+    step_title: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    open_cases: int
+    overdue_tasks: int
+    due_soon_tasks: int  # due within the next two días hábiles
+    error_cases: int
+    stalled_cases: int
+    overdue_by_step: list[Breakdown] = field(default_factory=list)
+    due_soon_by_step: list[Breakdown] = field(default_factory=list)
+    open_by_process: list[Breakdown] = field(default_factory=list)
+    error_by_process: list[Breakdown] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Load:
+    kind: str  # person | group
+    who: str
+    open_tasks: int
+    overdue_tasks: int
+
+
+@dataclass(frozen=True)
+class ElementHeat:
+    element: str
+    title: str | None
+    open_tasks: int
+    overdue: int
+    completed: int
+    median_hours: float | None
+    p90_hours: float | None
+    within_term: float | None  # share of completed tasks with a term that met it (0..1)
+
+
+def process_names(s: Any) -> dict[str, str | None]:
+    return dict(s.execute(select(Definition.key, func.max(Definition.name)).where(Definition.kind == "process")
+                          .group_by(Definition.key)).all())
+
+
+def due_soon_limit(now: datetime, calendar: LegalCalendar, days: int = 2) -> datetime:
+    """The end of the second business day after today (Hermosillo): "due within two días hábiles"."""
+    return calendar.business_days(now, days).due
+
+
+def overview(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, stalled_cases: int) -> Overview:
+    names = process_names(s)
+    soon = due_soon_limit(now, calendar)
+    ready = and_(Task.state == "READY", Instance.status.in_(OPEN_STATUSES), scope)
+
+    def by_step(cond: Any) -> list[Breakdown]:
+        q = (select(Task.process_key, Task.name, func.max(Task.title), func.count()).join(
+            Instance, Instance.id == Task.instance_id).where(ready, cond)
+             .group_by(Task.process_key, Task.name).order_by(func.count().desc()))
+        return [Breakdown(k, names.get(k), n, t, c) for k, n, t, c in s.execute(q).all()]
+
+    def by_process(cond: Any) -> list[Breakdown]:
+        q = (select(Instance.process_key, func.count()).where(scope, cond).group_by(Instance.process_key)
+             .order_by(func.count().desc()))
+        return [Breakdown(k, names.get(k), None, None, c) for k, c in s.execute(q).all()]
+
+    overdue_steps = by_step(Task.due_at < now)
+    soon_steps = by_step(and_(Task.due_at >= now, Task.due_at <= soon))
+    open_processes = by_process(Instance.status.in_(OPEN_STATUSES))
+    error_processes = by_process(Instance.status == "error")
+    return Overview(sum(b.count for b in open_processes), sum(b.count for b in overdue_steps),
+                    sum(b.count for b in soon_steps), sum(b.count for b in error_processes), stalled_cases,
+                    overdue_steps, soon_steps, open_processes, error_processes)
+
+
+def workload(s: Any, scope: Any, now: datetime) -> list[Load]:
+    """Open and overdue tasks per person (held) and per group (offered, unclaimed)."""
+    late = func.sum(case((Task.due_at < now, 1), else_=0))
+    base = (Task.state == "READY", Instance.status.in_(OPEN_STATUSES), scope)
+    people = (select(Task.assignee, func.count(), late).join(Instance, Instance.id == Task.instance_id)
+              .where(*base, Task.assignee.is_not(None)).group_by(Task.assignee))
+    groups = (select(Task.candidate_group, func.count(), late).join(Instance, Instance.id == Task.instance_id)
+              .where(*base, Task.assignee.is_(None), Task.candidate_group.is_not(None)).group_by(Task.candidate_group))
+    out = [Load("person", w, int(n), int(o or 0)) for w, n, o in s.execute(people).all()]
+    out += [Load("group", g, int(n), int(o or 0)) for g, n, o in s.execute(groups).all()]
+    out.sort(key=lambda x: (x.kind != "person", -x.overdue_tasks, -x.open_tasks, x.who))
+    return out
+
+
+def _week(instant: datetime) -> str:
+    local = instant.astimezone(HERMOSILLO).date()
+    return (local - timedelta(days=local.weekday())).isoformat()
+
+
+def weekly_cases(s: Any, scope: Any, now: datetime, weeks: int = 12) -> dict[str, Any]:
+    """Cases opened and closed per week (Monday, Hermosillo) over the last ``weeks`` weeks."""
+    first = now - timedelta(weeks=weeks)
+    labels = sorted({_week(first + timedelta(weeks=i)) for i in range(weeks + 1)})
+    opened = dict.fromkeys(labels, 0)
+    closed = dict.fromkeys(labels, 0)
+    for (at,) in s.execute(select(Instance.started_at).where(scope, Instance.started_at >= first)).all():
+        opened[_week(at)] = opened.get(_week(at), 0) + 1
+    for (at,) in s.execute(select(Instance.ended_at).where(scope, Instance.ended_at >= first)).all():
+        closed[_week(at)] = closed.get(_week(at), 0) + 1
+    labels = sorted(set(opened) | set(closed))
+    return {"labels": labels, "opened": [opened.get(w, 0) for w in labels],
+            "closed": [closed.get(w, 0) for w in labels]}
+
+
+def hour_terms(s: Any, scope: Any, limit: int = 500) -> dict[str, Any]:
+    """Completed tasks whose term runs in hours (the 4-hour protection order): time taken against it."""
+    q = (select(Task.process_key, Task.title, Task.created_at, Task.completed_at, Task.deadline)
+         .join(Instance, Instance.id == Task.instance_id)
+         .where(scope, Task.state == "COMPLETED", Task.deadline.is_not(None), Task.completed_at.is_not(None))
+         .order_by(Task.completed_at.desc()).limit(limit * 4))
+    points = []
+    for key, title, created, completed, deadline in s.execute(q).all():
+        if (deadline or {}).get("unit") != "hours":
+            continue
+        points.append({"step": title, "hours": round((completed - created).total_seconds() / 3600, 2),
+                       "term": deadline.get("count"), "at": completed.isoformat()})
+        if len(points) >= limit:
+            break
+    points.reverse()
+    return {"points": points, "term": points[0]["term"] if points else None}
+
+
+def terms_met(s: Any, scope: Any) -> list[dict[str, Any]]:
+    """Per step with a legal term: completed tasks and the share completed by their due date."""
+    met = func.sum(case((Task.completed_at <= Task.due_at, 1), else_=0))
+    q = (select(Task.process_key, Task.name, func.max(Task.title), func.count(), met)
+         .join(Instance, Instance.id == Task.instance_id)
+         .where(scope, Task.state == "COMPLETED", Task.due_at.is_not(None))
+         .group_by(Task.process_key, Task.name).order_by(Task.process_key, Task.name))
+    return [{"process_key": k, "step": n, "title": t or n, "completed": int(c), "within": int(m or 0),
+             "share": round(int(m or 0) / int(c), 3) if c else None} for k, n, t, c, m in s.execute(q).all()]
+
+
+def _percentile(sorted_values: list[float], p: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, int(round(p * (len(sorted_values) - 1)))))
+    return sorted_values[index]
+
+
+def heatmap(s: Any, scope: Any, definition_id: int, now: datetime) -> list[ElementHeat]:
+    """Per element of one version: open, overdue, median and p90 hours spent, share within term."""
+    base = (Task.instance_id == Instance.id, Instance.definition_id == definition_id, scope)
+    late = func.sum(case((Task.due_at < now, 1), else_=0))
+    opened = {n: (t, int(c), int(o or 0)) for n, t, c, o in s.execute(
+        select(Task.name, func.max(Task.title), func.count(), late).where(*base, Task.state == "READY")
+        .group_by(Task.name)).all()}
+    durations: dict[str, list[float]] = {}
+    with_term: dict[str, list[bool]] = {}
+    titles: dict[str, str | None] = {n: v[0] for n, v in opened.items()}
+    for name, title, created, completed, due in s.execute(
+            select(Task.name, Task.title, Task.created_at, Task.completed_at, Task.due_at)
+            .where(*base, Task.state == "COMPLETED", Task.completed_at.is_not(None))).all():
+        titles.setdefault(name, title)
+        durations.setdefault(name, []).append((completed - created).total_seconds() / 3600)
+        if due is not None:
+            with_term.setdefault(name, []).append(completed <= due)
+    out = []
+    for name in sorted(set(opened) | set(durations)):
+        values = sorted(durations.get(name, []))
+        terms = with_term.get(name, [])
+        _title, n_open, n_late = opened.get(name, (None, 0, 0))
+        out.append(ElementHeat(name, titles.get(name), n_open, n_late, len(values),
+                               round(statistics.median(values), 2) if values else None,
+                               round(_percentile(values, 0.9), 2) if values else None,
+                               round(sum(terms) / len(terms), 3) if terms else None))
+    return out
