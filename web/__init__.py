@@ -55,13 +55,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
 
-    from web import api, auth, cases, inbox, vendor
+    from web import api, auth, cases, inbox, monitor, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)
+    monitor.init_app(app)
+    from web.api import monitor as api_monitor
+
+    app.register_blueprint(api_monitor.bp)
+    csrf.exempt(api_monitor.bp)
     csrf.exempt(api.bp)
 
     @app.get("/health")
