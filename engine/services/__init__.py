@@ -17,6 +17,7 @@ from engine.casework.access import MASK, is_identifying
 from engine.casework.inbox import Badge, InboxFilters, badge
 from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, UserView
 from engine.run.runtime import Runtime
+from engine.services.alerts import AlertService
 from engine.services.cases import CaseService, TaskPage
 from engine.services.design import DesignService
 from engine.services.monitor import MonitorService
@@ -27,7 +28,7 @@ from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, I
                                    InstanceView, TaskView, TimerView)
 from engine.store.db import Database
 
-__all__ = ["Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
+__all__ = ["AlertService", "Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
            "IncidentView", "InboxFilters", "InstanceDetail", "InstanceView", "LOCKOUT", "MAX_FAILURES",
            "MonitorService", "OversightService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
            "TimerView", "Tramita", "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
@@ -44,6 +45,7 @@ class Tramita:
         self.design = DesignService(self.runtime)
         self.monitor = MonitorService(self.runtime)
         self.oversight = OversightService(self.runtime, self.monitor)
+        self.alerts = AlertService(self.runtime)
         self.people = PeopleService(self.runtime)
 
     def group_name(self, group: str) -> str:

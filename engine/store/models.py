@@ -207,12 +207,12 @@ class Alert(Base):
     """A deadline e-mail, recorded before it is handed to SMTP: one per task and kind, ever."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("kind", "task_id", name="uq_alerts_kind_task"),
+    __table_args__ = (UniqueConstraint("kind", "target", name="uq_alerts_kind_target"),
                       Index("ix_alerts_pending", "sent_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))  # digest:<user>:<day> | overdue | opened | expiring
-    task_id: Mapped[str] = mapped_column(String(36))  # the task, or the digest's day and user
+    kind: Mapped[str] = mapped_column(String(40))  # digest | overdue | opened | expiring
+    target: Mapped[str] = mapped_column(String(255))  # the task id, or ``<day>/<username>`` for a digest
     recipients: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]

@@ -30,7 +30,7 @@ def upgrade() -> None:
         "alerts",
         sa.Column("id", _ID, nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("task_id", sa.String(length=36), nullable=False),
+        sa.Column("target", sa.String(length=255), nullable=False),
         sa.Column("recipients", sa.Text(), nullable=False),
         sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column("created_at", _TS, nullable=False),
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("kind", "task_id", name="uq_alerts_kind_task"),
+        sa.UniqueConstraint("kind", "target", name="uq_alerts_kind_target"),
     )
     op.create_index("ix_alerts_pending", "alerts", ["sent_at"], unique=False)
     op.create_table(
