@@ -63,6 +63,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)
     monitor.init_app(app)
+    from web import metrics
+
+    metrics.init_app(app)
     from web.api import monitor as api_monitor
 
     app.register_blueprint(api_monitor.bp)

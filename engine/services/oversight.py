@@ -17,7 +17,7 @@ from sqlalchemy import select, true, update
 from engine.casework.access import schema_properties
 from engine.casework.people import find_user, list_users
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, TramitaError
-from engine.oversight import exports, stalled, stats, supervision
+from engine.oversight import exports, metrics, stalled, stats, supervision
 from engine.run.runtime import Runtime
 from engine.services.monitor import MONITOR_ROLES, MonitorService
 from engine.services.principal import Principal, is_system, require_role
@@ -121,6 +121,12 @@ class OversightService:
             xml = s.get(DeployedFile, definition.file_id).content
             elements = stats.heatmap(s, scope, definition.id, clock.now())
             return Heatmap(definition.key, definition.version, definition.name, xml, elements)
+
+    def metrics(self, user: Principal) -> metrics.Snapshot:
+        """What ``/metrics`` exposes: administrators (and operators) only, over every institution."""
+        require_role(user, "admin", field="user", message="Solo la administración consulta las métricas.")
+        with self.db.read() as s:
+            return metrics.snapshot(s, clock.now())
 
     # --- reassigning a task ---
     def _open_task(self, user: Principal, task_id: str) -> Task:
