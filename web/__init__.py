@@ -55,13 +55,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
 
-    from web import api, auth, cases, inbox, monitor, vendor
+    from web import admin, api, auth, cases, inbox, monitor, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(admin.bp)
     monitor.init_app(app)
     from web import metrics
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import timers, users
+from engine.cli import alerts, timers, users
 from engine.errors import TramitaError
 
 
@@ -239,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     timers.add_commands(sub)
     users.add_commands(sub)
+    alerts.add_commands(sub)
     return p
 
 

@@ -14,7 +14,15 @@ ADMIN_ROLES = ("admin",)
 
 class PeopleService:
     def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
         self.db = rt.db
+
+    def directory(self, actor: Principal) -> list[dict[str, str]]:
+        """The user groups of ``workflows/lanes.toml`` with their names and institutions, for the pages."""
+        self._admin(actor)
+        groups = self.rt._toml("lanes.toml").get("groups", {})
+        return [{"group": str(g), "name": str((info or {}).get("name") or g),
+                 "institution": str((info or {}).get("institution") or "")} for g, info in groups.items()]
 
     def _admin(self, actor: Principal) -> None:
         require_role(actor, *ADMIN_ROLES, field="user", message="Solo la administración gestiona cuentas.")

@@ -1,0 +1,102 @@
+"""Administration pages (admin role): users (add, disable, enable, groups, e-mail address, reset the
+password, API tokens) and the directory of institutions and groups, as ``tramita users`` does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.errors import InvalidInput, TramitaError
+from engine.services import ROLES
+from web.security import me, tramita
+from web.views import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+FIELDS = {"username": "usuario", "password": "contrasena", "role": "rol", "institution": "institucion",
+          "email": "correo", "name": "nombre"}
+
+
+def _users_page(errors: dict[str, str] | None = None, form: Any = None, status: int = 200) -> Any:
+    people = tramita().people
+    return render_template("admin/users.html", users=people.users(me()), directory=people.directory(me()),
+                           roles=ROLES, errors=errors or {}, form=form or {}), status
+
+
+@bp.get("/usuarios")
+@roles_required("admin")
+def users():  # type: ignore[no-untyped-def]
+    return _users_page()
+
+
+@bp.post("/usuarios")
+@roles_required("admin")
+def add():  # type: ignore[no-untyped-def]
+    f = request.form
+    people = tramita().people
+    try:
+        user = people.add_user(me(), f.get("usuario", ""), f.get("contrasena", ""), name=f.get("nombre", ""),
+                               role=f.get("rol", ""), institution=f.get("institucion", ""),
+                               groups=f.getlist("grupos"))
+        if f.get("correo"):
+            people.set_email(me(), user.username, f["correo"])
+    except TramitaError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return _users_page({FIELDS.get(exc.field or "", "usuario"): exc.message}, f, 422)
+    flash(_("Cuenta creada: %(u)s.", u=user.username), "success")
+    return redirect(url_for("admin.user", username=user.username), 303)
+
+
+@bp.get("/usuarios/<username>")
+@roles_required("admin")
+def user(username: str):  # type: ignore[no-untyped-def]
+    return _user_page(username)
+
+
+def _user_page(username: str, errors: dict[str, str] | None = None, token: str | None = None,
+               status: int = 200) -> Any:
+    people = tramita().people
+    found = people.find_user(username)
+    if found is None:
+        from engine.errors import NotFound
+
+        raise NotFound(_("La cuenta no existe."), field="username")
+    return render_template("admin/user.html", u=found, directory=people.directory(me()), errors=errors or {},
+                           token=token), status
+
+
+@bp.post("/usuarios/<username>/<action>")
+@roles_required("admin")
+def act(username: str, action: str):  # type: ignore[no-untyped-def]
+    people, f = tramita().people, request.form
+    token = None
+    try:
+        if action == "deshabilitar":
+            people.set_user_active(me(), username, False)
+            flash(_("Cuenta deshabilitada; sus tokens de API quedaron revocados."), "success")
+        elif action == "habilitar":
+            people.set_user_active(me(), username, True)
+            flash(_("Cuenta habilitada."), "success")
+        elif action == "grupos":
+            people.set_user_groups(me(), username, f.getlist("grupos"))
+            flash(_("Grupos actualizados."), "success")
+        elif action == "correo":
+            people.set_email(me(), username, f.get("correo", ""))
+            flash(_("Correo electrónico actualizado."), "success")
+        elif action == "contrasena":
+            people.set_password(me(), username, f.get("contrasena", ""))
+            flash(_("Contraseña restablecida; la cuenta quedó desbloqueada."), "success")
+        elif action == "token":
+            token = people.create_token(me(), username, f.get("etiqueta", ""))
+        else:
+            raise InvalidInput(_("Acción desconocida."), field="action")
+    except TramitaError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return _user_page(username, {FIELDS.get(exc.field or "", action): exc.message}, status=422)
+    if token:
+        return _user_page(username, token=token)
+    return redirect(url_for("admin.user", username=username), 303)
