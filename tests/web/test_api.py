@@ -28,7 +28,9 @@ def test_openapi_describes_every_endpoint(app) -> None:  # type: ignore[no-untyp
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{id}", "/tasks",
                                   "/tasks/{id}", "/tasks/{id}/complete", "/instances/{id}/messages",
-                                  "/instances/{id}/messages/{name}"}
+                                  "/instances/{id}/messages/{name}", "/monitor/overview", "/monitor/stalled",
+                                  "/monitor/workload", "/monitor/charts", "/monitor/heatmap/{key}", "/monitor/actions",
+                                  "/monitor/tasks/{id}/reassign"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule}
     assert len(rules) == len(spec["paths"])

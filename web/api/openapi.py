@@ -18,6 +18,44 @@ def _ok(description: str, schema: dict[str, Any] | None = None, code: int = 200)
                         "content": {"application/json": {"schema": schema or {"type": "object"}}}}}
 
 
+_FORMAT = {"name": "format", "in": "query", "schema": {"enum": ["json", "csv", "xlsx"]},
+           "description": "csv (UTF-8 with BOM) or xlsx: no identifying or sensitive data"}
+_MANAGERS = "Managers (their institution's cases) and admins (all)."
+
+MONITOR_PATHS: dict[str, Any] = {
+    "/monitor/overview": {"get": {"summary": f"Open cases, overdue and due-soon tasks, cases in error and stalled, "
+                                             f"by procedure and step. {_MANAGERS}",
+                                  "parameters": [_FORMAT], "responses": {**_ok("Overview"), **_errors(401, 403, 422)}}},
+    "/monitor/stalled": {"get": {
+        "summary": f"Stalled cases with reason (overdue, idle, timer, message, error), step, holder, since. {_MANAGERS}",
+        "parameters": [_FORMAT, *({"name": n, "in": "query", "schema": {"type": "string"}}
+                                  for n in ("procedimiento", "motivo", "paso", "responsable", "orden", "desc"))],
+        "responses": {**_ok("Rows", {"type": "array"}), **_errors(401, 403, 422)}}},
+    "/monitor/workload": {"get": {"summary": f"Open and overdue tasks per person and per group. {_MANAGERS}",
+                                  "parameters": [_FORMAT], "responses": {**_ok("Rows"), **_errors(401, 403, 422)}}},
+    "/monitor/charts": {"get": {"summary": "Weekly cases, hour terms, share within the legal term per step",
+                                "parameters": [_FORMAT], "responses": {**_ok("Chart data"), **_errors(401, 403)}}},
+    "/monitor/heatmap/{key}": {"get": {
+        "summary": "Per element of a version: open, overdue, median and p90 hours, share within term",
+        "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {**_ok("Heatmap"), **_errors(401, 403, 404, 422)}}},
+    "/monitor/actions": {"post": {
+        "summary": "retry, cancel, suspend or resume cases, each in its own transaction, with a reason; a result "
+                   "per case",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "action": {"enum": ["retry", "cancel", "suspend", "resume"]},
+            "instances": {"type": "array", "items": {"type": "integer"}}, "reason": {"type": "string"}}}}}},
+        "responses": {**_ok("Results"), **_errors(400, 401, 403, 422)}}},
+    "/monitor/tasks/{id}/reassign": {"post": {
+        "summary": "Give an open task to a user of its lane's group (`to`), or release it (`to`: null), with a reason",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "to": {"type": ["string", "null"]}, "reason": {"type": "string"}}}}}},
+        "responses": {**_ok("Reassigned"), **_errors(400, 401, 403, 404, 409, 422)}}},
+}
+
+
 def spec(server: str = "") -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -125,5 +163,6 @@ def spec(server: str = "") -> dict[str, Any]:
                     "$ref": "#/components/schemas/CompleteRequest"}}}},
                 "responses": {**_ok("Completed", {"$ref": "#/components/schemas/Transition"}),
                               **_errors(400, 401, 403, 404, 409, 422)}}},
+            **MONITOR_PATHS,
         },
     }
