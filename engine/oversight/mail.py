@@ -195,3 +195,12 @@ def deliver(db: Any, settings: SmtpSettings, bodies: dict[tuple[str, str], Outgo
             s.execute(update(Alert).where(and_(Alert.id == alert.id, Alert.sent_at.is_(None)))
                       .values(sent_at=now, attempts=Alert.attempts + 1, error=None))
     return sent, failed
+
+
+def send_due(db: Any, settings: SmtpSettings, base_url: str, now: datetime, calendar: LegalCalendar) -> MailResult:
+    """One pass: record every alert due now (once per task and kind), then hand the unsent ones to SMTP."""
+    with db.read() as s:
+        due = plan(s, now, calendar, base_url)
+    recorded = record(db, due, now, settings.sender.split("@")[-1])
+    sent, failed = deliver(db, settings, {(a.kind, a.target): a for a in due}, now)
+    return MailResult(recorded, sent, failed)

@@ -192,3 +192,33 @@ def heatmap(s: Any, scope: Any, definition_id: int, now: datetime) -> list[Eleme
                                round(_percentile(values, 0.9), 2) if values else None,
                                round(sum(terms) / len(terms), 3) if terms else None))
     return out
+
+
+def monthly(s: Any, scope: Any) -> tuple[list[str], list[list[Any]]]:
+    """Rows of the monthly report (Hermosillo months): cases by outcome, then steps by terms met."""
+    from collections import Counter
+
+    names = process_names(s)
+    cases: Counter[tuple[str, str, str, str]] = Counter()
+    for started, key, institution, status in s.execute(
+            select(Instance.started_at, Instance.process_key, Instance.institution, Instance.status).where(scope)).all():
+        cases[(started.astimezone(HERMOSILLO).strftime("%Y-%m"), key, institution or "", status)] += 1
+    steps: Counter[tuple[str, str, str]] = Counter()
+    within: Counter[tuple[str, str, str]] = Counter()
+    for done, key, title, due in s.execute(
+            select(Task.completed_at, Task.process_key, Task.title, Task.due_at).join(
+                Instance, Instance.id == Task.instance_id).where(scope, Task.state == "COMPLETED",
+                                                                 Task.completed_at.is_not(None))).all():
+        k = (done.astimezone(HERMOSILLO).strftime("%Y-%m"), key, title or "")
+        steps[k] += 1
+        within[k] += int(due is not None and done <= due)
+    headers = ["Mes", "Procedimiento", "Institución", "Paso", "Resultado", "Cantidad", "Dentro del plazo legal"]
+    rows: list[list[Any]] = [[m, names.get(k) or k, inst, "", OUTCOMES.get(st, st), n, None]
+                             for (m, k, inst, st), n in sorted(cases.items())]
+    rows += [[m, names.get(k) or k, "", title, "Pasos completados", n, within[(m, k, title)]]
+             for (m, k, title), n in sorted(steps.items())]
+    return headers, rows
+
+
+OUTCOMES = {"running": "En trámite", "suspended": "Suspendido", "error": "Con incidente", "completed": "Concluido",
+            "cancelled": "Cancelado"}

@@ -412,7 +412,6 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
                                       new=new_row is not None)
     if _has_timers(loaded):
         timers.sync(s, head.id, wf, deadlines, cancel_all=ended)
-    # Read model for the manager console, in this same transaction (engine.oversight.hooks).
     hooks.sync_message_waits(s, head.id, wf, loaded, now, ended, new=new_row is not None)
     if created:
         detail = {**detail, "tasks_created": created}
@@ -540,8 +539,7 @@ def retry(rt: Runtime, instance_id: int, user: str, data: Any = None, reason: st
         if patch:
             for task in wf.get_tasks(state=TaskState.READY):
                 task.data.update(patch)
-        detail: dict[str, Any] = {"data": patch} if patch else {}
-        return {**detail, "reason": reason} if reason else detail
+        return {k: v for k, v in (("data", patch), ("reason", reason)) if v}
 
     return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",), writes=True)
 

@@ -29,9 +29,4 @@ class AlertService:
         except ValueError as exc:
             raise InvalidInput(str(exc), field="TRAMITA_SMTP_URL") from None
         base = base_url or os.environ.get("TRAMITA_BASE_URL", "http://localhost:5000")
-        now = clock.now()
-        with self.db.read() as s:
-            due = mail.plan(s, now, default_calendar(), base)
-        recorded = mail.record(self.db, due, now, settings.sender.split("@")[-1])
-        sent, failed = mail.deliver(self.db, settings, {(a.kind, a.target): a for a in due}, now)
-        return mail.MailResult(recorded, sent, failed)
+        return mail.send_due(self.db, settings, base, clock.now(), default_calendar())

@@ -27,7 +27,7 @@ from engine.time.calendar import default_calendar
 
 CASE_ACTIONS = ("retry", "cancel", "suspend", "resume")
 ACTION_LABELS = {"retry": "Reintentar", "cancel": "Cancelar", "suspend": "Suspender", "resume": "Reanudar"}
-LISTS = ("stalled", "workload", "overview", "terms", "cases")
+LISTS = ("stalled", "workload", "overview", "terms", "cases", "monthly")
 MAX_BULK = 500
 
 
@@ -36,6 +36,7 @@ class BulkResult:
     instance_id: int
     done: bool
     message: str
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,13 +198,16 @@ class OversightService:
             raise InvalidInput("Elija al menos un caso.", field="cases")
         if len(ids) > MAX_BULK:
             raise InvalidInput(f"Demasiados casos: máximo {MAX_BULK} por acción.", field="cases")
+        with self.db.read() as s:
+            refs = dict(s.execute(select(Instance.id, Instance.reference).where(Instance.id.in_(ids),
+                                                                                self._scope(user))).all())
         results = []
         for instance_id in ids:
             try:
                 self.act(user, action, instance_id, reason)
-                results.append(BulkResult(instance_id, True, "Hecho."))
+                results.append(BulkResult(instance_id, True, "Hecho.", refs.get(instance_id)))
             except TramitaError as exc:
-                results.append(BulkResult(instance_id, False, _refusal(exc)))
+                results.append(BulkResult(instance_id, False, _refusal(exc), refs.get(instance_id)))
         return results
 
     # --- exports ---
@@ -247,6 +251,13 @@ class OversightService:
         return ("Plazos cumplidos", ["Procedimiento", "Paso", "Completadas", "Dentro del plazo", "Proporción"],
                 [[t["process_key"], t["title"], t["completed"], t["within"], t["share"]]
                  for t in self.charts(user)["terms"]])
+
+    def _table_monthly(self, user: Principal) -> tuple[str, list[str], list[list[Any]]]:
+        """The monthly statistics report: cases by month, procedure, institution and outcome, and steps by
+        month with how many were completed within their legal term."""
+        scope = self._scope(user)
+        with self.db.read() as s:
+            return "Informe mensual", *stats.monthly(s, scope)
 
     def _table_cases(self, user: Principal, process_key: str | None = None, limit: int = 5000
                      ) -> tuple[str, list[str], list[list[Any]]]:

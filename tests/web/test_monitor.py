@@ -58,6 +58,9 @@ def test_pages_permissions_reassign_and_exports(console: Any) -> None:
         assert b"tipo_orden_solicitada" in csv  # an enum: general
         assert b"hechos" not in csv  # free text: sensitive
         assert gerente.get("/monitor/carga").status_code == 200
+        monthly = gerente.get("/monitor/exportar/monthly.csv").data.decode("utf-8-sig")
+        assert "2026-03,Ciclo de vida de la orden de protección,FGJE,,En trámite,1," in monthly
+        assert gerente.get("/monitor/exportar/nada.csv").status_code == 422
         heat = gerente.get("/monitor/mapa/orden_proteccion")
         assert heat.status_code == 200 and 'data-element="valorar_riesgo"' in heat.get_data(as_text=True)
         # The API, with an admin's token, and the same refusals.
