@@ -1,4 +1,5 @@
-"""The read model a transition keeps in its own transaction: the message waits of a case.
+"""The read models a transition keeps in its own transaction: a case's message waits, and the
+completed-task histogram per version and element (``step_stats``) the heatmap reads.
 
 Stalled detection must know since when a case waits for a message without deserializing every
 workflow, so ``_persist`` calls :func:`sync_message_waits` next to the task and timer rows. It only
@@ -18,7 +19,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine.store.models import MessageWait
+from engine.store.models import MessageWait, StepStat, Task
+
+# Upper edges (hours) of the duration buckets; the last bucket holds everything longer.
+BUCKET_HOURS = (0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 240, 360, 720, 1440, 2160, 4320)
 
 _specs: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
 
@@ -60,3 +64,37 @@ def sync_message_waits(s: Session, instance_id: int, wf: BpmnWorkflow, loaded: A
              for task_id, (e, m) in waits.items() if task_id not in known]
     if fresh:
         s.execute(table.insert(), fresh)
+
+
+def bucket_of(hours: float) -> int:
+    for i, edge in enumerate(BUCKET_HOURS):
+        if hours <= edge:
+            return i
+    return len(BUCKET_HOURS)
+
+
+def _upsert(s: Session) -> Any:
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def record_completion(s: Session, definition_id: int, task_id: str, now: datetime) -> None:
+    """Count a just-completed task in its version's ``step_stats`` (one primary-key read, one upsert)."""
+    row = s.execute(select(Task.name, Task.created_at, Task.due_at, Task.state).where(Task.id == task_id)).first()
+    if row is None or row.state != "COMPLETED":
+        return
+    add_completion(s, definition_id, row.name, (now - row.created_at).total_seconds() / 3600, row.due_at, now)
+
+
+def add_completion(s: Session, definition_id: int, element: str, hours: float, due: datetime | None,
+                   done: datetime) -> None:
+    table = StepStat.__table__
+    with_term, within = int(due is not None), int(due is not None and done <= due)
+    stmt = _upsert(s)(table).values(definition_id=definition_id, element=element, bucket=bucket_of(hours),
+                                    completed=1, with_term=with_term, within_term=within)
+    s.execute(stmt.on_conflict_do_update(index_elements=["definition_id", "element", "bucket"], set_={
+        "completed": table.c.completed + 1, "with_term": table.c.with_term + with_term,
+        "within_term": table.c.within_term + within}))

@@ -7,7 +7,6 @@ and summarised here.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -160,37 +159,60 @@ def terms_met(s: Any, scope: Any) -> list[dict[str, Any]]:
              "share": round(int(m or 0) / int(c), 3) if c else None} for k, n, t, c, m in s.execute(q).all()]
 
 
-def _percentile(sorted_values: list[float], p: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, int(round(p * (len(sorted_values) - 1)))))
-    return sorted_values[index]
+def _quantile(counts: list[int], q: float) -> float | None:
+    """The ``q`` quantile (hours) of a duration histogram, interpolated inside its bucket."""
+    from engine.oversight.hooks import BUCKET_HOURS
+
+    total = sum(counts)
+    if not total:
+        return None
+    target, seen = q * total, 0
+    for i, n in enumerate(counts):
+        if n and seen + n >= target:
+            low = BUCKET_HOURS[i - 1] if i > 0 else 0.0
+            high = BUCKET_HOURS[i] if i < len(BUCKET_HOURS) else BUCKET_HOURS[-1] * 2
+            return round(low + (high - low) * (target - seen) / n, 2)
+        seen += n
+    return float(BUCKET_HOURS[-1])
 
 
-def heatmap(s: Any, scope: Any, definition_id: int, now: datetime) -> list[ElementHeat]:
-    """Per element of one version: open, overdue, median and p90 hours spent, share within term."""
-    base = (Task.instance_id == Instance.id, Instance.definition_id == definition_id, scope)
+def heatmap(s: Any, scope: Any, definition_id: int, now: datetime, scoped: bool = False) -> list[ElementHeat]:
+    """Per element of one version: open, overdue, median and p90 hours spent, share within term.
+
+    Open and overdue tasks are counted live (the partial index of open tasks); finished ones come from
+    the ``step_stats`` histogram the transitions keep, which covers every institution: a manager sees
+    their own institution's open work and the version's durations as a whole.
+    """
+    from engine.oversight.hooks import BUCKET_HOURS
+    from engine.store.models import StepStat
+
     late = func.sum(case((Task.due_at < now, 1), else_=0))
     opened = {n: (t, int(c), int(o or 0)) for n, t, c, o in s.execute(
-        select(Task.name, func.max(Task.title), func.count(), late).where(*base, Task.state == "READY")
+        select(Task.name, func.max(Task.title), func.count(), late)
+        .join(Instance, Instance.id == Task.instance_id)
+        .where(Task.state == "READY", Instance.definition_id == definition_id, scope)
         .group_by(Task.name)).all()}
-    durations: dict[str, list[float]] = {}
-    with_term: dict[str, list[bool]] = {}
-    titles: dict[str, str | None] = {n: v[0] for n, v in opened.items()}
-    for name, title, created, completed, due in s.execute(
-            select(Task.name, Task.title, Task.created_at, Task.completed_at, Task.due_at)
-            .where(*base, Task.state == "COMPLETED", Task.completed_at.is_not(None))).all():
-        titles.setdefault(name, title)
-        durations.setdefault(name, []).append((completed - created).total_seconds() / 3600)
-        if due is not None:
-            with_term.setdefault(name, []).append(completed <= due)
+    hist: dict[str, list[int]] = {}
+    terms: dict[str, list[int]] = {}
+    for element, bucket, completed, with_term, within in s.execute(
+            select(StepStat.element, StepStat.bucket, StepStat.completed, StepStat.with_term, StepStat.within_term)
+            .where(StepStat.definition_id == definition_id)).all():
+        hist.setdefault(element, [0] * (len(BUCKET_HOURS) + 1))[bucket] += completed
+        t = terms.setdefault(element, [0, 0])
+        t[0] += with_term
+        t[1] += within
+    titles = {n: v[0] for n, v in opened.items()}
+    missing = set(hist) - set(titles)
+    if missing:  # titles of finished-only elements, from the version's task info
+        info = (s.get(Definition, definition_id).task_info or {})
+        titles.update({n: (info.get(n) or {}).get("title") for n in missing})
     out = []
-    for name in sorted(set(opened) | set(durations)):
-        values = sorted(durations.get(name, []))
-        terms = with_term.get(name, [])
+    for name in sorted(set(opened) | set(hist)):
+        counts = hist.get(name, [])
+        with_term, within = terms.get(name, [0, 0])
         _title, n_open, n_late = opened.get(name, (None, 0, 0))
-        out.append(ElementHeat(name, titles.get(name), n_open, n_late, len(values),
-                               round(statistics.median(values), 2) if values else None,
-                               round(_percentile(values, 0.9), 2) if values else None,
-                               round(sum(terms) / len(terms), 3) if terms else None))
+        out.append(ElementHeat(name, titles.get(name), n_open, n_late, sum(counts), _quantile(counts, 0.5),
+                               _quantile(counts, 0.9), round(within / with_term, 3) if with_term else None))
     return out
 
 

@@ -234,3 +234,19 @@ class MessageWait(Base):
     element: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(String(255))
     since: Mapped[datetime]
+
+
+class StepStat(Base):
+    """Completed tasks per version, element and duration bucket (``engine.oversight.hooks``): the heatmap's
+    median, p90 and share within term without reading every finished task. Kept by each completion."""
+
+    __tablename__ = "step_stats"
+    __table_args__ = (UniqueConstraint("definition_id", "element", "bucket", name="uq_step_stats"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    element: Mapped[str] = mapped_column(String(255))
+    bucket: Mapped[int] = mapped_column(Integer)  # index into engine.oversight.hooks.BUCKET_HOURS
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    with_term: Mapped[int] = mapped_column(Integer, default=0)  # of which had a due date
+    within_term: Mapped[int] = mapped_column(Integer, default=0)  # of which were completed by it

@@ -144,3 +144,15 @@ def test_a_threshold_without_its_article_is_refused(tmp_path: Path) -> None:
     path.write_text("[sancion.sin_actividad.citar_partes]\nvalue = 3\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="citation"):
         supervision.load(path)
+
+
+def test_heatmap_reads_the_durations_each_completion_records(tramita_any: Any, start: Any) -> None:
+    """Assessed 30 min after the request (bucket 0.25–0.5 h), within its 4 hours; issued 30 min later."""
+    c = emitida(tramita_any, start)  # 10:00 request, 10:30 assessed, 11:00 issued, 12:00 notified
+    heat = {e.element: e for e in tramita_any.oversight.heatmap(SYSTEM, "orden_proteccion").elements}
+    risk = heat["valorar_riesgo"]
+    assert (risk.completed, risk.open_tasks, risk.within_term) == (1, 0, 1.0)
+    # One sample in the bucket (0.25 h, 0.5 h]: interpolated at its 50th and 90th percent.
+    assert (risk.median_hours, risk.p90_hours) == (0.38, 0.47)  # 0.375 and 0.475 (0.47499… in binary)
+    assert heat["notificar_orden"].completed == 1 and heat["valorar_riesgo"].title == "Valorar el riesgo"
+    assert c.status == "running"
