@@ -98,3 +98,34 @@ def add_completion(s: Session, definition_id: int, element: str, hours: float, d
     s.execute(stmt.on_conflict_do_update(index_elements=["definition_id", "element", "bucket"], set_={
         "completed": table.c.completed + 1, "with_term": table.c.with_term + with_term,
         "within_term": table.c.within_term + within}))
+
+
+def rebuild_step_stats(bind: Any) -> int:
+    """Recount ``step_stats`` from the finished tasks (migration 0010, and data loaded in bulk)."""
+    from sqlalchemy import text
+
+    from engine.store.models import UTCDateTime
+
+    convert = UTCDateTime(timezone=True).process_result_value
+
+    def instant(value: Any) -> datetime:
+        value = datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
+        return convert(value, bind.dialect)  # type: ignore[return-value]
+
+    counts: dict[tuple[int, str, int], list[int]] = {}
+    rows = bind.execute(text(
+        "SELECT i.definition_id, t.name, t.created_at, t.completed_at, t.due_at FROM tasks t "
+        "JOIN instances i ON i.id = t.instance_id WHERE t.state = 'COMPLETED' AND t.completed_at IS NOT NULL"))
+    for definition_id, name, created, done, due in rows:
+        created, done = instant(created), instant(done)
+        due = instant(due) if due is not None else None
+        c = counts.setdefault((definition_id, name, bucket_of((done - created).total_seconds() / 3600)), [0, 0, 0])
+        c[0] += 1
+        c[1] += due is not None
+        c[2] += due is not None and done <= due
+    bind.execute(text("DELETE FROM step_stats"))
+    if counts:
+        bind.execute(text("INSERT INTO step_stats (definition_id, element, bucket, completed, with_term, "
+                          "within_term) VALUES (:d, :e, :b, :c, :w, :i)"),
+                     [{"d": d, "e": e, "b": b, "c": c, "w": w, "i": i} for (d, e, b), (c, w, i) in counts.items()])
+    return len(counts)

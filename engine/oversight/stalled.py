@@ -26,7 +26,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from engine.oversight.supervision import Supervision
 from engine.store.models import Definition, Incident, Instance, MessageWait, Task, Timer
-from engine.time.calendar import LegalCalendar
+from engine.time.calendar import HERMOSILLO, LegalCalendar
 
 TIMER_GRACE = timedelta(minutes=5)
 REASONS = ("overdue", "idle", "timer", "message", "error")
@@ -91,6 +91,7 @@ def detect(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervisi
     idle = select(*task_cols, Instance.updated_at, Task.deadline).join(Instance, Instance.id == Task.instance_id).where(
         Task.state == "READY", Instance.updated_at < now - timedelta(days=1), running,
         or_(Task.deadline.is_not(None), *configured))
+    ends: dict[tuple[Any, int], datetime] = {}  # the term ends at the end of a day: one count per (day, N)
     for iid, ref, key, name, title, who, group, last, deadline in _rows(s, idle):
         if (iid, name) in late_tasks:
             continue
@@ -101,7 +102,10 @@ def detect(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervisi
             n, citation = int(deadline["count"]), deadline.get("citation")
         else:
             continue
-        since = calendar.business_days(last, n).due
+        day = last.astimezone(HERMOSILLO).date()
+        since = ends.get((day, n))
+        if since is None:
+            since = ends[(day, n)] = calendar.business_days(last, n).due
         if since < now:
             row(iid, ref, key, name, title, _holder(who, group), "idle", since, citation)
     # 3. timers past due and not fired

@@ -73,33 +73,9 @@ def upgrade() -> None:
 
 def _backfill_step_stats() -> None:
     """The histogram of the tasks completed before this migration, in the buckets the hook uses."""
-    from engine.oversight.hooks import bucket_of
+    from engine.oversight.hooks import rebuild_step_stats
 
-    bind = op.get_bind()
-    ts = engine.store.models.UTCDateTime(timezone=True)
-    conv = ts.process_result_value
-    counts: dict[tuple[int, str, int], list[int]] = {}
-    rows = bind.execute(sa.text(
-        "SELECT i.definition_id, t.name, t.created_at, t.completed_at, t.due_at FROM tasks t "
-        "JOIN instances i ON i.id = t.instance_id WHERE t.state = 'COMPLETED' AND t.completed_at IS NOT NULL"))
-    for definition_id, name, created, done, due in rows:
-        created, done, due = (conv(_dt(v), bind.dialect) for v in (created, done, due))
-        key = (definition_id, name, bucket_of((done - created).total_seconds() / 3600))
-        c = counts.setdefault(key, [0, 0, 0])
-        c[0] += 1
-        c[1] += due is not None
-        c[2] += due is not None and done <= due
-    if counts:
-        bind.execute(sa.text("INSERT INTO step_stats (definition_id, element, bucket, completed, with_term, "
-                             "within_term) VALUES (:d, :e, :b, :c, :w, :i)"),
-                     [{"d": d, "e": e, "b": b, "c": c, "w": w, "i": i} for (d, e, b), (c, w, i) in counts.items()])
-
-
-def _dt(value):  # type: ignore[no-untyped-def]
-    """SQLite hands timestamps back as text in a raw query."""
-    from datetime import datetime
-
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+    rebuild_step_stats(op.get_bind())
 
 
 def downgrade() -> None:
