@@ -82,26 +82,36 @@ def _upsert(s: Session) -> Any:
 
 
 def record_completion(s: Session, definition_id: int, task_id: str, now: datetime) -> None:
-    """Count a just-completed task in its version's ``step_stats`` (one primary-key read, one upsert)."""
-    row = s.execute(select(Task.name, Task.created_at, Task.due_at, Task.state).where(Task.id == task_id)).first()
+    """Count a just-completed task in its version's ``step_stats`` (two primary-key reads, one upsert)."""
+    from engine.store.models import CONSOLE_INDEX, Instance
+
+    row = s.execute(select(Task.name, Task.created_at, Task.due_at, Task.state, Task.deadline, Task.instance_id)
+                    .where(Task.id == task_id)).first()
     if row is None or row.state != "COMPLETED":
         return
-    add_completion(s, definition_id, row.name, (now - row.created_at).total_seconds() / 3600, row.due_at, now)
+    institution = s.execute(select(Instance.institution).where(Instance.id == row.instance_id)
+                            .with_hint(Instance, f"INDEXED BY {CONSOLE_INDEX}", "sqlite")).scalar()
+    add_completion(s, definition_id, institution or "", row.name, (now - row.created_at).total_seconds() / 3600,
+                   row.due_at, now, row.deadline)
 
 
-def add_completion(s: Session, definition_id: int, element: str, hours: float, due: datetime | None,
-                   done: datetime) -> None:
+def add_completion(s: Session, definition_id: int, institution: str, element: str, hours: float,
+                   due: datetime | None, done: datetime, deadline: dict[str, Any] | None) -> None:
     table = StepStat.__table__
     with_term, within = int(due is not None), int(due is not None and done <= due)
-    stmt = _upsert(s)(table).values(definition_id=definition_id, element=element, bucket=bucket_of(hours),
-                                    completed=1, with_term=with_term, within_term=within)
-    s.execute(stmt.on_conflict_do_update(index_elements=["definition_id", "element", "bucket"], set_={
+    unit, count = (deadline or {}).get("unit"), (deadline or {}).get("count")
+    stmt = _upsert(s)(table).values(definition_id=definition_id, institution=institution, element=element,
+                                    bucket=bucket_of(hours), term_unit=unit, term_count=count, completed=1,
+                                    with_term=with_term, within_term=within)
+    s.execute(stmt.on_conflict_do_update(index_elements=["definition_id", "institution", "element", "bucket"], set_={
         "completed": table.c.completed + 1, "with_term": table.c.with_term + with_term,
         "within_term": table.c.within_term + within}))
 
 
 def rebuild_step_stats(bind: Any) -> int:
     """Recount ``step_stats`` from the finished tasks (migration 0010, and data loaded in bulk)."""
+    import json
+
     from sqlalchemy import text
 
     from engine.store.models import UTCDateTime
@@ -112,20 +122,26 @@ def rebuild_step_stats(bind: Any) -> int:
         value = datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
         return convert(value, bind.dialect)  # type: ignore[return-value]
 
-    counts: dict[tuple[int, str, int], list[int]] = {}
+    counts: dict[tuple[int, str, str, int], list[Any]] = {}
     rows = bind.execute(text(
-        "SELECT i.definition_id, t.name, t.created_at, t.completed_at, t.due_at FROM tasks t "
-        "JOIN instances i ON i.id = t.instance_id WHERE t.state = 'COMPLETED' AND t.completed_at IS NOT NULL"))
-    for definition_id, name, created, done, due in rows:
+        "SELECT i.definition_id, i.institution, t.name, t.created_at, t.completed_at, t.due_at, t.deadline "
+        "FROM tasks t JOIN instances i ON i.id = t.instance_id "
+        "WHERE t.state = 'COMPLETED' AND t.completed_at IS NOT NULL"))
+    for definition_id, institution, name, created, done, due, deadline in rows:
         created, done = instant(created), instant(done)
         due = instant(due) if due is not None else None
-        c = counts.setdefault((definition_id, name, bucket_of((done - created).total_seconds() / 3600)), [0, 0, 0])
+        key = (definition_id, institution or "", name, bucket_of((done - created).total_seconds() / 3600))
+        c = counts.get(key)
+        if c is None:
+            deadline = (json.loads(deadline) if isinstance(deadline, str) else deadline) or {}
+            c = counts[key] = [0, 0, 0, deadline.get("unit"), deadline.get("count")]
         c[0] += 1
         c[1] += due is not None
         c[2] += due is not None and done <= due
     bind.execute(text("DELETE FROM step_stats"))
     if counts:
-        bind.execute(text("INSERT INTO step_stats (definition_id, element, bucket, completed, with_term, "
-                          "within_term) VALUES (:d, :e, :b, :c, :w, :i)"),
-                     [{"d": d, "e": e, "b": b, "c": c, "w": w, "i": i} for (d, e, b), (c, w, i) in counts.items()])
+        bind.execute(text("INSERT INTO step_stats (definition_id, institution, element, bucket, term_unit, term_count, "
+                          "completed, with_term, within_term) VALUES (:d, :n, :e, :b, :u, :k, :c, :w, :i)"),
+                     [{"d": d, "n": n, "e": e, "b": b, "u": u, "k": k, "c": c, "w": w, "i": i}
+                      for (d, n, e, b), (c, w, i, u, k) in counts.items()])
     return len(counts)

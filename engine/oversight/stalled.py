@@ -3,9 +3,9 @@
 A case is stalled, with one row per reason and step, when
 
 - ``overdue``: an open task is past its legal due date (since: the due date);
-- ``idle``: an open task has had no activity for N días hábiles, N from ``workflows/supervision.toml``
+- ``idle``: an open task has not moved for N días hábiles, N from ``workflows/supervision.toml``
   for that step, else the step's own legal term when it is counted in días hábiles (since: the end of
-  the N-th business day after the last activity, the case's last transition);
+  the N-th business day after the step opened; claiming or reassigning it is not progress);
 - ``timer``: a timer is past due and has not fired: the timer service is down or failing (since: its
   due date, after a grace of :data:`TIMER_GRACE`);
 - ``message``: it waits for a message longer than supervision.toml allows at that event (since: the
@@ -25,7 +25,7 @@ from typing import Any, Iterable
 from sqlalchemy import Select, and_, func, or_, select
 
 from engine.oversight.supervision import Supervision
-from engine.store.models import Definition, Incident, Instance, MessageWait, Task, Timer
+from engine.store.models import CONSOLE_INDEX, Definition, Incident, Instance, MessageWait, Task, Timer
 from engine.time.calendar import HERMOSILLO, LegalCalendar
 
 TIMER_GRACE = timedelta(minutes=5)
@@ -57,6 +57,11 @@ def _rows(s: Any, q: Select[Any]) -> list[Any]:
     return list(s.execute(q).all())
 
 
+def via_console_index(q: Select[Any]) -> Select[Any]:
+    """Reach the case row through ``CONSOLE_INDEX`` on SQLite (see engine.store.models)."""
+    return q.with_hint(Instance, f"INDEXED BY {CONSOLE_INDEX}", "sqlite")
+
+
 def _holder(assignee: str | None, group: str | None) -> str | None:
     return assignee or (f"grupo:{group}" if group else None)
 
@@ -80,17 +85,18 @@ def detect(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervisi
     task_cols = (Task.instance_id, Instance.reference, Task.process_key, Task.name, Task.title, Task.assignee,
                  Task.candidate_group)
     # 1. past the legal due date
-    overdue = select(*task_cols, Task.due_at, Task.deadline).join(Instance, Instance.id == Task.instance_id).where(
-        Task.state == "READY", Task.due_at < now, running)
+    overdue = via_console_index(select(*task_cols, Task.due_at, Task.deadline).join(
+        Instance, Instance.id == Task.instance_id).where(Task.state == "READY", Task.due_at < now, running))
     late_tasks: set[tuple[int, str]] = set()
     for iid, ref, key, name, title, who, group, due, deadline in _rows(s, overdue):
         late_tasks.add((iid, name))
         row(iid, ref, key, name, title, _holder(who, group), "overdue", due, (deadline or {}).get("citation"))
-    # 2. idle at a step: at least one whole day without a transition, then N días hábiles checked here
+    # 2. idle at a step: open for at least a whole day, then N días hábiles checked here
     configured = [and_(Task.process_key == k, Task.name == n) for k, n in supervision.idle]
-    idle = select(*task_cols, Instance.updated_at, Task.deadline).join(Instance, Instance.id == Task.instance_id).where(
-        Task.state == "READY", Instance.updated_at < now - timedelta(days=1), running,
-        or_(Task.deadline.is_not(None), *configured))
+    idle = via_console_index(select(*task_cols, Task.created_at, Task.deadline).join(
+        Instance, Instance.id == Task.instance_id).where(
+        Task.state == "READY", Task.created_at < now - timedelta(days=1), running,
+        or_(Task.deadline.is_not(None), *configured)))
     ends: dict[tuple[Any, int], datetime] = {}  # the term ends at the end of a day: one count per (day, N)
     for iid, ref, key, name, title, who, group, last, deadline in _rows(s, idle):
         if (iid, name) in late_tasks:
@@ -109,15 +115,17 @@ def detect(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervisi
         if since < now:
             row(iid, ref, key, name, title, _holder(who, group), "idle", since, citation)
     # 3. timers past due and not fired
-    timers = select(Timer.instance_id, Instance.reference, Instance.process_key, Timer.task_name, Timer.due_at).join(
-        Instance, Instance.id == Timer.instance_id).where(Timer.status == "pending", Timer.due_at < now - TIMER_GRACE,
-                                                          running)
+    timers = via_console_index(select(Timer.instance_id, Instance.reference, Instance.process_key, Timer.task_name,
+                                      Timer.due_at).join(Instance, Instance.id == Timer.instance_id).where(
+        Timer.status == "pending", Timer.due_at < now - TIMER_GRACE, running))
     for iid, ref, key, name, due in _rows(s, timers):
         row(iid, ref, key, name, None, None, "timer", due)
     # 4. waiting for a message past its limit
     if supervision.message_waits:
-        waits = select(MessageWait.instance_id, Instance.reference, Instance.process_key, MessageWait.element,
-                       MessageWait.since).join(Instance, Instance.id == MessageWait.instance_id).where(running)
+        elements = sorted({element for _key, element in supervision.message_waits})
+        waits = via_console_index(select(MessageWait.instance_id, Instance.reference, Instance.process_key,
+                                         MessageWait.element, MessageWait.since).select_from(MessageWait).join(
+            Instance, Instance.id == MessageWait.instance_id).where(MessageWait.element.in_(elements), running))
         for iid, ref, key, element, since in _rows(s, waits):
             limit = supervision.message_waits.get((key, element))
             if limit is None:

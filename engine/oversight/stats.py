@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 
-from engine.store.models import Definition, Instance, Task
+from engine.oversight.hooks import BUCKET_HOURS
+from engine.store.models import CONSOLE_INDEX, Definition, Instance, StepStat, Task
 from engine.time.calendar import HERMOSILLO, LegalCalendar
 
 OPEN_STATUSES = ("running", "suspended", "error")
@@ -61,6 +62,16 @@ class ElementHeat:
     within_term: float | None  # share of completed tasks with a term that met it (0..1)
 
 
+def _hinted(q: Any) -> Any:
+    """Reach the case row through ``CONSOLE_INDEX`` on SQLite (see engine.store.models)."""
+    return q.with_hint(Instance, f"INDEXED BY {CONSOLE_INDEX}", "sqlite")
+
+
+def stat_scope(institution: str | None) -> Any:
+    """The scope on ``step_stats``: one institution's rows, or all of them (``None``)."""
+    return true() if institution is None else StepStat.institution == institution
+
+
 def process_names(s: Any) -> dict[str, str | None]:
     return dict(s.execute(select(Definition.key, func.max(Definition.name)).where(Definition.kind == "process")
                           .group_by(Definition.key)).all())
@@ -77,9 +88,9 @@ def overview(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, stalled
     ready = and_(Task.state == "READY", Instance.status.in_(OPEN_STATUSES), scope)
 
     def by_step(cond: Any) -> list[Breakdown]:
-        q = (select(Task.process_key, Task.name, func.max(Task.title), func.count()).join(
+        q = _hinted(select(Task.process_key, Task.name, func.max(Task.title), func.count()).join(
             Instance, Instance.id == Task.instance_id).where(ready, cond)
-             .group_by(Task.process_key, Task.name).order_by(func.count().desc()))
+            .group_by(Task.process_key, Task.name).order_by(func.count().desc()))
         return [Breakdown(k, names.get(k), n, t, c) for k, n, t, c in s.execute(q).all()]
 
     def by_process(cond: Any) -> list[Breakdown]:
@@ -100,10 +111,11 @@ def workload(s: Any, scope: Any, now: datetime) -> list[Load]:
     """Open and overdue tasks per person (held) and per group (offered, unclaimed)."""
     late = func.sum(case((Task.due_at < now, 1), else_=0))
     base = (Task.state == "READY", Instance.status.in_(OPEN_STATUSES), scope)
-    people = (select(Task.assignee, func.count(), late).join(Instance, Instance.id == Task.instance_id)
-              .where(*base, Task.assignee.is_not(None)).group_by(Task.assignee))
-    groups = (select(Task.candidate_group, func.count(), late).join(Instance, Instance.id == Task.instance_id)
-              .where(*base, Task.assignee.is_(None), Task.candidate_group.is_not(None)).group_by(Task.candidate_group))
+    people = _hinted(select(Task.assignee, func.count(), late).join(Instance, Instance.id == Task.instance_id)
+                     .where(*base, Task.assignee.is_not(None)).group_by(Task.assignee))
+    groups = _hinted(select(Task.candidate_group, func.count(), late).join(Instance, Instance.id == Task.instance_id)
+                     .where(*base, Task.assignee.is_(None), Task.candidate_group.is_not(None))
+                     .group_by(Task.candidate_group))
     out = [Load("person", w, int(n), int(o or 0)) for w, n, o in s.execute(people).all()]
     out += [Load("group", g, int(n), int(o or 0)) for g, n, o in s.execute(groups).all()]
     out.sort(key=lambda x: (x.kind != "person", -x.overdue_tasks, -x.open_tasks, x.who))
@@ -130,39 +142,58 @@ def weekly_cases(s: Any, scope: Any, now: datetime, weeks: int = 12) -> dict[str
             "closed": [closed.get(w, 0) for w in labels]}
 
 
-def hour_terms(s: Any, scope: Any, limit: int = 500) -> dict[str, Any]:
-    """Completed tasks whose term runs in hours (the 4-hour protection order): time taken against it."""
-    q = (select(Task.process_key, Task.title, Task.created_at, Task.completed_at, Task.deadline)
-         .join(Instance, Instance.id == Task.instance_id)
-         .where(scope, Task.state == "COMPLETED", Task.deadline.is_not(None), Task.completed_at.is_not(None))
-         .order_by(Task.completed_at.desc()).limit(limit * 4))
-    points = []
-    for key, title, created, completed, deadline in s.execute(q).all():
-        if (deadline or {}).get("unit") != "hours":
-            continue
-        points.append({"step": title, "hours": round((completed - created).total_seconds() / 3600, 2),
-                       "term": deadline.get("count"), "at": completed.isoformat()})
-        if len(points) >= limit:
-            break
-    points.reverse()
-    return {"points": points, "term": points[0]["term"] if points else None}
+BUCKET_LABELS = [f"≤ {h * 60:.0f} min" if h < 1 else f"≤ {h:g} h" for h in BUCKET_HOURS] + [f"> {BUCKET_HOURS[-1]:g} h"]
 
 
-def terms_met(s: Any, scope: Any) -> list[dict[str, Any]]:
+def hour_terms(s: Any, institution: str | None) -> dict[str, Any]:
+    """Steps whose term runs in hours (the 4-hour protection order): how long completing them took, as a
+    histogram of the ``step_stats`` buckets, against the term."""
+    rows = s.execute(select(StepStat.element, StepStat.bucket, func.sum(StepStat.completed), func.max(StepStat.term_count))
+                     .where(stat_scope(institution), StepStat.term_unit == "hours")
+                     .group_by(StepStat.element, StepStat.bucket)).all()
+    series: dict[str, list[int]] = {}
+    terms: dict[str, int] = {}
+    for element, bucket, n, term in rows:
+        series.setdefault(element, [0] * len(BUCKET_LABELS))[bucket] += int(n)
+        terms[element] = int(term or 0)
+    last = max([b for counts in series.values() for b, n in enumerate(counts) if n] + [bucket_of_term(terms)])
+    return {"labels": BUCKET_LABELS[:last + 1], "series": [
+        {"element": e, "term": terms[e], "counts": counts[:last + 1]} for e, counts in sorted(series.items())]}
+
+
+def bucket_of_term(terms: dict[str, int]) -> int:
+    from engine.oversight.hooks import bucket_of
+
+    return max([bucket_of(float(t)) for t in terms.values()] + [0])
+
+
+def terms_met(s: Any, institution: str | None) -> list[dict[str, Any]]:
     """Per step with a legal term: completed tasks and the share completed by their due date."""
-    met = func.sum(case((Task.completed_at <= Task.due_at, 1), else_=0))
-    q = (select(Task.process_key, Task.name, func.max(Task.title), func.count(), met)
-         .join(Instance, Instance.id == Task.instance_id)
-         .where(scope, Task.state == "COMPLETED", Task.due_at.is_not(None))
-         .group_by(Task.process_key, Task.name).order_by(Task.process_key, Task.name))
-    return [{"process_key": k, "step": n, "title": t or n, "completed": int(c), "within": int(m or 0),
-             "share": round(int(m or 0) / int(c), 3) if c else None} for k, n, t, c, m in s.execute(q).all()]
+    q = (select(Definition.key, StepStat.element, func.sum(StepStat.with_term), func.sum(StepStat.within_term))
+         .join(Definition, Definition.id == StepStat.definition_id)
+         .where(stat_scope(institution), StepStat.with_term > 0)
+         .group_by(Definition.key, StepStat.element).order_by(Definition.key, StepStat.element))
+    rows = s.execute(q).all()
+    titles = _titles(s, {k for k, *_ in rows})
+    return [{"process_key": k, "step": n, "title": titles.get((k, n)) or n, "completed": int(c), "within": int(m or 0),
+             "share": round(int(m or 0) / int(c), 3) if c else None} for k, n, c, m in rows]
+
+
+def _titles(s: Any, keys: set[str]) -> dict[tuple[str, str], str]:
+    """Element titles from the deployed versions' task info (newest version wins)."""
+    out: dict[tuple[str, str], str] = {}
+    if not keys:
+        return out
+    for key, info in s.execute(select(Definition.key, Definition.task_info).where(
+            Definition.kind == "process", Definition.key.in_(keys)).order_by(Definition.version)).all():
+        for element, i in (info or {}).items():
+            if (i or {}).get("title"):
+                out[(key, element)] = i["title"]
+    return out
 
 
 def _quantile(counts: list[int], q: float) -> float | None:
     """The ``q`` quantile (hours) of a duration histogram, interpolated inside its bucket."""
-    from engine.oversight.hooks import BUCKET_HOURS
-
     total = sum(counts)
     if not total:
         return None
@@ -176,27 +207,23 @@ def _quantile(counts: list[int], q: float) -> float | None:
     return float(BUCKET_HOURS[-1])
 
 
-def heatmap(s: Any, scope: Any, definition_id: int, now: datetime, scoped: bool = False) -> list[ElementHeat]:
+def heatmap(s: Any, scope: Any, definition_id: int, now: datetime, institution: str | None) -> list[ElementHeat]:
     """Per element of one version: open, overdue, median and p90 hours spent, share within term.
 
     Open and overdue tasks are counted live (the partial index of open tasks); finished ones come from
-    the ``step_stats`` histogram the transitions keep, which covers every institution: a manager sees
-    their own institution's open work and the version's durations as a whole.
+    the ``step_stats`` histogram the transitions keep, per institution.
     """
-    from engine.oversight.hooks import BUCKET_HOURS
-    from engine.store.models import StepStat
-
     late = func.sum(case((Task.due_at < now, 1), else_=0))
-    opened = {n: (t, int(c), int(o or 0)) for n, t, c, o in s.execute(
+    opened = {n: (t, int(c), int(o or 0)) for n, t, c, o in s.execute(_hinted(
         select(Task.name, func.max(Task.title), func.count(), late)
         .join(Instance, Instance.id == Task.instance_id)
         .where(Task.state == "READY", Instance.definition_id == definition_id, scope)
-        .group_by(Task.name)).all()}
+        .group_by(Task.name))).all()}
     hist: dict[str, list[int]] = {}
     terms: dict[str, list[int]] = {}
     for element, bucket, completed, with_term, within in s.execute(
             select(StepStat.element, StepStat.bucket, StepStat.completed, StepStat.with_term, StepStat.within_term)
-            .where(StepStat.definition_id == definition_id)).all():
+            .where(StepStat.definition_id == definition_id, stat_scope(institution))).all():
         hist.setdefault(element, [0] * (len(BUCKET_HOURS) + 1))[bucket] += completed
         t = terms.setdefault(element, [0, 0])
         t[0] += with_term

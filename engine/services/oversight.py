@@ -77,6 +77,10 @@ class OversightService:
             return true()
         return Instance.institution == user.institution
 
+    def _institution(self, user: Principal) -> str | None:
+        """The one institution a manager sees; ``None`` for administrators and operators (all)."""
+        return None if is_system(user) or user.role == "admin" else user.institution
+
     # --- figures ---
     def stalled(self, user: Principal, *, process_key: str | None = None, reason: str | None = None,
                 step: str | None = None, holder: str | None = None, sort: str = "retraso",
@@ -107,8 +111,9 @@ class OversightService:
         """The trend charts' data: weekly cases, hour terms (the 4-hour order), share within term per step."""
         scope = self._scope(user)
         with self.db.read() as s:
-            return {"weekly": stats.weekly_cases(s, scope, clock.now()), "hours": stats.hour_terms(s, scope),
-                    "terms": stats.terms_met(s, scope)}
+            mine = self._institution(user)
+            return {"weekly": stats.weekly_cases(s, scope, clock.now()), "hours": stats.hour_terms(s, mine),
+                    "terms": stats.terms_met(s, mine)}
 
     def heatmap(self, user: Principal, process_key: str, version: int | None = None) -> Heatmap:
         scope = self._scope(user)
@@ -120,7 +125,7 @@ class OversightService:
                 raise NotFound(f"No existe el procedimiento {process_key}"
                                + (f" en su versión {version}." if version else "."), field="version")
             xml = s.get(DeployedFile, definition.file_id).content
-            elements = stats.heatmap(s, scope, definition.id, clock.now())
+            elements = stats.heatmap(s, scope, definition.id, clock.now(), self._institution(user))
             return Heatmap(definition.key, definition.version, definition.name, xml, elements)
 
     def metrics(self, user: Principal) -> metrics.Snapshot:

@@ -103,9 +103,18 @@ class Definition(Base):
     task_info: Mapped[dict[str, Any] | None]
 
 
+# Columns after ``state`` sit on SQLite overflow pages behind the serialized workflow: reading them
+# from the row walks its whole chain. The manager console (migration 0010) reaches a case by id for its
+# scope and status, and counts open cases by institution, through these two indexes instead; both
+# change only when a case's status does.
+CONSOLE_INDEX = "ix_instances_console"
+
+
 class Instance(Base):
     __tablename__ = "instances"
-    __table_args__ = (Index("ix_instances_status_key", "status", "process_key"),)
+    __table_args__ = (Index("ix_instances_status_key", "status", "process_key"),
+                      Index(CONSOLE_INDEX, "id", "institution", "status", "definition_id"),
+                      Index("ix_instances_institution_status", "institution", "status", "process_key"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
@@ -241,11 +250,14 @@ class StepStat(Base):
     median, p90 and share within term without reading every finished task. Kept by each completion."""
 
     __tablename__ = "step_stats"
-    __table_args__ = (UniqueConstraint("definition_id", "element", "bucket", name="uq_step_stats"),)
+    __table_args__ = (UniqueConstraint("definition_id", "institution", "element", "bucket", name="uq_step_stats"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    institution: Mapped[str] = mapped_column(String(120), default="")  # the case's ("" when it has none)
     element: Mapped[str] = mapped_column(String(255))
+    term_unit: Mapped[str | None] = mapped_column(String(16))  # the step's legal term: business|natural|hours
+    term_count: Mapped[int | None] = mapped_column(Integer)
     bucket: Mapped[int] = mapped_column(Integer)  # index into engine.oversight.hooks.BUCKET_HOURS
     completed: Mapped[int] = mapped_column(Integer, default=0)
     with_term: Mapped[int] = mapped_column(Integer, default=0)  # of which had a due date

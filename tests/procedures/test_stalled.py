@@ -156,3 +156,8 @@ def test_heatmap_reads_the_durations_each_completion_records(tramita_any: Any, s
     assert (risk.median_hours, risk.p90_hours) == (0.38, 0.47)  # 0.375 and 0.475 (0.47499… in binary)
     assert heat["notificar_orden"].completed == 1 and heat["valorar_riesgo"].title == "Valorar el riesgo"
     assert c.status == "running"
+    charts = tramita_any.oversight.charts(SYSTEM)
+    [risk_hours] = [x for x in charts["hours"]["series"] if x["element"] == "valorar_riesgo"]
+    assert risk_hours["term"] == 4 and charts["hours"]["labels"][1] == "≤ 30 min" and risk_hours["counts"][1] == 1
+    [risk_term] = [x for x in charts["terms"] if x["step"] == "valorar_riesgo"]
+    assert (risk_term["title"], risk_term["completed"], risk_term["share"]) == ("Valorar el riesgo", 1, 1.0)

@@ -17,11 +17,13 @@
     }
     var hours = document.getElementById("chart-hours");
     if (hours) {
-      var pts = data.hours.points;
-      new window.Chart(hours, { type: "line", data: { labels: pts.map(function (p) { return p.at.slice(0, 10); }),
-        datasets: [{ label: "Horas para completar", data: pts.map(function (p) { return p.hours; }), borderColor: "#1d4ed8" },
-                   { label: "Plazo (horas)", data: pts.map(function (p) { return p.term; }), borderColor: LATE, borderDash: [6, 4], pointRadius: 0 }] },
-        options: { animation: false, scales: { y: { beginAtZero: true } } } });
+      var palette = ["#1d4ed8", "#0f766e", "#7c3aed", "#b45309"];
+      new window.Chart(hours, { type: "bar", data: { labels: data.hours.labels,
+        datasets: data.hours.series.map(function (s, i) {
+          return { label: s.element + " (plazo: " + s.term + " h)", data: s.counts, backgroundColor: palette[i % palette.length] };
+        }) },
+        options: { animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } },
+                                                x: { title: { display: true, text: "Tiempo para completar" } } } } });
     }
     var terms = document.getElementById("chart-terms");
     if (terms) {

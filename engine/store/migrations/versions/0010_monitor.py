@@ -8,6 +8,7 @@ Revises: 0004
   and kind (unique), so that a retry or a restart never sends it twice.
 - ``message_waits``: the message catch events a case waits at, and since when, kept by each
   transition (``engine.oversight.hooks``) so that stalled detection never deserializes a workflow.
+- two indexes on ``instances`` for the console's scope (``engine.store.models.CONSOLE_INDEX``);
 - ``step_stats``: completed tasks per version, element and duration bucket, kept by each completion,
   so the heatmap's median, p90 and share within term never read every finished task. Filled here
   from the tasks already completed.
@@ -60,15 +61,21 @@ def upgrade() -> None:
         "step_stats",
         sa.Column("id", _ID, nullable=False),
         sa.Column("definition_id", _ID, sa.ForeignKey("definitions.id"), nullable=False),
+        sa.Column("institution", sa.String(length=120), nullable=False),
         sa.Column("element", sa.String(length=255), nullable=False),
+        sa.Column("term_unit", sa.String(length=16), nullable=True),
+        sa.Column("term_count", sa.Integer(), nullable=True),
         sa.Column("bucket", sa.Integer(), nullable=False),
         sa.Column("completed", sa.Integer(), nullable=False),
         sa.Column("with_term", sa.Integer(), nullable=False),
         sa.Column("within_term", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("definition_id", "element", "bucket", name="uq_step_stats"),
+        sa.UniqueConstraint("definition_id", "institution", "element", "bucket", name="uq_step_stats"),
     )
     _backfill_step_stats()
+    # See engine.store.models.CONSOLE_INDEX: on SQLite, institution sits behind the workflow state.
+    op.create_index("ix_instances_console", "instances", ["id", "institution", "status", "definition_id"])
+    op.create_index("ix_instances_institution_status", "instances", ["institution", "status", "process_key"])
 
 
 def _backfill_step_stats() -> None:
@@ -79,6 +86,8 @@ def _backfill_step_stats() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_instances_institution_status", table_name="instances")
+    op.drop_index("ix_instances_console", table_name="instances")
     op.drop_table("step_stats")
     op.drop_index("ix_message_waits_since", table_name="message_waits")
     op.drop_table("message_waits")
