@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/web_load.py
+	$(BIN)/python bench/monitor.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -85,27 +85,29 @@ def detect(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervisi
     task_cols = (Task.instance_id, Instance.reference, Task.process_key, Task.name, Task.title, Task.assignee,
                  Task.candidate_group)
     # 1. past the legal due date
-    overdue = via_console_index(select(*task_cols, Task.due_at, Task.deadline).join(
+    citation = Task.deadline["citation"].as_string()  # the explanation's article, not its whole JSON
+    overdue = via_console_index(select(*task_cols, Task.due_at, citation).join(
         Instance, Instance.id == Task.instance_id).where(Task.state == "READY", Task.due_at < now, running))
     late_tasks: set[tuple[int, str]] = set()
-    for iid, ref, key, name, title, who, group, due, deadline in _rows(s, overdue):
+    for iid, ref, key, name, title, who, group, due, cited in _rows(s, overdue):
         late_tasks.add((iid, name))
-        row(iid, ref, key, name, title, _holder(who, group), "overdue", due, (deadline or {}).get("citation"))
+        row(iid, ref, key, name, title, _holder(who, group), "overdue", due, cited)
     # 2. idle at a step: open for at least a whole day, then N días hábiles checked here
     configured = [and_(Task.process_key == k, Task.name == n) for k, n in supervision.idle]
-    idle = via_console_index(select(*task_cols, Task.created_at, Task.deadline).join(
+    unit, count = Task.deadline["unit"].as_string(), Task.deadline["count"].as_integer()
+    idle = via_console_index(select(*task_cols, Task.created_at, unit, count, citation).join(
         Instance, Instance.id == Task.instance_id).where(
         Task.state == "READY", Task.created_at < now - timedelta(days=1), running,
         or_(Task.deadline.is_not(None), *configured)))
     ends: dict[tuple[Any, int], datetime] = {}  # the term ends at the end of a day: one count per (day, N)
-    for iid, ref, key, name, title, who, group, last, deadline in _rows(s, idle):
+    for iid, ref, key, name, title, who, group, last, term_unit, term_count, cited in _rows(s, idle):
         if (iid, name) in late_tasks:
             continue
         threshold = supervision.idle.get((key, name))
         if threshold is not None:
-            n, citation = threshold.value, threshold.citation
-        elif deadline and deadline.get("unit") == "business" and int(deadline.get("count") or 0) > 0:
-            n, citation = int(deadline["count"]), deadline.get("citation")
+            n, why = threshold.value, threshold.citation
+        elif term_unit == "business" and (term_count or 0) > 0:
+            n, why = int(term_count), cited
         else:
             continue
         day = last.astimezone(HERMOSILLO).date()
@@ -113,7 +115,7 @@ def detect(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervisi
         if since is None:
             since = ends[(day, n)] = calendar.business_days(last, n).due
         if since < now:
-            row(iid, ref, key, name, title, _holder(who, group), "idle", since, citation)
+            row(iid, ref, key, name, title, _holder(who, group), "idle", since, why)
     # 3. timers past due and not fired
     timers = via_console_index(select(Timer.instance_id, Instance.reference, Instance.process_key, Timer.task_name,
                                       Timer.due_at).join(Instance, Instance.id == Timer.instance_id).where(
