@@ -148,20 +148,24 @@ BUCKET_LABELS = [f"≤ {h * 60:.0f} min" if h < 1 else f"≤ {h:g} h" for h in B
 def hour_terms(s: Any, institution: str | None) -> dict[str, Any]:
     """Steps whose term runs in hours (the 4-hour protection order): how long completing them took, as a
     histogram of the ``step_stats`` buckets, against the term."""
-    rows = s.execute(select(StepStat.element, StepStat.bucket, func.sum(StepStat.completed), func.max(StepStat.term_count))
+    rows = s.execute(select(Definition.key, StepStat.element, StepStat.bucket, func.sum(StepStat.completed),
+                            func.max(StepStat.term_count))
+                     .join(Definition, Definition.id == StepStat.definition_id)
                      .where(stat_scope(institution), StepStat.term_unit == "hours")
-                     .group_by(StepStat.element, StepStat.bucket)).all()
-    series: dict[str, list[int]] = {}
-    terms: dict[str, int] = {}
-    for element, bucket, n, term in rows:
-        series.setdefault(element, [0] * len(BUCKET_LABELS))[bucket] += int(n)
-        terms[element] = int(term or 0)
+                     .group_by(Definition.key, StepStat.element, StepStat.bucket)).all()
+    series: dict[tuple[str, str], list[int]] = {}
+    terms: dict[tuple[str, str], int] = {}
+    for key, element, bucket, n, term in rows:
+        series.setdefault((key, element), [0] * len(BUCKET_LABELS))[bucket] += int(n)
+        terms[(key, element)] = int(term or 0)
+    titles = _titles(s, {k for k, _e in series})
     last = max([b for counts in series.values() for b, n in enumerate(counts) if n] + [bucket_of_term(terms)])
     return {"labels": BUCKET_LABELS[:last + 1], "series": [
-        {"element": e, "term": terms[e], "counts": counts[:last + 1]} for e, counts in sorted(series.items())]}
+        {"element": e, "title": titles.get((k, e)) or e, "term": terms[(k, e)], "counts": counts[:last + 1]}
+        for (k, e), counts in sorted(series.items())]}
 
 
-def bucket_of_term(terms: dict[str, int]) -> int:
+def bucket_of_term(terms: dict[Any, int]) -> int:
     from engine.oversight.hooks import bucket_of
 
     return max([bucket_of(float(t)) for t in terms.values()] + [0])

@@ -20,7 +20,7 @@
       var palette = ["#1d4ed8", "#0f766e", "#7c3aed", "#b45309"];
       new window.Chart(hours, { type: "bar", data: { labels: data.hours.labels,
         datasets: data.hours.series.map(function (s, i) {
-          return { label: s.element + " (plazo: " + s.term + " h)", data: s.counts, backgroundColor: palette[i % palette.length] };
+          return { label: s.title + " (plazo: " + s.term + " h)", data: s.counts, backgroundColor: palette[i % palette.length] };
         }) },
         options: { animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } },
                                                 x: { title: { display: true, text: "Tiempo para completar" } } } } });
