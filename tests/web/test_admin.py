@@ -34,3 +34,12 @@ def test_admin_adds_a_user_sets_groups_email_password_token_and_disables(browser
     assert admin.post("/admin/usuarios/nueva/deshabilitar").status_code == 303
     assert wt.user_for_token(token) is None and not wt.find_user("nueva").active
     assert admin.post("/admin/usuarios/nueva/habilitar").status_code == 303 and wt.find_user("nueva").active
+
+
+def test_a_user_sets_their_own_email(browser: Any, wt: Any) -> None:
+    ana = browser("ana")
+    r = ana.post("/admin/cuenta", {"correo": "ana@"})
+    assert r.status_code == 422 and "El correo electrónico no es válido" in r.get_data(as_text=True)
+    assert ana.post("/admin/cuenta", {"correo": "ana@ism.test"}).status_code == 303
+    assert wt.find_user("ana").email == "ana@ism.test"
+    assert ana.get("/admin/usuarios").status_code == 403

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import login_required
 
 from engine.errors import InvalidInput, TramitaError
 from engine.services import ROLES
@@ -100,3 +101,19 @@ def act(username: str, action: str):  # type: ignore[no-untyped-def]
     if token:
         return _user_page(username, token=token)
     return redirect(url_for("admin.user", username=username), 303)
+
+
+@bp.route("/cuenta", methods=["GET", "POST"], endpoint="account")
+@login_required
+def account():  # type: ignore[no-untyped-def]
+    """Any signed-in user sets where their own deadline e-mails go."""
+    error = None
+    if request.method == "POST":
+        try:
+            tramita().people.set_email(me(), me().username, request.form.get("correo", ""))
+            flash(_("Correo electrónico actualizado."), "success")
+            return redirect(url_for("admin.account"), 303)
+        except InvalidInput as exc:
+            error = exc.message
+    current = tramita().people.find_user(me().username)
+    return render_template("admin/account.html", u=current, error=error), 422 if error else 200
