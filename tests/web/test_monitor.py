@@ -77,3 +77,11 @@ def test_pages_permissions_reassign_and_exports(console: Any) -> None:
         r = client.post("/api/v1/monitor/actions", headers=h, json={"action": "resume", "instances": [case]})
         assert r.status_code == 422 and r.json["field"] == "reason"
         assert client.get("/api/v1/monitor/workload").status_code == 401
+        # The bulk form without script: every case at once, the results page; with it: one row per call.
+        page = gerente.post("/monitor/acciones", {"casos": [str(case)], "accion": "resume", "motivo": "Fin de revisión"})
+        assert page.status_code == 200 and f'data-case="{case}" data-done="true"' in page.get_data(as_text=True)
+        row = gerente.post("/monitor/acciones", {"casos": [str(case)], "accion": "resume", "motivo": "Otra vez",
+                                                 "fila": "1"}).get_data(as_text=True)
+        assert row.startswith("<tr") and 'data-done="false"' in row and "no está en un estado" in row
+        refused = gerente.post("/monitor/acciones", {"casos": [str(case)], "accion": "resume", "fila": "1"})
+        assert refused.status_code == 422 and refused.get_data(as_text=True).startswith("Falta el motivo")

@@ -166,7 +166,8 @@ def test_overdue_reassigned_bulk_retry_heatmap_export_and_accessibility(chromium
     g.select_option("#accion", "retry")
     g.fill("#motivo-accion", "El servicio externo volvió a responder")
     g.click("button:has-text('Aplicar a los elegidos')")
-    g.wait_for_load_state("networkidle")
+    g.wait_for_selector("#bulk-progress[data-done=true]")  # one request per case, progress shown meanwhile
+    assert g.locator("#bulk-status").inner_text() == "Terminado: 1 de 2 casos atendidos."
     ok, bad = server["broken"]
     assert g.locator(f"#results tr[data-case='{ok}']").get_attribute("data-done") == "true"
     assert g.locator(f"#results tr[data-case='{bad}']").get_attribute("data-done") == "false"

@@ -111,11 +111,16 @@ def reassign(task_id: str):  # type: ignore[no-untyped-def]
 def bulk():  # type: ignore[no-untyped-def]
     ids = [int(v) for v in request.form.getlist("casos") if v.isdigit()]
     action = request.form.get("accion", "")
+    rows_only = request.form.get("fila") == "1"  # the page's script sends one case at a time, for progress
     try:
         results = tramita().oversight.bulk(me(), action, ids, request.form.get("motivo", ""))
     except InvalidInput as exc:
+        if rows_only:
+            return exc.message, 422, {"Content-Type": "text/plain; charset=utf-8"}
         flash(exc.message, "error")
         return redirect(url_for("monitor.stalled"), 303)
+    if rows_only:
+        return render_template("monitor/_result_rows.html", results=results)
     return render_template("monitor/results.html", results=results, action=ACTIONS.get(action, action))
 
 

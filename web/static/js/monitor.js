@@ -77,8 +77,59 @@
       .catch(function (err) { container.textContent = "No se pudo mostrar el diagrama (" + err.message + ")."; });
   }
 
+  /* A bulk action, one case per request, so the page shows progress and a result per case as it goes;
+     without this script the form posts all cases at once and the server answers with the results page. */
+  function bulk(form) {
+    var panel = document.getElementById("bulk-progress");
+    if (!panel) { return; }
+    form.addEventListener("submit", function (ev) {
+      var ids = Array.prototype.map.call(form.querySelectorAll("input[name=casos]:checked"), function (c) { return c.value; });
+      ids = ids.filter(function (v, i) { return ids.indexOf(v) === i; });
+      var status = document.getElementById("bulk-status"), body = panel.querySelector("tbody");
+      ev.preventDefault();
+      panel.hidden = false;
+      panel.removeAttribute("data-done");
+      body.innerHTML = "";
+      if (!ids.length) { status.textContent = "Elija al menos un caso."; panel.setAttribute("data-done", "true"); return; }
+      var done = 0, ok = 0, button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      function next() {
+        if (done === ids.length) {
+          status.textContent = "Terminado: " + ok + " de " + ids.length + " casos atendidos.";
+          panel.setAttribute("data-done", "true");
+          button.disabled = false;
+          return;
+        }
+        status.textContent = "Procesando el caso " + (done + 1) + " de " + ids.length + "…";
+        var data = new URLSearchParams();
+        data.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
+        data.append("accion", form.querySelector("[name=accion]").value);
+        data.append("motivo", form.querySelector("[name=motivo]").value);
+        data.append("casos", ids[done]);
+        data.append("fila", "1");
+        fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+          .then(function (r) { return r.text().then(function (t) { return [r.ok, t]; }); })
+          .then(function (res) {
+            if (!res[0]) { throw new Error(res[1]); }
+            body.insertAdjacentHTML("beforeend", res[1]);
+            if (res[1].indexOf('data-done="true"') >= 0) { ok += 1; }
+            done += 1;
+            next();
+          })
+          .catch(function (err) {
+            status.textContent = err.message;
+            panel.setAttribute("data-done", "true");
+            button.disabled = false;
+          });
+      }
+      next();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     charts();
+    var form = document.getElementById("bulk");
+    if (form) { bulk(form); }
     var el = document.getElementById("heatmap");
     if (el) { heatmap(el); }
   });
