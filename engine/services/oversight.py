@@ -17,7 +17,7 @@ from sqlalchemy import select, true, update
 from engine.casework.access import schema_properties
 from engine.casework.people import find_user, list_users
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, TramitaError
-from engine.oversight import exports, metrics, stalled, stats, supervision
+from engine.oversight import exports, metrics, stalled, stalled_sql, stats, supervision
 from engine.run.runtime import Runtime
 from engine.services.monitor import MONITOR_ROLES, MonitorService
 from engine.services.principal import Principal, is_system, require_role
@@ -85,21 +85,32 @@ class OversightService:
     def stalled(self, user: Principal, *, process_key: str | None = None, reason: str | None = None,
                 step: str | None = None, holder: str | None = None, sort: str = "retraso",
                 descending: bool = False) -> list[stalled.StalledRow]:
+        """Every stalled row (exports, the API); the page reads :meth:`stalled_page`."""
+        return self.stalled_page(user, process_key=process_key, reason=reason, step=step, holder=holder, sort=sort,
+                                 descending=descending, per_page=None)[0]
+
+    def stalled_page(self, user: Principal, *, process_key: str | None = None, reason: str | None = None,
+                     step: str | None = None, holder: str | None = None, sort: str = "retraso",
+                     descending: bool = False, page: int = 1, per_page: int | None = 50
+                     ) -> tuple[list[stalled.StalledRow], int]:
+        """One page of stalled rows, filtered and sorted by the database, and the total."""
         scope = self._scope(user)
         if reason and reason not in stalled.REASONS:
             raise InvalidInput(f"Motivo desconocido: {reason}.", field="motivo")
         if sort not in stalled.SORTS:
             raise InvalidInput(f"No se puede ordenar por «{sort}».", field="orden")
+        if page < 1 or (per_page is not None and not 1 <= per_page <= 500):
+            raise InvalidInput("Página fuera de rango.", field="page")
+        f = stalled_sql.Filters(process_key, reason, step, holder, sort, descending)
         with self.db.read() as s:
-            rows = stalled.detect(s, scope, clock.now(), default_calendar(), self.supervision, process_key)
-        return stalled.select_rows(rows, reason=reason, step=step, holder=holder, sort=sort, descending=descending)
+            return stalled_sql.page(s, scope, clock.now(), default_calendar(), self.supervision, f, per_page,
+                                    (page - 1) * (per_page or 0))
 
     def overview(self, user: Principal) -> stats.Overview:
         scope = self._scope(user)
         now = clock.now()
         with self.db.read() as s:
-            stalled_cases = len({r.instance_id for r in stalled.detect(s, scope, now, default_calendar(),
-                                                                       self.supervision)})
+            stalled_cases = stalled_sql.stalled_cases(s, scope, now, default_calendar(), self.supervision)
             return stats.overview(s, scope, now, default_calendar(), stalled_cases)
 
     def workload(self, user: Principal) -> list[stats.Load]:

@@ -19,6 +19,7 @@ bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 ROLES = ("manager", "admin")
 REASONS = {"overdue": "Plazo legal vencido", "idle": "Sin actividad", "timer": "Temporizador sin disparar",
            "message": "Espera de mensaje excedida", "error": "Con incidente"}
+PER_PAGE = 50
 ACTIONS = {"retry": "Reintentar", "cancel": "Cancelar", "suspend": "Suspender", "resume": "Reanudar"}
 
 
@@ -41,13 +42,17 @@ def overview():  # type: ignore[no-untyped-def]
 def stalled():  # type: ignore[no-untyped-def]
     filters = stalled_filters(request.args)
     error = None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
     try:
-        rows = tramita().oversight.stalled(me(), **filters)
+        rows, total = tramita().oversight.stalled_page(me(), **filters, page=page, per_page=PER_PAGE)
     except InvalidInput as exc:
-        error, rows = exc.message, tramita().oversight.stalled(me())
+        error, page = exc.message, 1
+        rows, total = tramita().oversight.stalled_page(me(), per_page=PER_PAGE)
     processes = tramita().design.processes(SYSTEM)
-    return render_template("monitor/stalled.html", rows=rows, filters=filters, error=error, reasons=REASONS,
-                           actions=ACTIONS, processes=processes, args={k: v for k, v in request.args.items() if v})
+    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    return render_template("monitor/stalled.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), filters=filters, error=error, reasons=REASONS,
+                           actions=ACTIONS, processes=processes, args=args)
 
 
 @bp.get("/carga")
