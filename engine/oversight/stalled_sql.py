@@ -1,23 +1,27 @@
 """The stalled list at scale: the reasons whose "since" is a column (overdue task, unfired timer, error)
-are one ``UNION ALL`` the database filters, sorts, counts and pages; the two computed on the legal
-calendar (idle at a step, message wait) are narrowed in SQL to the rows that really are stalled and
-merged in Python. ``engine.oversight.stalled`` states the rules; this module only makes them cheap.
+are one statement each that the database filters, sorts, counts and limits (merged here); the two
+computed on the legal calendar (idle at a step, message wait) are narrowed in SQL to the rows that
+really are stalled and merged in Python. ``engine.oversight.stalled`` states the rules; this module
+only makes them cheap.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, func, literal, null, or_, select
 
-from engine.oversight.stalled import (REASONS, SORTS, TIMER_GRACE, StalledRow, select_rows, via_console_index)
+from engine.oversight.stalled import REASONS, SORTS, TIMER_GRACE, StalledRow, select_rows, via_console_index
 from engine.oversight.supervision import Supervision
-from engine.store.models import Definition, Incident, Instance, MessageWait, Task, Timer
+from engine.store.models import Definition, Incident, Instance, MessageWait, StepStat, Task, Timer
 from engine.time.calendar import HERMOSILLO, LegalCalendar
 
 SQL_REASONS = ("overdue", "timer", "error")
+# ``task_id`` carries an overdue task's id: the article of its term is read for the rows shown only, as
+# extracting it from every overdue task's JSON explanation would cost more than the rest of the list.
+COLUMNS = ("instance_id", "reference", "process_key", "step", "title", "holder", "reason", "since", "task_id")
 
 
 @dataclass(frozen=True)
@@ -34,56 +38,50 @@ def _holder_expr() -> Any:
     return func.coalesce(Task.assignee, literal("grupo:") + Task.candidate_group)
 
 
-COLUMNS = ("instance_id", "reference", "process_key", "step", "title", "holder", "reason", "since", "citation")
-
-
-def _cols(*exprs: Any) -> list[Any]:
-    return [e.label(name) for e, name in zip(exprs, COLUMNS)]
-
-
-def _sql_union(scope: Any, now: datetime, f: Filters) -> Any:
+def _parts(scope: Any, now: datetime, f: Filters) -> list[tuple[dict[str, Any], Any]]:
+    """Per reason: its columns by name, and what adds its FROM and WHERE to a select."""
     conds = [scope] + ([Instance.process_key == f.process_key] if f.process_key else [])
     running = and_(Instance.status == "running", *conds)
-    parts = []
+    parts: list[tuple[dict[str, Any], Any]] = []
     if f.reason in (None, "overdue"):
-        parts.append(via_console_index(select(*_cols(
-            Task.instance_id, Instance.reference, Task.process_key, Task.name, Task.title, _holder_expr(),
-            literal("overdue"), Task.due_at, Task.deadline["citation"].as_string()))
-            .join(Instance, Instance.id == Task.instance_id).where(Task.state == "READY", Task.due_at < now, running)))
+        cols = dict(zip(COLUMNS, (Task.instance_id, Instance.reference, Task.process_key, Task.name, Task.title,
+                                  _holder_expr(), literal("overdue"), Task.due_at, Task.id)))
+        parts.append((cols, lambda q: q.join(Instance, Instance.id == Task.instance_id).where(
+            Task.state == "READY", Task.due_at < now, running)))
     if f.reason in (None, "timer"):
-        parts.append(via_console_index(select(*_cols(
-            Timer.instance_id, Instance.reference, Instance.process_key, Timer.task_name, null(), null(),
-            literal("timer"), Timer.due_at, null()))
-            .join(Instance, Instance.id == Timer.instance_id)
-            .where(Timer.status == "pending", Timer.due_at < now - TIMER_GRACE, running)))
+        cols = dict(zip(COLUMNS, (Timer.instance_id, Instance.reference, Instance.process_key, Timer.task_name,
+                                  null(), null(), literal("timer"), Timer.due_at, null())))
+        parts.append((cols, lambda q: q.join(Instance, Instance.id == Timer.instance_id).where(
+            Timer.status == "pending", Timer.due_at < now - TIMER_GRACE, running)))
     if f.reason in (None, "error"):
-        parts.append(select(*_cols(
-            Instance.id, Instance.reference, Instance.process_key, func.min(Incident.task_name), null(), null(),
-            literal("error"), func.coalesce(func.min(Incident.created_at), Instance.updated_at), null()))
-            .outerjoin(Incident, and_(Incident.instance_id == Instance.id, Incident.resolved_at.is_(None)))
+        cols = dict(zip(COLUMNS, (Instance.id, Instance.reference, Instance.process_key, func.min(Incident.task_name),
+                                  null(), null(), literal("error"),
+                                  func.coalesce(func.min(Incident.created_at), Instance.updated_at), null())))
+        parts.append((cols, lambda q: q.select_from(Instance).outerjoin(
+            Incident, and_(Incident.instance_id == Instance.id, Incident.resolved_at.is_(None)))
             .where(Instance.status == "error", *conds)
-            .group_by(Instance.id, Instance.reference, Instance.process_key, Instance.updated_at))
-    if not parts:
-        return None
-    u = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("stalled")
-    return u
+            .group_by(Instance.id, Instance.reference, Instance.process_key, Instance.updated_at)))
+    return parts
 
 
-def _sql_where(u: Any, f: Filters) -> list[Any]:
-    out = []
-    if f.step:
-        out.append(u.c.step == f.step)
-    if f.holder:
-        out.append(u.c.holder == f.holder)
-    return out
+def _part_query(cols: dict[str, Any], build: Any, f: Filters, *extra: Any) -> Any:
+    """One reason's rows as a top-level statement, so that SQLite honours its index hint (SQLAlchemy
+    renders no hint inside a UNION's member)."""
+    q = build(select(*[c.label(n) for n, c in cols.items()], *extra))
+    grouped = cols["reason"].value == "error"
+    for name, value in (("step", f.step), ("holder", f.holder)):
+        if value:
+            q = q.having(cols[name] == value) if grouped and name == "step" else q.where(cols[name] == value)
+    return via_console_index(q) if not grouped else q
 
 
-def _sql_order(u: Any, f: Filters) -> list[Any]:
-    keys = {"caso": [func.coalesce(u.c.reference, ""), u.c.instance_id],
-            "paso": [func.coalesce(u.c.title, u.c.step, "")], "responsable": [func.coalesce(u.c.holder, "")],
-            "motivo": [u.c.reason], "retraso": [u.c.since]}[f.sort]
+def _part_order(cols: dict[str, Any], f: Filters) -> list[Any]:
+    keys = {"caso": [func.coalesce(cols["reference"], ""), cols["instance_id"]],
+            "paso": [func.coalesce(cols["title"], cols["step"], "")],
+            "responsable": [func.coalesce(cols["holder"], "")], "motivo": [cols["reason"]],
+            "retraso": [cols["since"]]}[f.sort]
     keys = [k.desc() for k in keys] if f.descending else keys
-    return [*keys, u.c.since, u.c.instance_id]
+    return [*keys, cols["since"], cols["instance_id"]]
 
 
 def _computed(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervision: Supervision,
@@ -94,9 +92,10 @@ def _computed(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, superv
     out: list[tuple[Any, ...]] = []
     if f.reason in (None, "idle"):
         unit, count = Task.deadline["unit"].as_string(), Task.deadline["count"].as_integer()
-        # Which N occur: the configured steps', and the business-day terms of the open tasks.
+        # Which N occur: the configured steps', and the business-day terms steps have had (step_stats keeps
+        # them; a step open for the first time has its due date, and past it, it is overdue anyway).
         ns = {t.value for t in supervision.idle.values()}
-        ns |= {int(n) for (n,) in s.execute(select(count).where(Task.state == "READY", unit == "business")
+        ns |= {int(n) for (n,) in s.execute(select(StepStat.term_count).where(StepStat.term_unit == "business")
                                             .distinct()).all() if n}
         branches = []
         for n in sorted(ns):
@@ -113,10 +112,14 @@ def _computed(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, superv
                                   .join(Instance, Instance.id == Task.instance_id)
                                   .where(Task.state == "READY", or_(Task.due_at.is_(None), Task.due_at >= now),
                                          running, or_(*branches)))
+            ends: dict[tuple[Any, int], datetime] = {}  # a term ends at the end of a day: once per (day, N)
             for iid, ref, key, name, title, holder, created, _u, term_count, cited in s.execute(q).all():
                 threshold = supervision.idle.get((key, name))
                 n, why = (threshold.value, threshold.citation) if threshold else (int(term_count), cited)
-                out.append((iid, ref, key, name, title, holder, "idle", calendar.business_days(created, n).due, why))
+                day = created.astimezone(HERMOSILLO).date()
+                if (day, n) not in ends:
+                    ends[(day, n)] = calendar.business_days(created, n).due
+                out.append((iid, ref, key, name, title, holder, "idle", ends[(day, n)], why))
     if f.reason in (None, "message") and supervision.message_waits:
         elements = sorted({e for _k, e in supervision.message_waits})
         q = via_console_index(select(MessageWait.instance_id, Instance.reference, Instance.process_key,
@@ -155,35 +158,39 @@ def _names(s: Any) -> dict[str, str | None]:
 def page(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervision: Supervision, f: Filters,
          limit: int | None = None, offset: int = 0) -> tuple[list[StalledRow], int]:
     """One page of the stalled list, filtered and sorted, and how many rows there are in all."""
-    computed = _computed(s, scope, now, calendar, supervision, f)
-    u = _sql_union(scope, now, f)
-    sql_rows: list[StalledRow] = []
-    total = len(computed)
-    if u is not None:
-        where = _sql_where(u, f)
-        total += int(s.execute(select(func.count()).select_from(u).where(*where)).scalar_one())
-        q = select(u).where(*where).order_by(*_sql_order(u, f))
+    found: list[Any] = []
+    total = 0
+    for cols, build in _parts(scope, now, f):
+        # Each reason's first offset+limit rows in order and, alongside, how many it has in all.
+        q = _part_query(cols, build, f, func.count().over().label("total")).order_by(*_part_order(cols, f))
         if limit is not None:
             q = q.limit(offset + limit)
-        names = _names(s)
-        sql_rows = [StalledRow(r.instance_id, r.reference, r.process_key, names.get(r.process_key), r.step, r.title,
-                               r.holder, r.reason, r.since, int((now - r.since).total_seconds()), r.citation)
-                    for r in s.execute(q).all()]
-    merged = select_rows([*sql_rows, *computed], sort=f.sort, descending=f.descending) if computed else sql_rows
+        rows = s.execute(q).all()
+        if rows:
+            total += int(rows[0].total)
+        found += rows
+    computed = _computed(s, scope, now, calendar, supervision, f)
+    total += len(computed)
+    names = _names(s)
+    rows = [StalledRow(r.instance_id, r.reference, r.process_key, names.get(r.process_key), r.step, r.title, r.holder,
+                       r.reason, r.since, int((now - r.since).total_seconds()), r.task_id) for r in found]
     end = None if limit is None else offset + limit
-    return merged[offset:end], total
+    merged = select_rows([*rows, *computed], sort=f.sort, descending=f.descending)[offset:end]
+    # The article of an overdue task's term, for the rows shown only (``citation`` held the task id).
+    tasks = [r.citation for r in merged if r.reason == "overdue" and r.citation]
+    cited = dict(s.execute(select(Task.id, Task.deadline["citation"].as_string())
+                           .where(Task.id.in_(tasks))).all()) if tasks else {}
+    return [replace(r, citation=cited.get(r.citation)) if r.reason == "overdue" else r for r in merged], total
 
 
 def stalled_cases(s: Any, scope: Any, now: datetime, calendar: LegalCalendar, supervision: Supervision) -> int:
-    """How many distinct cases are stalled, for the overview, without building the rows."""
+    """How many distinct cases are stalled, for the overview, reading only case ids."""
     f = Filters()
-    u = _sql_union(scope, now, f)
     ids = {r.instance_id for r in _computed(s, scope, now, calendar, supervision, f)}
-    n = int(s.execute(select(func.count(func.distinct(u.c.instance_id)))).scalar_one())
-    if ids:
-        n += len(ids) - int(s.execute(select(func.count(func.distinct(u.c.instance_id)))
-                                      .where(u.c.instance_id.in_(ids))).scalar_one())
-    return n
+    for cols, build in _parts(scope, now, f):
+        q = build(select(cols["instance_id"]))
+        ids.update(i for (i,) in s.execute(q if cols["reason"].value == "error" else via_console_index(q)).all())
+    return len(ids)
 
 
 __all__ = ["Filters", "REASONS", "SORTS", "SQL_REASONS", "page", "stalled_cases"]

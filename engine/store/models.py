@@ -113,7 +113,7 @@ CONSOLE_INDEX = "ix_instances_console"
 class Instance(Base):
     __tablename__ = "instances"
     __table_args__ = (Index("ix_instances_status_key", "status", "process_key"),
-                      Index(CONSOLE_INDEX, "id", "institution", "status", "definition_id"),
+                      Index(CONSOLE_INDEX, "id", "institution", "status", "definition_id", "process_key", "reference"),
                       Index("ix_instances_institution_status", "institution", "status", "process_key"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

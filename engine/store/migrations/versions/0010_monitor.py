@@ -74,7 +74,8 @@ def upgrade() -> None:
     )
     _backfill_step_stats()
     # See engine.store.models.CONSOLE_INDEX: on SQLite, institution sits behind the workflow state.
-    op.create_index("ix_instances_console", "instances", ["id", "institution", "status", "definition_id"])
+    op.create_index("ix_instances_console", "instances",
+                    ["id", "institution", "status", "definition_id", "process_key", "reference"])
     op.create_index("ix_instances_institution_status", "instances", ["institution", "status", "process_key"])
 
 
