@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Sequence
 
-from sqlalchemy import select, true, update
+from sqlalchemy import func, select, true, update
 
 from engine.casework.access import schema_properties
 from engine.casework.people import find_user, list_users
@@ -103,8 +103,29 @@ class OversightService:
             raise InvalidInput("Página fuera de rango.", field="page")
         f = stalled_sql.Filters(process_key, reason, step, holder, sort, descending)
         with self.db.read() as s:
-            return stalled_sql.page(s, scope, clock.now(), default_calendar(), self.supervision, f, per_page,
-                                    (page - 1) * (per_page or 0))
+            rows, total = stalled_sql.page(s, scope, clock.now(), default_calendar(), self.supervision, f, per_page,
+                                           (page - 1) * (per_page or 0))
+            return self._named(s, rows), total
+
+    def _named(self, s: Any, rows: list[stalled.StalledRow]) -> list[stalled.StalledRow]:
+        """Timers and failed scripts are no user tasks: their step's name comes from the diagram."""
+        from dataclasses import replace
+
+        keys = {r.process_key for r in rows if r.step and not r.step_title}
+        if not keys:
+            return rows
+        names: dict[tuple[str, str], str] = {}
+        latest = s.execute(select(Definition.key, func.max(Definition.id)).where(
+            Definition.kind == "process", Definition.key.in_(keys)).group_by(Definition.key)).all()
+        for key, definition_id in latest:
+            loaded = self.rt.specs.get(s, definition_id)
+            for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
+                for ts in spec.task_specs.values():
+                    if getattr(ts, "bpmn_id", None) and getattr(ts, "bpmn_name", None):
+                        names[(key, ts.bpmn_id)] = ts.bpmn_name
+        return [r if r.step_title or not r.step else replace(r, step_title=names.get((r.process_key, r.step),
+                                                                                     "Paso automático"))
+                for r in rows]
 
     def overview(self, user: Principal) -> stats.Overview:
         scope = self._scope(user)

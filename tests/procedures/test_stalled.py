@@ -55,6 +55,8 @@ def test_task_past_its_legal_due_date_then_the_unfired_timer(tramita_any: Any, s
     c.at("2027-01-08T00:10:00")
     assert reasons(tramita_any, c.id) == [("overdue", "resolver_recurso", "2027-01-07T23:59:59-07:00"),
                                           ("timer", "plazo_resolver_recurso", "2027-01-07T23:59:59-07:00")]
+    [timer] = stalled(tramita_any, reason="timer")
+    assert timer.step_title == "Plazo de diez días hábiles vencido"  # named as the diagram names it
     # Once fired, only the overdue task remains.
     c.fire("2027-01-08T00:10:00")
     assert [r.reason for r in stalled(tramita_any) if r.instance_id == c.id] == ["overdue"]
