@@ -46,7 +46,7 @@ FLAKY = process("servicio_externo", "\n".join([
 
 USERS = [("mp", "caseworker", "FGJE", ["autoridad_emisora_orden", "victima_solicitante"]),
          ("mp2", "caseworker", "FGJE", ["autoridad_emisora_orden"]),
-         ("gerente_fgje", "manager", "FGJE", [])]
+         ("gerente_fgje", "manager", "FGJE", []), ("raiz", "admin", "ISM", [])]
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +200,15 @@ def test_overdue_reassigned_bulk_retry_heatmap_export_and_accessibility(chromium
     cells = [str(c.value) for r in ws.iter_rows() for c in r if c.value is not None]
     assert "OP-MON-001" in cells and not any(re.search("María|López|Valenzuela", c) for c in cells)
     assert not g.js_errors, g.js_errors
+    # The administration pages, as the administrator sees them.
+    a = sign_in(chromium, server, "raiz")
+    a.goto(url + "/admin/usuarios")
+    assert "mp2" in a.locator("#users").inner_text()
+    assert axe(a) == []
+    a.goto(url + "/admin/usuarios/mp2")
+    a.fill("#correo", "mp2@fiscalia.test")
+    a.click("button:has-text('Guardar correo')")
+    a.wait_for_load_state("networkidle")
+    assert a.locator("#correo").input_value() == "mp2@fiscalia.test"
+    shot(a, "monitor-06-administracion-cuenta")
+    assert axe(a) == []

@@ -61,6 +61,17 @@ def workload():  # type: ignore[no-untyped-def]
     return render_template("monitor/workload.html", rows=tramita().oversight.workload(me()))
 
 
+@bp.get("/mapa")
+@roles_required(*ROLES)
+def heatmap_index():  # type: ignore[no-untyped-def]
+    """The heatmap of the first deployed procedure; the page links to the others."""
+    processes = tramita().design.processes(SYSTEM)
+    if not processes:
+        flash(_("No hay procedimientos desplegados."), "error")
+        return redirect(url_for("monitor.overview"), 303)
+    return redirect(url_for("monitor.heatmap", key=processes[0]["key"]), 303)
+
+
 @bp.get("/mapa/<key>")
 @roles_required(*ROLES)
 def heatmap(key: str):  # type: ignore[no-untyped-def]
