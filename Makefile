@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+WORKERS ?= 2
 
 .PHONY: install run test bench clean
 
@@ -21,14 +22,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# The legal designers' studio (bpmn-js Modeler + properties panel + Tramita's group), bundled by esbuild
+# into web/static/build/ (git-ignored).
+STUDIO_JS := web/static/build/studio.js
+$(STUDIO_JS): $(NODE_STAMP) $(wildcard web/static/studio/*)
+	npm run --silent build
 
+install: $(STAMP) $(NODE_STAMP) $(STUDIO_JS)
+
+# gunicorn (WORKERS web processes) in the foreground and the timer service (`tramita scheduler`) in the
+# background; the trap stops the scheduler when gunicorn exits (Ctrl-C). Plain HTTP on localhost for the demo.
 run: install
 	$(BIN)/tramita init-db
 	$(BIN)/tramita deploy workflows
 	$(BIN)/python -m web.demo
 	@echo "Serving http://$(HOST):$(PORT)  (sign in with a demo user above)"
-	TRAMITA_SCHEDULER=1 TRAMITA_COOKIE_SECURE=0 $(BIN)/flask --app web:create_app run --host $(HOST) --port $(PORT)
+	@export TRAMITA_COOKIE_SECURE=0; \
+	$(BIN)/tramita scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - web.wsgi:app
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -72,7 +72,7 @@ SURNAMES = ("López", "García", "Hernández", "Martínez", "Valenzuela", "Moren
 
 CLONED_TABLES = ("instances", "tasks", "events", "timers")
 COPY_ORDER = ("deployments", "deployed_files", "definitions", "users", "api_tokens", "instances", "tasks",
-              "events", "incidents", "timers", "attachments")
+              "events", "incidents", "timers", "attachments", "attachment_contents", "settings")
 
 
 def log(msg: str) -> None:
@@ -494,7 +494,6 @@ def build(sqlite_path: Path, n_instances: int, n_tasks: int, seeds_per_process: 
     # Sign-in is not what is measured: hash the benchmark users' passwords at the lowest cost.
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     t = Tramita(f"sqlite:///{sqlite_path}")
-    t.runtime.workflows_dir = WORKFLOWS
     t.init_db()
     t.deploy_paths([WORKFLOWS], "instalacion")
     users = caseworkers()

@@ -37,6 +37,13 @@ class InvalidInput(TramitaError):
     status = 422
 
 
+class BadParameter(InvalidInput):
+    """A request parameter out of its bounds (a page number past any list): answered with 400."""
+
+    code = "bad_parameter"
+    status = 400
+
+
 class DeploymentRejected(TramitaError):
     code = "deployment_rejected"
     status = 422

@@ -2,7 +2,7 @@
 
 ``create_app()`` wires the engine facade (``engine.services.Tramita``), sign-in,
 CSRF, languages, security headers and the blueprints: ``auth``, ``inbox``,
-``cases`` and ``api``. With ``TRAMITA_SCHEDULER=1`` it also runs the timer
+``cases``, ``registro`` and ``api``. With ``TRAMITA_SCHEDULER=1`` it also runs the timer
 service in a background thread of this process.
 """
 
@@ -14,9 +14,9 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 
-from engine.services import SYSTEM, Tramita
+from engine.services import Tramita
 from web import i18n, security, views
 from web.extensions import csrf, login_manager
 
@@ -43,11 +43,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TRAMITA_INBOX_PAGE_SIZE=25,
     )
     app.config.update(config or {})
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = security.secret_key()
-
     tramita = app.config.get("TRAMITA") or Tramita(app.config["TRAMITA_DATABASE_URL"])
     app.extensions["tramita"] = tramita
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = tramita.secret_key()  # shared by every process on this database
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -55,14 +54,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
 
-    from web import admin, api, auth, cases, inbox, monitor, vendor
+    from web import admin, api, auth, cases, design, inbox, monitor, registro, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(registro.bp)
+    app.register_blueprint(design.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(vendor.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(vendor.bp)
     monitor.init_app(app)
     from web import metrics
 
@@ -72,10 +73,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_monitor.bp)
     csrf.exempt(api_monitor.bp)
     csrf.exempt(api.bp)
+    auth.init_app(app)
+
+    @app.before_request
+    def _bind_clock() -> None:
+        """Every request reads the engine's clock (a test server's frozen clock, the system's otherwise)."""
+        g.tramita_clock = tramita.bound()
+        g.tramita_clock.__enter__()
+
+    @app.teardown_request
+    def _unbind_clock(_exc: BaseException | None) -> None:
+        bound = g.pop("tramita_clock", None)
+        if bound is not None:
+            bound.__exit__(None, None, None)
 
     @app.get("/health")
     def health():  # type: ignore[no-untyped-def]
-        return jsonify(status="ok", processes=[p["key"] for p in tramita.design.processes(SYSTEM)])
+        # Up or not, and nothing else: which procedures run here is not for anonymous callers.
+        return jsonify(status="ok")
 
     if app.config["TRAMITA_SCHEDULER"]:
         _start_scheduler(app, tramita)

@@ -109,6 +109,8 @@ def demo_users(insts: list[DemoInstitution]) -> list[DemoUser]:
         users.append(DemoUser(f"coordinacion.{low}", short, "manager", inst.code, inst.groups))
     staff = next((i.code for i in insts if i.code == STAFF_INSTITUTION), insts[0].code if insts else "ISM")
     users.append(DemoUser(f"diseno.{staff.lower()}", "Diseño jurídico (demo)", "legal_designer", staff, ()))
+    # a second legal designer: a draft is approved by someone other than its author
+    users.append(DemoUser(f"revision.{staff.lower()}", "Revisión jurídica (demo)", "legal_designer", staff, ()))
     users.append(DemoUser(f"admin.{staff.lower()}", "Administración (demo)", "admin", staff, ()))
     return users
 

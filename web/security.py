@@ -1,36 +1,14 @@
-"""Secrets, security headers and the signed-in user as the web sees it."""
+"""Security headers and the signed-in user as the web sees it (the secret key is ``Tramita.secret_key()``)."""
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, request, session
 from flask_login import UserMixin, current_user
 
-from engine.services import Tramita, UserView, config
+from engine.services import Tramita, UserView
 from web.extensions import login_manager
-
-
-def secret_key() -> str:
-    """``TRAMITA_SECRET_KEY``, or a random key generated once into ``var/secret_key`` (mode 600)."""
-    env = os.environ.get("TRAMITA_SECRET_KEY")
-    if env:
-        return env
-    path = Path(config.VAR_DIR) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker wrote it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
 
 
 def tramita() -> Tramita:
@@ -48,10 +26,16 @@ class WebUser(UserMixin):
         return getattr(self.view, name)
 
 
+# The session cookie's key for the server-side session id (``user_sessions``; see engine.casework.people).
+SESSION_ID = "sid"
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> WebUser | None:
+    """The user of a session that is still open on the server: signing out, disabling the user, enabling
+    them again or changing their password ends it, whatever the cookie says."""
     try:
-        view = tramita().people.user(int(user_id))
+        view = tramita().people.session_user(int(user_id), session.get(SESSION_ID))
     except ValueError:
         return None
     return WebUser(view) if view is not None else None
@@ -67,7 +51,26 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'")
 
 
+SERVER_NAME_HEADER = "tramita"
+
+
+def hide_server_software() -> None:
+    """Answer ``Server: tramita`` instead of the web server's name and version (Werkzeug/3.x Python/3.11,
+    gunicorn): a version tells an attacker which published flaws to try. Both servers write the
+    header themselves, outside the application, so it is changed where they take it from."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.version_string = lambda self: SERVER_NAME_HEADER  # type: ignore[method-assign]
+    try:
+        import gunicorn.http.wsgi as gunicorn_wsgi
+    except ImportError:  # gunicorn is only how production serves the app
+        return
+    gunicorn_wsgi.SERVER = SERVER_NAME_HEADER
+
+
 def init_app(app: Flask) -> None:
+    hide_server_software()
+
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers

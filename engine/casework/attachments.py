@@ -1,8 +1,9 @@
-"""Files attached to cases: a size limit, a type allowlist checked on the bytes, storage outside the web root.
+"""Files attached to cases: a size limit, a type allowlist checked on the bytes, storage in the database.
 
-Files are kept under ``var/attachments/<case>/`` with random names (never the
-uploaded name), readable by the service user only, and served by the web app only
-after the case's access check. Each upload is recorded in the audit trail.
+The bytes are kept in the database (``attachment_contents``), written in the same transaction
+as their row and the audit event, so every web node serves them, a backup of the database holds
+them, and an upload is either wholly there or not at all. They are served by the web app only
+after the case's access check, under the cleaned name, never from a path people can reach.
 """
 
 from __future__ import annotations
@@ -10,22 +11,20 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
-from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import config
 from engine.time import clock
 from engine.errors import InvalidInput, NotFound
-from engine.store.accounts import Attachment
+from engine.store.accounts import Attachment, AttachmentContent
 from engine.store.db import Database
 from engine.store.models import Event, Instance
+from engine.store.states import EventKind
 
 MAX_BYTES = int(float(os.environ.get("TRAMITA_MAX_UPLOAD_MB", "10")) * 1024 * 1024)
 
@@ -58,10 +57,6 @@ class AttachmentView:
 def _view(a: Attachment) -> AttachmentView:
     return AttachmentView(a.id, a.instance_id, a.task_id, a.field, a.filename, a.content_type, a.size, a.sha256,
                           a.uploaded_by, a.uploaded_at)
-
-
-def storage_root() -> Path:
-    return Path(os.environ.get("TRAMITA_ATTACHMENTS", config.VAR_DIR / "attachments"))
 
 
 def clean_filename(name: str) -> str:
@@ -112,31 +107,20 @@ def validate(filename: str, content: bytes, field: str = "file") -> tuple[str, s
 def store(db: Database, instance_id: int, filename: str, content: bytes, user: str, *, task_id: str | None = None,
           field: str | None = None) -> AttachmentView:
     name, content_type = validate(filename, content, field or "file")
-    with db.read() as s:
+    digest = hashlib.sha256(content).hexdigest()
+    with db.write() as s:
         if s.get(Instance, instance_id) is None:
             raise NotFound(f"El expediente {instance_id} no existe.", field="instance")
-    folder = storage_root() / str(int(instance_id))
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stored = secrets.token_hex(16)
-    path = folder / stored
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(content)
-    digest = hashlib.sha256(content).hexdigest()
-    try:
-        with db.write() as s:
-            now = clock.now()
-            row = Attachment(instance_id=instance_id, task_id=task_id, field=field, filename=name,
-                             content_type=content_type, size=len(content), sha256=digest, stored_name=stored,
-                             uploaded_by=user, uploaded_at=now)
-            s.add(row)
-            s.flush()
-            s.add(Event(instance_id=instance_id, task_id=task_id, at=now, actor=user, kind="attachment_added",
-                        detail={"attachment": row.id, "filename": name, "size": len(content), "field": field}))
-            return _view(row)
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
+        now = clock.now()
+        row = Attachment(instance_id=instance_id, task_id=task_id, field=field, filename=name,
+                         content_type=content_type, size=len(content), sha256=digest, uploaded_by=user,
+                         uploaded_at=now)
+        s.add(row)
+        s.flush()
+        s.add(AttachmentContent(attachment_id=row.id, content=content))
+        s.add(Event(instance_id=instance_id, task_id=task_id, at=now, actor=user, kind=EventKind.ATTACHMENT_ADDED,
+                    detail={"attachment": row.id, "filename": name, "size": len(content), "field": field}))
+        return _view(row)
 
 
 def for_instance(db: Database, instance_id: int) -> list[AttachmentView]:
@@ -155,11 +139,10 @@ def get(db: Database, attachment_id: int) -> AttachmentView:
 
 def read(db: Database, attachment_id: int) -> bytes:
     with db.read() as s:
-        a = s.get(Attachment, attachment_id)
-        if a is None:
+        if s.get(Attachment, attachment_id) is None:
             raise NotFound(f"El archivo {attachment_id} no existe.", field="attachment")
-        path = storage_root() / str(int(a.instance_id)) / a.stored_name
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(f"El contenido del archivo {attachment_id} no está disponible.", field="attachment") from None
+        content = s.execute(select(AttachmentContent.content)
+                            .where(AttachmentContent.attachment_id == attachment_id)).scalar()
+    if content is None:  # uploaded before 0005 and its file was not there to be moved in
+        raise NotFound(f"El contenido del archivo {attachment_id} no está disponible.", field="attachment")
+    return bytes(content)

@@ -11,6 +11,9 @@ the issuing form (``emitir_orden``: ``tipo_orden``, ``vigencia_dias``, ``medidas
 ``lugar_emision``, ``autoridad_emisora``, ``persona_agresora``,
 ``fundamentacion``) and the request (``nombre_victima``). The PDF is rendered
 from ``documento_orden``, item by item, and falls back to those top-level keys.
+Each extension (LGAMVLV art. 28) is a new version of the document, kept in
+``documentos_orden``; ``version`` picks one. The texts around the items come from
+``workflows/documentos.toml``.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def is_protection_order(process_key: str) -> bool:
     return process_key == PROTECTION_ORDER_PROCESS or process_key.startswith(PROTECTION_ORDER_PROCESS + "_")
 
 
-def available(process_key: str, data: dict[str, Any], status: str = "running") -> list[DocumentInfo]:
+def available(process_key: str, data: dict[str, Any]) -> list[DocumentInfo]:
     """The documents a case can produce now: the order, once the diagram has generated it."""
     if is_protection_order(process_key) and isinstance(data.get(DOCUMENT_KEY), dict) \
             and all(not _empty(_pick(data, k)) for k in REQUIRED):
@@ -150,7 +153,9 @@ def order_fields(data: dict[str, Any], issued_at: datetime | None = None) -> dic
     if not _empty(dias):
         parts.append(f"{_text(dias)} {'día natural' if dias == 1 else 'días naturales'}")
     if not _empty(hasta):
-        start = f"del {out['fecha']} " if out["fecha"] != "—" else ""
+        doc = data.get(DOCUMENT_KEY) if isinstance(data.get(DOCUMENT_KEY), dict) else {}
+        since = _date(doc["vigente_desde"]) if doc.get("vigente_desde") else out["fecha"]  # an extension's own date
+        start = f"del {since} " if since != "—" else ""
         parts.append(f"({start}al {_date(hasta)})")
     extended = data.get("vigencia_hasta")
     if data.get("prorrogas_usadas") and not _empty(extended) and extended != hasta:
@@ -160,7 +165,8 @@ def order_fields(data: dict[str, Any], issued_at: datetime | None = None) -> dic
     out["folio"] = _text(folio) if not _empty(folio) else ""
     fundamento = _pick(data, "fundamento")
     out["fundamento"] = _text(fundamento) if not _empty(fundamento) else "Reglamento art. 43"
-    motivacion = data.get("fundamentacion")
+    doc = data.get(DOCUMENT_KEY) if isinstance(data.get(DOCUMENT_KEY), dict) else {}
+    motivacion = doc.get("fundamentacion") or data.get("fundamentacion")  # an extension's own reasons
     out["fundamentacion"] = _text(motivacion) if not _empty(motivacion) else ""
     registro = data.get(REGISTRY_KEY)
     out["registro"] = _text(registro.get("fundamento")) if isinstance(registro, dict) and registro.get("fundamento") \
@@ -188,10 +194,40 @@ class _OrderPDF(FPDF):
         self.cell(0, 4, f"Página {self.page_no()} de {{nb}}", align="C")
 
 
+VERSIONS_KEY = "documentos_orden"
+
+
+def versions(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every version of the order (its issue and each extension, LGAMVLV art. 28), oldest first."""
+    found = data.get(VERSIONS_KEY)
+    return [v for v in found if isinstance(v, dict)] if isinstance(found, list) else []
+
+
+def version_data(data: dict[str, Any], version: int | None) -> dict[str, Any]:
+    """The case data as the PDF of one version reads it: that version's document, its own vigencia."""
+    if version is None:
+        return data
+    found = versions(data)
+    if not 1 <= version <= len(found):
+        raise NotFound(f"La orden no tiene la versión {version}; tiene {len(found) or 1}.", field="version")
+    doc = found[version - 1]
+    return {**data, DOCUMENT_KEY: doc, "vigencia_hasta": doc.get("vigente_hasta"), "prorrogas_usadas": 0}
+
+
+def parse_wording(parsed: dict[str, Any]) -> dict[str, str]:
+    """The document's texts from the version's ``documentos`` part (``workflows/documentos.toml``,
+    ``[orden_proteccion]``), deployed with the procedure; the defaults where it says nothing."""
+    return {k: str(v) for k, v in (parsed.get("orden_proteccion") or {}).items()}
+
+
 def protection_order_pdf(*, instance_id: int, reference: str | None, process_key: str, data: dict[str, Any],
-                         issued_at: datetime | None, generated_at: datetime, generated_by: str) -> bytes:
+                         issued_at: datetime | None, generated_at: datetime, generated_by: str,
+                         version: int | None = None, wording: dict[str, str] | None = None) -> bytes:
     if not available(process_key, data):
         raise NotFound("La orden de protección aún no ha sido emitida en este expediente.", field="document")
+    data = version_data(data, version)
+    words = wording or {}
+    doc = data.get(DOCUMENT_KEY) if isinstance(data.get(DOCUMENT_KEY), dict) else {}
     fields = order_fields(data, issued_at)
     stamp = generated_at.astimezone(HERMOSILLO).strftime("%d/%m/%Y %H:%M")
     pdf = _OrderPDF(_latin1(f"Documento generado por Tramita el {stamp} (hora de Hermosillo) por {generated_by}. "
@@ -207,22 +243,33 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
     pdf.multi_cell(0, 6, _latin1(fields["autoridad"]).upper(), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1("ORDEN DE PROTECCIÓN"), align="C", new_x="LMARGIN", new_y="NEXT")
+    extension = doc.get("acto") == "prorroga"
+    title = words.get("titulo_prorroga" if extension else "titulo") or "ORDEN DE PROTECCIÓN"
+    pdf.cell(0, 10, _latin1(title), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     sub = f"Expediente {reference or instance_id}"
     if fields["folio"]:
         sub += f" - Folio {fields['folio']}"
+    if doc.get("version"):
+        sub += f", versión {doc['version']}" + (f" de {len(versions(data))}" if versions(data) else "")
     pdf.cell(0, 6, _latin1(sub), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(0, 6, _latin1(
+    pdf.multi_cell(0, 6, _latin1(words.get("preambulo") or (
         "Con fundamento en los artículos 41 a 44 del Reglamento de la Ley de Acceso de las Mujeres a una Vida "
         "Libre de Violencia para el Estado de Sonora, la autoridad que suscribe emite la presente orden de "
-        "protección, en los términos siguientes:"), new_x="LMARGIN", new_y="NEXT")
+        "protección, en los términos siguientes:")), new_x="LMARGIN", new_y="NEXT")
+    if doc.get("leyenda_acto"):
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.multi_cell(0, 6, _latin1(str(doc["leyenda_acto"])), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 11)
     pdf.ln(3)
     for key in ("fecha", "hora", "lugar", "vigencia", "persona_protegida", "persona_contra", "tipo", "autoridad",
                 "medidas"):
-        label, value = _latin1(LABELS[key] + ":"), _latin1(fields[key])
+        label = {"fecha": "Fecha de la prórroga", "hora": "Hora de la prórroga"}.get(key, LABELS[key]) \
+            if extension else LABELS[key]
+        label, value = _latin1(label + ":"), _latin1(fields[key])
         pdf.set_font("Helvetica", "B", 11)
         label_lines = len(pdf.multi_cell(60, 6, label, dry_run=True, output="LINES"))
         pdf.set_font("Helvetica", "", 11)
@@ -247,11 +294,10 @@ def protection_order_pdf(*, instance_id: int, reference: str | None, process_key
         pdf.multi_cell(0, 6, _latin1(fields["fundamentacion"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
     pdf.set_font("Helvetica", "", 10)
-    closing = ("Notifíquese a las autoridades encargadas de auxiliar en su cumplimiento (Reglamento art. 43). La "
-               "persona contra quien se expide la orden no será notificada por conducto de la persona protegida "
-               "(LGAMVLV art. 34 Decies). El incumplimiento de esta orden se informa al Instituto y a la "
-               "Secretaría Ejecutiva de Seguridad Pública (Reglamento art. 28) y la policía interviene de "
-               "inmediato (art. 44).")
+    closing = words.get("cierre") or (
+        "Notifíquese a las autoridades encargadas de auxiliar en su cumplimiento (Reglamento art. 43). La "
+        "persona contra quien se expide la orden no será notificada por conducto de la persona protegida "
+        "(LGAMVLV art. 34 Decies).")
     if fields["folio"]:
         closing += (f" Inscrita en el registro de órdenes de protección con el folio {fields['folio']}"
                     + (f" ({fields['registro']})." if fields["registro"] else "."))

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, false, func, literal_column, or_, select, union_all, update
 
+from engine.casework import paging
 from engine.time import clock
 from engine.casework.access import task_access
 from engine.casework.people import UserView
@@ -21,6 +22,7 @@ from engine.time.calendar import HERMOSILLO, default_calendar
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.store.db import Database
 from engine.store.models import Definition, Event, Instance, Task
+from engine.store.states import EventKind, TaskState
 
 SCOPES = ("all", "mine", "group")
 
@@ -28,7 +30,7 @@ SCOPES = ("all", "mine", "group")
 # index, partial on ``state = 'READY'`` (``ix_tasks_ready_inbox``), so counts, badges, sorting,
 # filters and facets read that small index and never the table. SQLite and PostgreSQL only use a
 # partial index when the query names the same constant, so it is written inline, not bound.
-_READY = literal_column("'READY'")
+_READY = literal_column(f"'{TaskState.READY}'")
 
 
 def _open():  # type: ignore[no-untyped-def]
@@ -147,8 +149,7 @@ def inbox(db: Database, user: UserView, filters: InboxFilters | None = None, *, 
         raise InvalidInput(f"Vista desconocida {f.scope!r}.", field="scope")
     if f.due_from and f.due_to and f.due_from > f.due_to:
         raise InvalidInput("La fecha inicial del rango es posterior a la final.", field="due_to")
-    per_page = max(1, min(per_page, 100))
-    page = max(1, page)
+    page, per_page = paging.page_bounds(page, per_page)
     conds = []
     if f.process_key:
         conds.append(Task.process_key == f.process_key)
@@ -225,16 +226,16 @@ def claim(db: Database, user: UserView, task_id: str) -> None:
         raise Forbidden("No puede atender esta tarea.", field="task")
     with db.write() as s:
         task = s.get(Task, str(task_id))
-        if task is None or task.state != "READY":
+        if task is None or task.state != TaskState.READY:
             raise Conflict("La tarea ya no está abierta.", field="task")
         if task.assignee == user.username:
             return
-        n = s.execute(update(Task).where(Task.id == task.id, Task.assignee.is_(None), Task.state == "READY")
+        n = s.execute(update(Task).where(Task.id == task.id, Task.assignee.is_(None), Task.state == TaskState.READY)
                       .values(assignee=user.username).execution_options(synchronize_session=False)).rowcount
         if n != 1:
             raise Conflict("Otra persona tomó esta tarea antes que usted.", field="task")
         s.add(Event(instance_id=task.instance_id, task_id=task.id, at=clock.now(), actor=user.username,
-                    kind="task_claimed", detail={"task": task.name, "title": task.title}))
+                    kind=EventKind.TASK_CLAIMED, detail={"task": task.name, "title": task.title}))
 
 
 def unclaim(db: Database, user: UserView, task_id: str) -> None:
@@ -246,15 +247,15 @@ def unclaim(db: Database, user: UserView, task_id: str) -> None:
             raise NotFound(f"La tarea {task_id} no existe.", field="task")
         if task.assignee != user.username:
             raise Forbidden("Solo quien tomó la tarea puede liberarla.", field="task")
-        if task.state != "READY":
+        if task.state != TaskState.READY:
             raise Conflict("La tarea ya no está abierta.", field="task")
         s.execute(update(Task).where(Task.id == task.id, Task.assignee == user.username)
                   .values(assignee=None).execution_options(synchronize_session=False))
         s.add(Event(instance_id=task.instance_id, task_id=task.id, at=clock.now(), actor=user.username,
-                    kind="task_unclaimed", detail={"task": task.name, "title": task.title}))
+                    kind=EventKind.TASK_UNCLAIMED, detail={"task": task.name, "title": task.title}))
 
 
 def _held_by_other(db: Database, task_id: str, username: str) -> bool:
     with db.read() as s:
         task = s.get(Task, str(task_id))
-        return task is not None and task.state == "READY" and task.assignee not in (None, username)
+        return task is not None and task.state == TaskState.READY and task.assignee not in (None, username)

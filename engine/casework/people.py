@@ -1,8 +1,13 @@
 """People and credentials: users with a role, an institution and groups; API tokens.
 
-Passwords are hashed with Argon2id (argon2-cffi). After ``MAX_FAILURES`` failed
-sign-ins in a row an account is locked for ``LOCKOUT``; while locked even the right
-password is refused. API tokens are random, shown once, and stored as SHA-256.
+Passwords are hashed with Argon2id (argon2-cffi). Failed sign-ins are throttled per
+account name and per client address by the web (Flask-Limiter over ``engine.store.ratelimit``),
+the same for names that exist and names that do not: ``MAX_FAILURES`` failures in ``LOCKOUT``
+lock the name. API tokens are random, shown once, and stored as SHA-256.
+
+A browser session is a row of ``user_sessions`` (the SHA-256 of a random id the session cookie
+carries): signing out deletes it; disabling a user, enabling them again or changing their password
+deletes all of theirs, so an old cookie leads to the sign-in page.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from engine.time import clock
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.store.accounts import ApiToken, User
+from engine.store.accounts import ApiToken, User, UserSession
+from engine.store import ratelimit
 from engine.store.db import Database
 
 ROLES = ("caseworker", "legal_designer", "manager", "admin")
@@ -31,6 +37,7 @@ ROLE_LABELS = {"caseworker": "Personal operativo", "legal_designer": "Diseño ju
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 10
+SESSION_MAX_AGE = timedelta(hours=12)  # a session ends after a working shift even if used all along
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 _hasher = PasswordHasher()
@@ -96,10 +103,12 @@ def add_user(db: Database, username: str, password: str, *, name: str, role: str
 def set_password(db: Database, username: str, password: str) -> None:
     _check_password(password)
     with db.write() as s:
-        n = s.execute(update(User).where(User.username == username)
-                      .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)).rowcount
-        if n != 1:
+        u = s.execute(select(User).where(User.username == username)).scalar()
+        if u is None:
             raise NotFound(f"El usuario {username} no existe.", field="username")
+        u.password_hash, u.failed_logins, u.locked_until = _hasher.hash(password), 0, None
+        s.execute(delete(UserSession).where(UserSession.user_id == u.id))  # every earlier session ends
+    ratelimit.clear_account(db, username)  # a new password lifts the name's lockout
 
 
 def set_active(db: Database, username: str, active: bool) -> UserView:
@@ -108,6 +117,7 @@ def set_active(db: Database, username: str, active: bool) -> UserView:
         if u is None:
             raise NotFound(f"El usuario {username} no existe.", field="username")
         u.active = active
+        s.execute(delete(UserSession).where(UserSession.user_id == u.id))  # disabling or re-enabling ends them
         if not active:  # a disabled user's API tokens stop working at once
             s.execute(update(ApiToken).where(ApiToken.user_id == u.id, ApiToken.revoked_at.is_(None))
                       .values(revoked_at=clock.now()))
@@ -162,30 +172,52 @@ class SignIn:
 
 
 def authenticate(db: Database, username: str, password: str) -> SignIn:
-    """Check a password, counting failures and locking the account after ``MAX_FAILURES``."""
+    """Check a password. A name that does not exist costs the same hash check and gets the same answer
+    as a wrong password or a disabled account, so the answer does not tell which accounts exist; the
+    throttling of failures (per name, per address) is the web's, before this is called."""
     now = clock.now()
     with db.write() as s:
         u = s.execute(select(User).where(User.username == (username or "").strip().lower())).scalar()
         if u is None:
             _safe_verify(_dummy_hash(), password)
             return SignIn(None, "bad_credentials")
-        if u.locked_until is not None and u.locked_until > now:
-            return SignIn(None, "locked")
         if not _safe_verify(u.password_hash, password):
-            u.failed_logins = (u.failed_logins or 0) + 1
-            if u.failed_logins >= MAX_FAILURES:
-                u.locked_until = now + LOCKOUT
-                u.failed_logins = 0
-                return SignIn(None, "locked")
             return SignIn(None, "bad_credentials")
         if not u.active:
             return SignIn(None, "disabled")
-        u.failed_logins = 0
-        u.locked_until = None
         u.last_login_at = now
         if _hasher.check_needs_rehash(u.password_hash):
             u.password_hash = _hasher.hash(password)
         return SignIn(_view(u))
+
+
+def open_session(db: Database, user_id: int) -> str:
+    """A new session for a user who just signed in: a random id (for the cookie) whose digest is stored.
+    Sessions past ``SESSION_MAX_AGE`` are swept on the way."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    with db.write() as s:
+        s.execute(delete(UserSession).where(UserSession.created_at < now - SESSION_MAX_AGE))
+        s.add(UserSession(id=_digest(token), user_id=user_id, created_at=now))
+    return token
+
+
+def session_user(db: Database, user_id: int, token: str | None) -> UserView | None:
+    """The active user of a live session, or None (signed out, ended by an admin, too old, forged)."""
+    if not token:
+        return None
+    with db.read() as s:
+        row = s.execute(select(User, UserSession.created_at).join(UserSession, UserSession.user_id == User.id)
+                        .where(UserSession.id == _digest(token), User.id == user_id)).first()
+        if row is None or not row[0].active or row[1] < clock.now() - SESSION_MAX_AGE:
+            return None
+        return _view(row[0])
+
+
+def end_session(db: Database, token: str | None) -> None:
+    if token:
+        with db.write() as s:
+            s.execute(delete(UserSession).where(UserSession.id == _digest(token)))
 
 
 def _safe_verify(hashed: str, password: str) -> bool:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import alerts, timers, users
+from engine.cli import alerts, design, simulate, timers, users, versions
 from engine.errors import TramitaError
+from engine.services import TaskState, TimerStatus
 
 
 def _json_arg(text: str, field: str) -> Any:
@@ -65,10 +67,26 @@ def cmd_init_db(args: argparse.Namespace) -> None:
 
 def cmd_deploy(args: argparse.Namespace) -> None:
     t = _tramita()
-    result = t.design.deploy_paths(_actor(t, args), args.paths)
+    result = t.design.deploy_paths(_actor(t, args), args.paths, note=args.note or "")
     for d in result.definitions:
         state = "deployed" if d.created else "unchanged"
+        if d.older_text:
+            state = (f"kept: the files hold the text of version {d.older_text}; run `tramita export {d.key} "
+                     "workflows` to bring the latest into the repository")
         print(f"{d.kind} {d.key} version {d.version}: {state}")
+
+
+def cmd_affected(args: argparse.Namespace) -> None:
+    t = _tramita()
+    latest, cases = t.design.affected(_actor(t, args), args.key)
+    if args.json:
+        _print_json({"process": args.key, "latest_version": latest, "cases": cases})
+        return
+    print(f"{args.key}: newest version {latest}; {len(cases)} running case(s) on earlier versions can still reach "
+          "what it removed")
+    for c in cases:
+        print(f"instance {c.instance_id} ({c.reference or '-'}) {c.status}, version {c.version}: waits at "
+              f"{', '.join(c.waiting_at) or '-'}; can still reach {', '.join(c.reachable_removed)}")
 
 
 def cmd_start(args: argparse.Namespace) -> None:
@@ -110,11 +128,11 @@ def cmd_instance(args: argparse.Namespace) -> None:
           f"by {i.started_by}")
     print("open tasks:")
     for t in detail.tasks:
-        if t.state == "READY":
+        if t.state == TaskState.READY:
             print(f"  {t.id}  {t.name}  [{t.candidate_group or '-'}]  due {t.due_at.isoformat() if t.due_at else '-'}")
     print("pending timers:")
     for tm in detail.timers:
-        if tm.status == "pending":
+        if tm.status == TimerStatus.PENDING:
             print(f"  {tm.task_name} ({tm.kind}) due {tm.due_at.isoformat()}")
     for inc in detail.incidents:
         if inc.resolved_at is None:
@@ -150,7 +168,7 @@ def cmd_term(args: argparse.Namespace) -> None:
     else:
         result = t.monitor.rearm_timer(_actor(t, args), args.id, args.timer, args.due, args.reason)
     timer = next((tm for tm in t.monitor.instance(_actor(t, args), result.instance_id).timers
-                  if tm.task_name == args.timer and tm.status == "pending"), None)
+                  if tm.task_name == args.timer and tm.status == TimerStatus.PENDING), None)
     print(f"instance {result.instance_id}: {args.timer} now due {timer.due_at.isoformat() if timer else '-'}")
 
 
@@ -172,10 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init-db", help="create or upgrade the database").set_defaults(func=cmd_init_db)
 
-    d = sub.add_parser("deploy", help="deploy .bpmn/.dmn/.json files or folders as one bundle")
+    d = sub.add_parser("deploy", help="deploy .bpmn/.dmn/.json/.toml files or folders as one bundle")
     d.add_argument("paths", nargs="+")
+    d.add_argument("--note", help="the change note of the new versions (the reform and its publication date)")
     d.set_defaults(func=cmd_deploy)
 
+    af = sub.add_parser("affected", help="running cases on earlier versions that can still reach what the newest "
+                                         "version removed (to migrate or handle by hand)")
+    af.add_argument("key")
+    af.add_argument("--json", action="store_true")
+    af.set_defaults(func=cmd_affected)
     s = sub.add_parser("start", help="start an instance of a process")
     s.add_argument("key")
     s.add_argument("--data", default="{}")
@@ -237,8 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_deadline)
 
+    design.add_commands(sub)
     timers.add_commands(sub)
+    simulate.add_commands(sub)
     users.add_commands(sub)
+    versions.add_commands(sub)
     alerts.add_commands(sub)
     return p
 
@@ -252,16 +279,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
     try:
-        args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # here, so a closed pipe is seen here and not at interpreter exit
+    except BrokenPipeError:
+        # `tramita instance 5 | head -1`: the reader has what it wanted. Point stdout at /dev/null so
+        # the interpreter's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
     except TramitaError as exc:
         print(f"tramita: {exc}".splitlines()[0], file=sys.stderr)
         return 2
     except DBAPIError as exc:
         if not _missing_table(exc):
-            raise
+            return _unexpected(exc)
         print("tramita: the database has no Tramita tables yet: run `tramita init-db`", file=sys.stderr)
         return 2
-    return 0
+    except Exception as exc:  # noqa: BLE001 - the command line never shows a traceback
+        return _unexpected(exc)
+    return status if isinstance(status, int) else 0
+
+
+def _unexpected(exc: Exception) -> int:
+    """One line for a failure Tramita did not foresee; the traceback goes to the log (``TRAMITA_DEBUG=1``: stderr)."""
+    if os.environ.get("TRAMITA_DEBUG") == "1":
+        raise exc
+    logging.getLogger("tramita.cli").debug("unexpected failure", exc_info=exc)
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    print(f"tramita: unexpected error ({exc.__class__.__name__}){': ' + message if message else ''}",
+          file=sys.stderr)
+    return 1
 
 
 def _missing_table(exc: Exception) -> bool:

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from engine.services import SYSTEM, Tramita
+from engine.services import FiringOutcome
 from engine.services.terms import local_instant
 
 
@@ -19,7 +20,7 @@ def cmd_fire(args: argparse.Namespace) -> None:
     for f in fired:
         print(f"timer {f.timer_id} {f.task_name} of instance {f.instance_id}: {f.outcome} "
               f"({f.lateness:.0f} s after due)")
-    print(f"{sum(f.outcome == 'fired' for f in fired)} timer(s) fired")
+    print(f"{sum(f.outcome == FiringOutcome.FIRED for f in fired)} timer(s) fired")
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:

@@ -8,12 +8,9 @@ running instance stays on the version it started on.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
-import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -21,7 +18,6 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -29,14 +25,21 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import safe_xml, serializer
+from engine.deploy import bundle, parts
+from engine.deploy.bundle import BundleParts, PartRef, digest_with_parts
+# Reading what is deployed lives in engine.deploy.catalog; the names stay importable from here.
+from engine.deploy.catalog import LoadedSpec, SpecCache, latest_process, list_processes
+from engine.deploy.lint import gate as lint_gate
+from engine.deploy.lint.iso import quote_literals
 from engine.time import clock
+from engine.deploy import expressions
 from engine.script import sandbox
 from engine.errors import DeploymentRejected, NotFound
 from engine.store.db import Database
 from engine.store.models import DeployedFile, Definition, Deployment
 
-SPIFF = "{%s}" % safe_xml.SPIFF_NS
 BPMN = "{%s}" % safe_xml.BPMN_NS
+TRAMITA_GROUP = "{http://tramita.mx/schema/bpmn/1.0}grupo"
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,8 @@ class BundleFile:
 
     @property
     def kind(self) -> str:
-        if self.name.endswith(".bpmn"):
-            return "bpmn"
-        if self.name.endswith(".dmn"):
-            return "dmn"
-        if self.name.endswith(".json"):
-            return "form"
-        raise DeploymentRejected(f"{self.name}: only .bpmn, .dmn and .json form files can be deployed", field="files")
+        """bpmn | dmn | form | datos | calendar | part (see ``engine.deploy.parts``)."""
+        return parts.file_kind(self.name)
 
     @property
     def sha256(self) -> str:
@@ -67,6 +65,7 @@ class DeployedDefinition:
     name: str | None
     created: bool
     id: int
+    older_text: int | None = None  # the bundle holds the text of this earlier version: the latest is kept
 
 
 @dataclass(frozen=True)
@@ -80,30 +79,52 @@ class DeployResult:
 
 
 def collect_files(paths: Iterable[str | Path]) -> list[BundleFile]:
-    """Files named, and the .bpmn/.dmn/.json files inside folders named (recursively)."""
+    """Files named, and the .bpmn/.dmn/.json/.toml files inside folders named (recursively).
+
+    A file in a folder named ``datos``, ``calendar`` or ``periodos`` keeps that folder in its name
+    (``datos/sancion.schema.json``): that is how a data dictionary is told from a form, and the
+    legal calendar from a procedure's parts.
+    """
     files: list[BundleFile] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            members = sorted(p for p in path.rglob("*") if p.suffix in {".bpmn", ".dmn", ".json"} and p.is_file())
+            members = sorted(p for p in path.rglob("*")
+                             if p.suffix in {".bpmn", ".dmn", ".json", ".toml"} and p.is_file())
         elif path.is_file():
             members = [path]
         else:
             raise DeploymentRejected(f"{path}: no such file or folder", field="path")
-        files.extend(BundleFile(p.name, p.read_bytes()) for p in members)
+        for member in members:
+            if member.suffix in {".bpmn", ".dmn"}:
+                try:
+                    safe_xml.check_size(member.stat().st_size, member.name)  # before reading it into memory
+                except safe_xml.UnsafeXML as exc:
+                    raise DeploymentRejected(str(exc), field="files") from None
+            files.append(BundleFile(_bundle_name(member), member.read_bytes()))
     return files
+
+
+def _bundle_name(path: Path) -> str:
+    folder = path.parent.name
+    return f"{folder}/{path.name}" if folder in parts.FOLDERS else path.name
 
 
 def deploy(db: Database, files: Sequence[BundleFile], deployed_by: str) -> DeployResult:
     if not files:
-        raise DeploymentRejected("nothing to deploy: no .bpmn or .dmn files given", field="files")
+        raise DeploymentRejected("nothing to deploy: no .bpmn, .dmn or .toml files given", field="files")
     names = [f.name for f in files]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise DeploymentRejected(f"two files share the name {sorted(duplicates)[0]}", field="files")
     with db.write() as session:
-        parsed = _parse_bundle(session, files)
-        return _store(session, files, parsed, deployed_by)
+        return deploy_in(session, files, deployed_by)
+
+
+def deploy_in(session: Any, files: Sequence[BundleFile], deployed_by: str) -> DeployResult:
+    """Deploy inside the caller's transaction (an approval stores its note and audit in the same one)."""
+    parsed = _parse_bundle(session, files)
+    return _store(session, files, parsed, deployed_by)
 
 
 @dataclass
@@ -114,6 +135,8 @@ class _ParsedProcess:
     spec: dict[str, Any]
     task_info: dict[str, Any]
     sha256: str
+    parts: dict[str, PartRef] = field(default_factory=dict)
+    file_id: int | None = None  # the stored diagram, for a process redeployed only for its parts or forms
 
 
 @dataclass
@@ -121,6 +144,7 @@ class _ParsedBundle:
     processes: list[_ParsedProcess]
     decisions: dict[str, tuple[str, str | None]]  # id -> (filename, name)
     forms: dict[str, dict[str, Any]]
+    extras: BundleParts = field(default_factory=BundleParts)
 
 
 def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
@@ -128,15 +152,19 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
     forms: dict[str, dict[str, Any]] = {}
     roots: dict[str, etree._Element] = {}
     decisions: dict[str, tuple[str, str | None]] = {}
+    extras = BundleParts.of(files)
     for f in files:
         if f.kind == "form":
             forms[f.name] = _load_form(f)
+            continue
+        if f.kind not in ("bpmn", "dmn"):
             continue
         try:
             root = safe_xml.load_xml(f.content, f.name)
         except safe_xml.UnsafeXML as exc:
             raise DeploymentRejected(str(exc), field="files") from None
         roots[f.name] = root
+        quote_literals(root)  # "PT1H" is a duration, not a Python name
         try:
             if f.kind == "bpmn":
                 if etree.QName(root).namespace != safe_xml.BPMN_NS:
@@ -148,20 +176,26 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
                     decisions[decision.get("id")] = (f.name, decision.get("name"))
         except ValidationException as exc:
             raise DeploymentRejected(_describe(exc), field="files") from None
-        _lint_expressions(root, f.name)
+        expressions.lint_expressions(root, f.name)
 
+    stored_files = _add_affected(session, parser, roots, extras, forms)
     bundle_processes = [
         pid for pid, pp in parser.process_parsers.items()
         if pp.process_executable and pp.filename in roots
     ]
-    if not bundle_processes and not decisions:
+    if not bundle_processes and not decisions and not extras.standalone:
         non_exec = [pid for pid, pp in parser.process_parsers.items() if not pp.process_executable]
         if non_exec:
             raise DeploymentRejected(
                 f"process {non_exec[0]} is not executable (isExecutable=\"false\"): nothing to deploy", field="files")
         raise DeploymentRejected("the bundle defines no executable process or decision", field="files")
+    for key, f in extras.datos.items():
+        if key not in bundle_processes:
+            raise DeploymentRejected(f"{f.name}: names the data of process {key}, which is neither in the bundle "
+                                     "nor deployed", field="files")
 
     _resolve_dependencies(session, parser)
+    lint_gate.check(files, forms, lambda name: _deployed_form_or_none(session, name))
     drawn_lanes = _drawn_lanes(roots.values())
 
     processes = []
@@ -180,11 +214,45 @@ def _parse_bundle(session: Any, files: Sequence[BundleFile]) -> _ParsedBundle:
         pp = parser.process_parsers[pid]
         task_info = _task_info(spec, subprocess_specs, forms, session, pid, drawn_lanes)
         spec_dict = serializer.spec_to_dict(spec, subprocess_specs)
-        digest = hashlib.sha256(json.dumps(
+        limits = expressions.diagram_limits(roots[pp.filename], pid)
+        if limits:
+            spec_dict["limits"] = limits
+        refs = extras.for_process(session, pid)
+        digest = digest_with_parts(
             {"xml": hashlib.sha256(etree.tostring(roots[pp.filename])).hexdigest(), "spec": spec_dict,
-             "tasks": task_info}, sort_keys=True, default=str).encode()).hexdigest()
-        processes.append(_ParsedProcess(pid, pp.get_name(), pp.filename, spec_dict, task_info, digest))
-    return _ParsedBundle(processes, decisions, forms)
+             "tasks": task_info}, refs)
+        processes.append(_ParsedProcess(pid, pp.get_name(), pp.filename, spec_dict, task_info, digest, refs,
+                                        stored_files.get(pp.filename)))
+    return _ParsedBundle(processes, decisions, forms, extras)
+
+
+def _add_affected(session: Any, parser: Any, roots: dict[str, etree._Element], extras: BundleParts,
+                  forms: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Deployed processes the bundle changes without their diagram (a part they pin, their data
+    dictionary, a form they use): their stored diagram is parsed again, so they get a new version
+    with the bundle's files. Returns the stored file id of each diagram so added, by file name."""
+    if not (extras.shared or extras.datos or forms):
+        return {}
+    added: dict[str, int] = {}
+    for definition in list_processes(session):
+        if definition.key in parser.process_parsers:
+            continue
+        info = session.get(Definition, definition.id).task_info or {}
+        pinned = parts.stored_parts(session, definition.id)
+        if not (set(extras.shared) & set(pinned) or definition.key in extras.datos
+                or any(item.get("form") in forms for item in info.values())):
+            continue
+        stored = session.get(DeployedFile, definition.file_id)
+        if stored.name in roots:
+            continue
+        root = safe_xml.load_xml(stored.content.encode(), stored.name)
+        try:
+            parser.add_bpmn_xml(root, stored.name)
+        except ValidationException as exc:
+            raise DeploymentRejected(_describe(exc), field="files") from None
+        roots[stored.name] = root
+        added[stored.name] = stored.id
+    return added
 
 
 def _describe(exc: Exception) -> str:
@@ -243,8 +311,10 @@ def _drawn_lanes(roots: Iterable[etree._Element]) -> dict[str, str]:
     for root in roots:
         for lane in root.iter(BPMN + "lane"):
             for ref in lane.iter(BPMN + "flowNodeRef"):
-                if ref.text and lane.get("name"):
-                    lanes[ref.text.strip()] = lane.get("name")
+                if ref.text and (lane.get(TRAMITA_GROUP) or lane.get("name")):
+                    lanes[ref.text.strip()] = lane.get(TRAMITA_GROUP) or lane.get("name")  # the studio's Grupo
+        for el in root.iterfind(".//*[@camunda:candidateGroups]", {"camunda": "http://camunda.org/schema/1.0/bpmn"}):
+            lanes[el.get("id")] = el.get("{http://camunda.org/schema/1.0/bpmn}candidateGroups").split(",")[0].strip()
     return lanes
 
 
@@ -276,90 +346,19 @@ def _task_info(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpe
     return info
 
 
-def _deployed_form(session: Any, name: str, pid: str, task: str) -> dict[str, Any]:
+def _deployed_form_or_none(session: Any, name: str) -> dict[str, Any] | None:
     row = session.execute(
         select(DeployedFile.content).where(DeployedFile.kind == "form", DeployedFile.name == name)
         .order_by(DeployedFile.id.desc()).limit(1)).scalar()
+    return json.loads(row) if row is not None else None
+
+
+def _deployed_form(session: Any, name: str, pid: str, task: str) -> dict[str, Any]:
+    row = _deployed_form_or_none(session, name)
     if row is None:
         raise DeploymentRejected(f"process {pid}, element {task}: form {name} is neither in the bundle nor deployed",
                                  field="files")
-    return json.loads(row)
-
-
-# --- expression lint -------------------------------------------------------------------------
-
-_EXPRESSION_TAGS = {
-    BPMN + "conditionExpression": "condition",
-    BPMN + "timeDate": "timeDate",
-    BPMN + "timeDuration": "timeDuration",
-    BPMN + "timeCycle": "timeCycle",
-    BPMN + "condition": "condition",
-    BPMN + "loopCardinality": "expression",
-    BPMN + "completionCondition": "expression",
-    BPMN + "loopCondition": "expression",
-}
-_SCRIPT_TAGS = {BPMN + "script", SPIFF + "preScript", SPIFF + "postScript"}
-
-
-def _owner(node: etree._Element) -> str:
-    while node is not None and node.get("id") is None:
-        node = node.getparent()
-    return node.get("id") if node is not None else "?"
-
-
-def _lint_expressions(root: etree._Element, filename: str) -> None:
-    for node in root.iter():
-        if not isinstance(node.tag, str):
-            continue
-        text = (node.text or "").strip()
-        try:
-            if node.tag in _SCRIPT_TAGS and text:
-                sandbox.check_expression(text, script=True)
-            elif node.tag in _EXPRESSION_TAGS and text:
-                sandbox.check_expression(text)
-                if _EXPRESSION_TAGS[node.tag].startswith("time"):
-                    _check_timer(text, _EXPRESSION_TAGS[node.tag])
-            elif node.tag == SPIFF + "property" and node.get("name") == "dueDate":
-                sandbox.check_expression(node.get("value", ""))
-            elif etree.QName(node).localname == "text" and etree.QName(node).namespace in safe_xml.DMN_NAMESPACES:
-                _check_dmn_text(node, text)
-        except sandbox.ForbiddenExpression as exc:
-            raise DeploymentRejected(f"{filename}, element {_owner(node)}: forbidden expression: {exc}",
-                                     field="files") from None
-
-
-def _check_dmn_text(node: etree._Element, text: str) -> None:
-    if not text or text == "-":
-        return
-    parent = etree.QName(node.getparent()).localname
-    if parent == "inputEntry":
-        candidate = text.replace("?", "dmninputexpr")
-        try:
-            sandbox.check_expression(f"(dmninputexpr) == ({candidate})")
-        except sandbox.ForbiddenExpression:
-            sandbox.check_expression(f"dmninputexpr {candidate}")
-    else:
-        sandbox.check_expression(text)
-
-
-def _check_timer(text: str, kind: str) -> None:
-    """Refuse literal timers that SpiffWorkflow would read in the server's local time."""
-    tree = ast.parse(text, mode="eval").body
-    if isinstance(tree, ast.Constant) and isinstance(tree.value, str):
-        value = tree.value
-        if kind == "timeDate":
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                raise sandbox.ForbiddenExpression(f"timer date {value!r} is not an ISO 8601 date-time") from None
-            if parsed.tzinfo is None:
-                raise sandbox.ForbiddenExpression(f"timer date {value!r} has no UTC offset")
-        elif kind == "timeCycle" and "/" in value:
-            start = value.split("/")[1]
-            if "T" in start and not (start.endswith("Z") or "+" in start[10:] or "-" in start[10:]):
-                raise sandbox.ForbiddenExpression(f"timer cycle start {start!r} has no UTC offset")
-    elif isinstance(tree, ast.Constant):
-        raise sandbox.ForbiddenExpression("a timer expression must return an ISO 8601 string with its UTC offset")
+    return row
 
 
 # --- storage ------------------------------------------------------------------------------------
@@ -375,6 +374,7 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
     for key, (filename, name) in parsed.decisions.items():
         pending.append(("decision", key, name, by_name[filename].sha256, None, None, filename))
 
+    refs = {p.key: p for p in parsed.processes}
     to_create = []
     for kind, key, name, digest, spec, info, filename in pending:
         latest = session.execute(
@@ -382,9 +382,20 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
             .order_by(Definition.version.desc()).limit(1)).scalar()
         if latest is not None and latest.sha256 == digest:
             results.append(DeployedDefinition(kind, key, latest.version, latest.name, False, latest.id))
+        elif latest is not None and (older := _older_version(session, kind, key, digest)) is not None:
+            # e.g. `tramita deploy workflows` after a version was approved in the studio: never roll it back
+            results.append(DeployedDefinition(kind, key, latest.version, latest.name, False, latest.id, older))
         else:
             to_create.append((kind, key, name, digest, spec, info, filename, (latest.version if latest else 0) + 1))
-    if not to_create:
+    standalone: list[tuple[str, list[BundleFile], str, int]] = []  # kind, files, digest, new version
+    for kind, kind_files in sorted(parsed.extras.standalone.items()):
+        digest = bundle.standalone_digest(kind_files)
+        latest = bundle.latest_standalone(session, kind)
+        if latest is not None and latest.sha256 == digest:
+            results.append(DeployedDefinition(kind, latest.key, latest.version, latest.name, False, latest.id))
+        else:
+            standalone.append((kind, kind_files, digest, (latest.version if latest else 0) + 1))
+    if not to_create and not standalone:
         return DeployResult(None, results)
 
     bundle_sha = hashlib.sha256("".join(sorted(f.sha256 for f in files)).encode()).hexdigest()
@@ -399,65 +410,23 @@ def _store(session: Any, files: Sequence[BundleFile], parsed: _ParsedBundle, dep
         stored[f.name] = row
     session.flush()
     for kind, key, name, digest, spec, info, filename, version in to_create:
+        process = refs.get(key) if kind == "process" else None
+        file_id = process.file_id if process is not None and process.file_id is not None else stored[filename].id
         definition = Definition(kind=kind, key=key, version=version, name=name, sha256=digest, executable=True,
-                                deployment_id=deployment.id, file_id=stored[filename].id, deployed_at=now,
+                                deployment_id=deployment.id, file_id=file_id, deployed_at=now,
                                 deployed_by=deployed_by, spec=spec, task_info=info)
         session.add(definition)
         session.flush()
+        if process is not None:
+            bundle.store_parts(session, definition.id, process.parts, stored)
         results.append(DeployedDefinition(kind, key, version, name, True, definition.id))
+    for kind, kind_files, digest, version in standalone:
+        own = bundle.store_standalone(session, kind, kind_files, digest, version, deployment.id, stored, now,
+                                      deployed_by)
+        results.append(DeployedDefinition(kind, own.key, version, own.name, True, own.id))
     return DeployResult(deployment.id, results)
 
 
-# --- reading ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoadedSpec:
-    definition_id: int
-    key: str
-    version: int
-    spec: BpmnProcessSpec
-    subprocess_specs: dict[str, BpmnProcessSpec]
-    task_info: dict[str, Any]
-
-
-class SpecCache:
-    """Parsed specs by definition id: versions are immutable, so entries never go stale."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._specs: dict[int, LoadedSpec] = {}
-
-    def get(self, session: Any, definition_id: int) -> LoadedSpec:
-        loaded = self._specs.get(definition_id)
-        if loaded is not None:
-            return loaded
-        definition = session.get(Definition, definition_id)
-        if definition is None or definition.spec is None:
-            raise NotFound(f"process definition {definition_id} does not exist", field="definition")
-        spec, subprocess_specs = serializer.spec_from_dict(definition.spec)
-        loaded = LoadedSpec(definition.id, definition.key, definition.version, spec, subprocess_specs,
-                            definition.task_info or {})
-        with self._lock:
-            self._specs[definition_id] = loaded
-        return loaded
-
-
-def latest_process(session: Any, key: str) -> Definition:
-    definition = session.execute(
-        select(Definition).where(Definition.kind == "process", Definition.key == key)
-        .order_by(Definition.version.desc()).limit(1)).scalar()
-    if definition is None:
-        known = session.execute(select(Definition.key).where(Definition.kind == "process").distinct()).scalars().all()
-        hint = f"; deployed: {', '.join(sorted(known))}" if known else "; nothing is deployed yet"
-        raise NotFound(f"unknown process key {key!r}{hint}", field="key")
-    return definition
-
-
-def list_processes(session: Any) -> list[Definition]:
-    """The newest version of each process (its serialized spec left unloaded: listings don't need it)."""
-    latest = (select(Definition.key, func.max(Definition.version).label("v"))
-              .where(Definition.kind == "process").group_by(Definition.key).subquery())
-    return list(session.execute(
-        select(Definition).join(latest, (Definition.key == latest.c.key) & (Definition.version == latest.c.v))
-        .where(Definition.kind == "process").order_by(Definition.key).options(defer(Definition.spec), defer(Definition.task_info))).scalars())
+def _older_version(session: Any, kind: str, key: str, digest: str) -> int | None:
+    return session.execute(select(func.max(Definition.version)).where(
+        Definition.kind == kind, Definition.key == key, Definition.sha256 == digest)).scalar()

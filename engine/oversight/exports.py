@@ -1,10 +1,10 @@
 """Lists as CSV (UTF-8 with a byte-order mark, so Excel shows accents) and XLSX (openpyxl).
 
 No victim-identifying or sensitive data leaves through an export: a case data field is exported
-only when its form classifies it ``general`` (``"x-clasificacion": "identificativo" | "sensible" |
-"general"``). A field without a classification is judged by what it can hold: a name that
-identifies (``engine.casework.access.is_identifying``) or free text is kept out; a choice from a
-list, a yes/no, a number or a date is general.
+only when the classification of its form (``x-clasificacion``, read by
+``engine.casework.classification``) makes it ``general``. A field without one is judged by its shape
+as everywhere else: free text is ``sensible``; a choice from a list, a yes/no, a number or a date is
+general.
 """
 
 from __future__ import annotations
@@ -14,31 +14,20 @@ import io
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
-from engine.casework.access import is_identifying
+from engine.casework import classification as classes
 from engine.time.calendar import HERMOSILLO
 
-CLASSIFICATIONS = ("identificativo", "sensible", "general")
 BOM = "\ufeff"
 
 
-def classification(name: str, schema: dict[str, Any] | None) -> str:
-    """``identificativo``, ``sensible`` or ``general`` for one top-level field of a form."""
-    schema = schema if isinstance(schema, dict) else {}
-    declared = schema.get("x-clasificacion")
-    if declared in CLASSIFICATIONS:
-        return str(declared)
-    if is_identifying(name, schema):
-        return "identificativo"
-    kind = schema.get("type")
-    if kind in ("boolean", "integer", "number"):
-        return "general"
-    if kind == "string" and ("enum" in schema or "oneOf" in schema or schema.get("format") in ("date", "date-time")):
-        return "general"
-    return "sensible"  # free text, arrays, objects, files: could hold anything
+def classification(schema: dict[str, Any] | None) -> str:
+    """``identificativo``, ``sensible`` or ``general`` for one top-level field of a form: its schema decides,
+    by the same rule as the case pages' masking (``None``, a field no form describes, is sensible)."""
+    return str(classes.of(schema))
 
 
 def general_fields(properties: dict[str, dict[str, Any]]) -> list[str]:
-    return sorted(name for name, sub in properties.items() if classification(name, sub) == "general")
+    return sorted(name for name, sub in properties.items() if classification(sub) == "general")
 
 
 def _cell(value: Any) -> Any:

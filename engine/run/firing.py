@@ -19,7 +19,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState
 from engine.run import transitions as instances
-from engine.run.timers import _TIMERS, PENDING
+from engine.run.timers import _TIMERS
+from engine.store.states import EventKind, FiringOutcome, TimerStatus
+from engine.store.states import TaskState as RowState  # a task row's state; TaskState is SpiffWorkflow's
 from engine.store.models import Task as TaskRow
 from engine.store.models import Timer
 from engine.time import clock
@@ -58,7 +60,7 @@ class Fired:
     task_name: str
     due_at: datetime
     fired_at: datetime
-    outcome: str  # fired | skipped | error
+    outcome: FiringOutcome
 
     @property
     def lateness(self) -> float:
@@ -83,7 +85,7 @@ def claim(rt: "Runtime", worker: str, as_of: datetime, limit: int = 100) -> list
         # Strictly before: SpiffWorkflow fires a timer only once its instant has passed (value < now),
         # and a term that "vence a las 23:59:59" still runs during that second.
         candidates = (select(Timer.id, Timer.instance_id, Timer.task_name, Timer.due_at).where(
-            Timer.status == PENDING, Timer.due_at < as_of,
+            Timer.status == TimerStatus.PENDING, Timer.due_at < as_of,
             or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
             .order_by(Timer.due_at).limit(limit))
         if not rt.db.is_sqlite:
@@ -101,15 +103,19 @@ def claim_due(rt: "Runtime", worker: str, as_of: datetime, limit: int = 100) -> 
 
 
 _TAKE = (update(_TIMERS)
-         .where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.status == PENDING,
+         .where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.status == TimerStatus.PENDING,
                 _TIMERS.c.claimed_by == bindparam("b_worker"))
-         .values(status="fired", fired_at=bindparam("b_now"))
+         .values(status=TimerStatus.FIRED, fired_at=bindparam("b_now"))
          .returning(_TIMERS.c.task_name, _TIMERS.c.kind, _TIMERS.c.due_at, _TIMERS.c.attached_to,
                     _TIMERS.c.interrupting))
 
 
 def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None = None) -> Fired:
-    """Fire one claimed timer: load its instance, refresh timers, step, persist: one transaction."""
+    """Fire one claimed timer: load its instance, refresh timers and step (no lock held), then persist.
+
+    The diagram code a timer sets off runs before the write transaction, as a task completion's
+    does; the timer row is re-checked and marked fired in the write transaction with the state.
+    """
 
     if claimed is None:
         with rt.db.read() as s:
@@ -120,14 +126,18 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
     instance_id, task_name, due_at = claimed.instance_id, claimed.task_name, claimed.due_at
 
     def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        # One guarded UPDATE both re-checks the lease and marks the row (it takes the row lock on
-        # PostgreSQL): if another worker fired it, or a re-arm cancelled it, nothing matches.
-        now = clock.now()
-        if due_at >= now:
+        if due_at >= clock.now():
             # Claimed as of a later instant than the clock (``fire_due(as_of=...)`` without moving the
             # clock): SpiffWorkflow would not fire it, and marking the row fired would only make the
             # bookkeeping re-create it as a new pending row, claimed again, forever.
             raise _NotDue()
+        return {}
+
+    def take(s: Session, wf: BpmnWorkflow) -> dict[str, Any]:
+        # Inside the write transaction, after the diagram code ran: one guarded UPDATE both re-checks
+        # the lease and marks the row (it takes the row lock on PostgreSQL): if another worker fired
+        # it, or a re-arm cancelled it, nothing matches and the whole transition is abandoned.
+        now = clock.now()
         row = s.connection().execute(_TAKE, {"b_id": timer_id, "b_worker": worker, "b_now": now}).first()
         if row is None:
             raise _AlreadyTaken()
@@ -136,28 +146,28 @@ def fire(rt: "Runtime", timer_id: int, worker: str, *, claimed: Claimed | None =
             # The task the deadline is on or, when it is on a subprocess, the tasks open inside it.
             names = [attached_to, *_open_inside(wf, attached_to)]
             s.execute(update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.name.in_(names),
-                                            TaskRow.state == "READY").values(overdue=True))
+                                            TaskRow.state == RowState.READY).values(overdue=True))
         return {"timer": name, "kind": kind, "due_at": due.isoformat(),
                 "late_seconds": round((now - due).total_seconds(), 3),
                 "deadline_missed_on": attached_to if attached_to else None}
 
     try:
-        instances.transition(rt, instance_id, instances.SYSTEM, "timer_fired", apply, writes=True)
+        instances.transition(rt, instance_id, instances.SYSTEM, EventKind.TIMER_FIRED, apply, on_write=take)
     except _AlreadyTaken:
-        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), FiringOutcome.SKIPPED)
     except _NotDue:
         with rt.db.write() as s:
             s.execute(update(Timer).where(Timer.id == timer_id, Timer.claimed_by == worker)
                       .values(claimed_by=None, claimed_until=None))
-        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), FiringOutcome.SKIPPED)
     except ExecutionFailed:
-        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "error")
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), FiringOutcome.ERROR)
     except (InvalidState, Conflict):  # suspended, in error, or changed concurrently: try again later
         with rt.db.write() as s:
             s.execute(update(Timer).where(Timer.id == timer_id, Timer.claimed_by == worker)
                       .values(claimed_by=None, claimed_until=None))
-        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), "skipped")
-    fired = Fired(timer_id, instance_id, task_name, due_at, clock.now(), "fired")
+        return Fired(timer_id, instance_id, task_name, due_at, clock.now(), FiringOutcome.SKIPPED)
+    fired = Fired(timer_id, instance_id, task_name, due_at, clock.now(), FiringOutcome.FIRED)
     log.debug("timer %s (%s) of instance %s fired %.3f s after it was due", timer_id, task_name, instance_id,
               fired.lateness)  # the service logs it (once); the CLI prints it
     return fired

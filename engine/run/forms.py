@@ -2,7 +2,11 @@
 
 Every error is reported by field, in Spanish, so a page can show it next to the
 field and the API can name it. A schema may carry ``x-error`` (a message, e.g. the
-article a value breaks) on any subschema; it replaces the generic message there.
+article a value breaks) on any subschema; it replaces the generic message there. A
+property's ``x-obligatorio`` is the message when it is missing ("Escriba el lugar de
+emisión (Reglamento art. 43)."): the problem first, the article second.
+Dates are ordered by the ``x-no-futura`` / ``x-despues-de`` / ``x-antes-de`` rules of
+``engine.run.date_rules`` (today, another field, case data, a legal parameter).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from engine.errors import InvalidInput
+from engine.run import date_rules
 
 _FORMAT_CHECKER = FormatChecker()
 
@@ -68,16 +73,50 @@ def require_json_numbers(data: dict[str, Any]) -> None:
             stack.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
-def validate(schema: dict[str, Any], data: dict[str, Any]) -> None:
-    """Raise :class:`InvalidInput` naming every field that is wrong; return quietly otherwise."""
+def context(case: dict[str, Any], parametros: dict[str, Any] | None) -> date_rules.Context:
+    """What the date rules compare with: the engine's clock, the case data so far, the parameters in force."""
+    from engine.time import clock
+
+    return date_rules.Context(clock.now(), case, parametros or {})
+
+
+def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.Context | None = None) -> None:
+    """Raise :class:`InvalidInput` naming every field that is wrong; return quietly otherwise.
+
+    With a ``context`` (the engine's clock, the case data, the parameters) the date rules are checked too.
+    """
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     fields: dict[str, str] = {}
+    props = schema.get("properties") or {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         name = _field(error)
+        missing = props.get(name) if error.validator == "required" and not error.absolute_path else None
+        if isinstance(missing, dict) and missing.get("x-obligatorio"):  # what to write, then the article
+            fields.setdefault(name, str(missing["x-obligatorio"]))
         fields.setdefault(name, _message(error))
+    if context is not None and isinstance(data, dict):
+        for name, message in date_rules.check(schema, data, context).items():
+            fields.setdefault(name, message)
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict) and sub.get("x-no-posterior-a-ahora") and name not in fields \
+                and isinstance(data.get(name), str) and _after_now(data[name]):
+            fields[name] = str(sub.get("x-error") or "La fecha no puede ser posterior a este momento.")
     if fields:
         first = next(iter(fields))
         raise InvalidInput(f"{first}: {fields[first]}", field=first, fields=fields)
+
+
+def _after_now(value: str) -> bool:
+    """A date-time that records something already known (``x-no-posterior-a-ahora``) cannot be in the future."""
+    from datetime import datetime
+
+    from engine.time import clock
+
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when > clock.now()
 
 
 def _field(error: ValidationError) -> str:

@@ -35,14 +35,13 @@ from SpiffWorkflow.util.task import TaskState
 from engine.time import clock
 from engine.run import transitions as instances
 from engine.run import timers
-from engine.time.calendar import HERMOSILLO, CalendarError, default_calendar
-from engine.errors import InvalidInput, NotFound
+from engine.time.calendar import HERMOSILLO, CalendarError, LegalCalendar
+from engine.time.recount import recompute
+from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.run.transitions import TransitionResult
 from engine.run.runtime import Runtime
 from engine.store.models import Instance, Task, Timer
-
-TERM_SUSPENDED = "term_suspended"
-TIMER_REARMED = "timer_rearmed"
+from engine.store.states import EventKind, TimerStatus
 
 # (the timer task, its current due instant, the current explanation or None) -> (new ISO, new explanation, detail)
 _Compute = Callable[[SpiffTask, datetime, "dict[str, Any] | None"], "tuple[str, dict[str, Any] | None, dict[str, Any]]"]
@@ -66,7 +65,7 @@ def rearm_timer(rt: Runtime, instance_id: int, timer_task_name: str, new_due_iso
                            "previous": old}
         return new_iso, explanation, {}
 
-    return _rearm(rt, instance_id, timer_task_name, user, reason, TIMER_REARMED, compute)
+    return _rearm(rt, instance_id, timer_task_name, user, reason, EventKind.TIMER_REARMED, compute)
 
 
 def suspend_term(rt: Runtime, instance_id: int, timer_task_name: str, suspended_business_days: int, user: str,
@@ -80,11 +79,12 @@ def suspend_term(rt: Runtime, instance_id: int, timer_task_name: str, suspended_
     def compute(task: SpiffTask, old_due: datetime, old: dict[str, Any] | None
                 ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
         citation = (old or {}).get("citation")
+        calendar_version, calendar = rt.calendar()
         try:
-            extension = default_calendar().business_days(old_due, days, citation=citation)
+            extension = calendar.business_days(old_due, days, citation=citation)
         except CalendarError as exc:
             raise InvalidInput(str(exc), field="business_days") from None
-        explanation = extension.to_dict()
+        explanation = {**extension.to_dict(), "calendar_version": calendar_version}
         explanation["rule"] = (f"Plazo suspendido ({reason}): el vencimiento anterior, {_local(old_due)}, se "
                                f"recorre {days} {'día hábil' if days == 1 else 'días hábiles'}. "
                                + explanation["rule"])
@@ -94,13 +94,13 @@ def suspend_term(rt: Runtime, instance_id: int, timer_task_name: str, suspended_
             explanation["previous"] = old
         return extension.iso(), explanation, {"business_days": days, "skipped": explanation["skipped"]}
 
-    return _rearm(rt, instance_id, timer_task_name, user, reason, TERM_SUSPENDED, compute)
+    return _rearm(rt, instance_id, timer_task_name, user, reason, EventKind.TERM_SUSPENDED, compute)
 
 
 # --- the shared transition ------------------------------------------------------------------------
 
 
-def _rearm(rt: Runtime, instance_id: int, name: str, user: str, reason: str, kind: str,
+def _rearm(rt: Runtime, instance_id: int, name: str, user: str, reason: str, kind: EventKind,
            compute: _Compute) -> TransitionResult:
     if isinstance(instance_id, bool) or not isinstance(instance_id, int):
         raise NotFound(f"instance {instance_id!r} does not exist", field="instance")
@@ -122,8 +122,9 @@ def _rearm(rt: Runtime, instance_id: int, name: str, user: str, reason: str, kin
         t = Timer.__table__
         # Cancel the old row first; on PostgreSQL this also waits for a scheduler firing it right now.
         cancelled = conn.execute(
-            update(t).where(t.c.instance_id == instance_id, t.c.task_id == str(task.id), t.c.status == timers.PENDING)
-            .values(status="cancelled", claimed_by=None, claimed_until=None)
+            update(t).where(t.c.instance_id == instance_id, t.c.task_id == str(task.id),
+                            t.c.status == TimerStatus.PENDING)
+            .values(status=TimerStatus.CANCELLED, claimed_by=None, claimed_until=None)
             .returning(t.c.deadline)).all()
         old_explanation = cancelled[0][0] if cancelled else None
         new_iso, explanation, extra = compute(task, old_due, old_explanation)
@@ -211,4 +212,25 @@ def _local(instant: datetime) -> str:
     return instant.astimezone(HERMOSILLO).isoformat()
 
 
-__all__ = ["rearm_timer", "suspend_term", "TERM_SUSPENDED", "TIMER_REARMED"]
+__all__ = ["rearm_timer", "recalendar", "suspend_term"]
+
+
+def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: LegalCalendar, user: str,
+               change: str) -> TransitionResult:
+    """Count a waiting timer's term again on ``calendar`` (a new calendar version) and re-arm it; the
+    explanation says which calendar change moved it. Nothing moves for a term that already ended."""
+
+    def compute(task: SpiffTask, old_due: datetime, old: dict[str, Any] | None
+                ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+        again = recompute(old or {}, calendar)
+        if again is None or again.due == old_due:
+            raise InvalidState(f"the term of {timer_task_name!r} does not move with this calendar", field="timer")
+        explanation = again.to_dict()
+        explanation["rule"] = (f"Plazo recomputado por el cambio de calendario ({change}); vencía el "
+                               f"{_local(old_due)}. " + explanation["rule"])
+        explanation["recalendared"] = {"previous_due": _local(old_due), "change": change, "by": user,
+                                       "at": _local(clock.now())}
+        explanation["previous"] = old
+        return again.iso(), explanation, {"change": change, "previous_due": _local(old_due)}
+
+    return _rearm(rt, instance_id, timer_task_name, user, change, EventKind.TERM_RECALENDARED, compute)

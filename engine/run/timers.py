@@ -32,11 +32,10 @@ from engine.time import clock
 from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState
 from engine.store.models import Task as TaskRow
 from engine.store.models import Timer
+from engine.store.states import TimerStatus
 
 if TYPE_CHECKING:
     from engine.run.runtime import Runtime
-
-PENDING = "pending"
 
 
 def _kind(definition: TimerEventDefinition) -> str:
@@ -72,7 +71,7 @@ def waiting_timers(wf: BpmnWorkflow) -> list[SpiffTask]:
 
 _TIMERS = Timer.__table__
 _SELECT_PENDING = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(
-    _TIMERS.c.instance_id == bindparam("b_instance"), _TIMERS.c.status == PENDING)
+    _TIMERS.c.instance_id == bindparam("b_instance"), _TIMERS.c.status == TimerStatus.PENDING)
 _INSERT_TIMER = insert(_TIMERS)
 
 
@@ -96,9 +95,9 @@ def sync(s: Session, instance_id: int, wf: BpmnWorkflow, deadlines: dict[str, di
         fired = [row_id for (_, due), row_id in stale if due <= now and not cancel_all]
         cancelled = [row_id for (_, due), row_id in stale if due > now or cancel_all]
         if fired:
-            conn.execute(update(_TIMERS).where(_TIMERS.c.id.in_(fired)).values(status="fired", fired_at=now))
+            conn.execute(update(_TIMERS).where(_TIMERS.c.id.in_(fired)).values(status=TimerStatus.FIRED, fired_at=now))
         if cancelled:
-            conn.execute(update(_TIMERS).where(_TIMERS.c.id.in_(cancelled)).values(status="cancelled"))
+            conn.execute(update(_TIMERS).where(_TIMERS.c.id.in_(cancelled)).values(status=TimerStatus.CANCELLED))
     rows = []
     for (task_id, due), task in wanted.items():
         if (task_id, due) in existing:
@@ -108,7 +107,7 @@ def sync(s: Session, instance_id: int, wf: BpmnWorkflow, deadlines: dict[str, di
         iso = value["next"] if isinstance(value, dict) else str(value)
         rows.append(dict(instance_id=instance_id, task_id=task_id, task_name=spec.bpmn_id or spec.name,
                          kind=_kind(spec.event_definition), interrupting=bool(getattr(spec, "cancel_activity", True)),
-                         attached_to=_attached_to(task), due_at=due, status=PENDING, claimed_by=None,
+                         attached_to=_attached_to(task), due_at=due, status=TimerStatus.PENDING, claimed_by=None,
                          claimed_until=None, fired_at=None, deadline=_explanation(deadlines, iso, due)))
     if rows:
         conn.execute(_INSERT_TIMER, rows)

@@ -1,4 +1,5 @@
-"""Instance transitions: start, complete a task, fire timers, cancel, suspend, resume, retry.
+"""Instance transitions: start, complete a task, send a message (cancel, suspend, resume and retry are in
+``engine.run.recovery``).
 
 Every transition loads one instance, applies one change to its workflow and steps the
 engine (before the write transaction opens, see :func:`transition`), then writes the new
@@ -17,41 +18,43 @@ another process's change simply makes the cached copy miss.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import safe_xml, serializer
+from engine.bpmn import serializer
+from engine.casework import register
 from engine.time import clock
 from engine.deploy import versions as deployments
 from engine.run import forms
-from engine.run import timers
-from engine.oversight import hooks
-from engine.errors import Conflict, ExecutionFailed, InvalidInput, InvalidState, NotFound, TramitaError
+from engine.errors import Conflict, InvalidInput, InvalidState, NotFound, TramitaError
+from engine.script import budget, sandbox
 from engine.script.helpers import DeadlineLog
 from engine.run.runtime import Runtime
-from engine.store.models import Event, Incident, Instance
-from engine.store.statements import OPEN, _Statements, jsonable, statements
+from engine.run.persist import (
+    OPEN,
+    TransitionResult,
+    _failure_error,
+    _Head,
+    _head,
+    _Moved,
+    _persist,
+    _restore,
+)
+from engine.run.stepping import _due_dates, _due_dates_or_none, _step, _thrown_messages
+from engine.store.models import Event, Instance
+from engine.store.states import EventKind, InstanceStatus
+from engine.store.statements import jsonable, statements
 
 SYSTEM = "system"
 
 Apply = Callable[[BpmnWorkflow, Session], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class TransitionResult:
-    instance_id: int
-    status: str
-    revision: int
-    open_tasks: list[str]
 
 
 def _require_object(data: Any, field: str = "data") -> dict[str, Any]:
@@ -59,31 +62,6 @@ def _require_object(data: Any, field: str = "data") -> dict[str, Any]:
         raise InvalidInput(f"{field} must be a JSON object", field=field)
     forms.require_json_numbers(data)
     return data
-
-
-_timer_specs: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
-
-
-def _has_timers(loaded: deployments.LoadedSpec) -> bool:
-    """Whether a deployed version has any timer event at all (else its instances never have timer rows)."""
-    found = _timer_specs.get(loaded.spec)
-    if found is None:
-        found = any(isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)
-                    for spec in [loaded.spec, *loaded.subprocess_specs.values()]
-                    for ts in spec.task_specs.values())
-        _timer_specs[loaded.spec] = found
-    return found
-
-
-@dataclass
-class _Head:
-    """The instance row without its state: enough to check, guard and write a transition."""
-
-    id: int
-    definition_id: int
-    process_key: str
-    status: str
-    revision: int
 
 
 # --- start ----------------------------------------------------------------------------------------
@@ -97,12 +75,11 @@ def start(rt: Runtime, key: str, data: Any, user: str, *, reference: str | None 
     single writer's lock is held only while the rows are written.
     """
     data = _require_object(data)
-    with DeadlineLog() as deadlines:
+    with DeadlineLog(rt.calendar, rt.periods) as deadlines:
         with rt.db.read() as s:
             started = _run_start(rt, s, key, data, user, reference=reference, title=title, institution=institution)
-        state = serializer.dump_state(started.wf)
         with rt.db.write() as s:
-            result = _write_start(rt, s, started, deadlines, state)
+            result = _write_start(rt, s, started, deadlines)
     if started.failure is not None:
         raise _failure_error(result.instance_id, started.failure)
     rt.workflows.put(result.instance_id, result.revision, started.wf)
@@ -119,20 +96,38 @@ class _Started:
     row: dict[str, Any]
     detail: dict[str, Any]
     user: str
-    thrown: list[tuple[str, Any]]  # taken out of the workflow before it is serialized
+    state: str
+    dues: dict[str, tuple[Any, Any]]
+    routes: list["_Route"]  # the cases its thrown messages start, run before the write transaction
+
+
+@dataclass
+class _Route:
+    """A message a case threw, and the case it starts (run, not yet written) or why that case refused."""
+
+    message: str
+    process: str
+    started: _Started | None
+    error: str | None
 
 
 def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: str, *, reference: str | None,
-               title: str | None, institution: str | None) -> _Started:
-    """Create and run a case in memory (bad input raises here, before anything is written)."""
-    parameters = rt.parameters
+               title: str | None, institution: str | None, depth: int = 0) -> _Started:
+    """Create and run a case in memory (bad input raises here, before anything is written).
+
+    Everything diagram code computes (the steps, the due dates of its first tasks, the cases
+    its messages start) is computed here, before the write transaction opens.
+    """
     definition_id = statements(s, rt.db).latest_definition(key)
     if definition_id is None:
         deployments.latest_process(s, key)  # raises NotFound naming what is deployed
     loaded = rt.specs.get(s, definition_id)
+    parameters, periods_version = rt.case_parameters(loaded.parts)  # the version's, and the UMA in force
+    if depth == 0:
+        register.begin()  # what this case's scripts inscribe in the register of orders, written with it
     start_form = _start_form(loaded.task_info)
     if start_form is not None:
-        forms.validate(start_form, data)
+        forms.validate(start_form, data, forms.context({}, parameters))
 
     def fresh() -> BpmnWorkflow:
         wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=rt.script_engine)
@@ -145,20 +140,33 @@ def _run_start(rt: Runtime, s: Session, key: str, data: dict[str, Any], user: st
 
     wf = fresh()
     failure = _step(wf)
+    dues: dict[str, tuple[Any, Any]] = {}
+    if failure is None:
+        try:
+            dues = _due_dates(rt, wf, loaded, set())
+        except Exception as exc:  # noqa: BLE001 - a failing due-date expression is diagram code failing
+            failure = exc
     if failure is not None:
         wf = fresh()
     row = dict(definition_id=loaded.definition_id, process_key=key, reference=reference, title=title,
                started_at=clock.now(), started_by=user, institution=institution)
-    return _Started(loaded, wf, failure, row, {"process": key, "version": loaded.version, "data": data}, user,
-                    _thrown_messages(wf))
+    routes = _prepare_routes(rt, s, _thrown_messages(wf), institution, depth, loaded.parts.message_routes)
+    try:
+        state = _dump(wf)
+    except Exception as exc:  # noqa: BLE001 - data a script left that JSON cannot hold
+        failure, wf, dues, routes = exc, fresh(), {}, []
+        state = serializer.dump_state(wf)
+    detail = {"process": key, "version": loaded.version, "data": data}
+    if periods_version is not None:
+        detail["periodos_version"] = periods_version
+    return _Started(loaded, wf, failure, row, detail, user, state, dues, routes)
 
 
-def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]],
-                 state: str) -> TransitionResult:
-    result = _persist(rt, s, None, started.wf, started.loaded, started.user, "instance_started", started.detail,
-                      deadlines, failure=started.failure, new_row=started.row, state=state)
-    if started.thrown:
-        _route_messages(rt, s, result.instance_id, started.thrown, deadlines)
+def _write_start(rt: Runtime, s: Session, started: _Started, deadlines: dict[str, dict[str, Any]]) -> TransitionResult:
+    result = _persist(rt, s, None, started.wf, started.loaded, started.user, EventKind.INSTANCE_STARTED, started.detail,
+                      deadlines, failure=started.failure, new_row=started.row, state=started.state,
+                      dues=started.dues)
+    _write_routes(rt, s, result.instance_id, started.routes, deadlines)
     return result
 
 
@@ -180,18 +188,16 @@ class _Discard(Exception):
         self.head = head
 
 
-class _Moved(Exception):
-    """The instance's revision moved between reading it and writing it."""
-
-
 Locate = Callable[[Session], "_Head"]
+OnWrite = Callable[[Session, BpmnWorkflow], dict[str, Any]]
 _ATTEMPTS = 5
 
 
 def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, apply: Apply, *,
-               allowed: tuple[str, ...] = ("running",), status: str | None = None,
+               allowed: tuple[InstanceStatus, ...] = (InstanceStatus.RUNNING,),
+               status: InstanceStatus | None = None,
                completed_task: tuple[str, str] | None = None, expected_revision: int | None = None,
-               step: bool = True, writes: bool = False) -> TransitionResult:
+               step: bool = True, writes: bool = False, on_write: OnWrite | None = None) -> TransitionResult:
     """Load one instance, apply a change, step the engine and write the result in one transaction.
 
     ``instance_id`` may be a function that finds the instance's row (and may refuse,
@@ -202,27 +208,33 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
     the write is guarded by the revision read, and if another transition got there first
     the whole thing runs again on the new state, re-checking everything (up to
     ``_ATTEMPTS`` times; with ``expected_revision`` a moved revision is a conflict at once).
+    What a change writes besides the state (a timer row marked fired, incidents resolved) goes
+    in ``on_write``, called inside the write transaction after all diagram code has run, so it
+    commits with the state or not at all; it may raise to abandon the transition.
     An ``apply`` that writes through its session (``writes=True``) runs inside the write
-    transaction instead, so what it writes commits with the state or not at all.
+    transaction instead; it must not step the engine: no diagram code runs while the
+    database's write lock is held.
     """
+    if writes and step:
+        raise ValueError("a transition that writes in its change cannot step the engine under the write lock")
     cache = rt.workflows
-    with DeadlineLog() as deadlines:
+    with DeadlineLog(rt.calendar, rt.periods) as deadlines:
         for _attempt in range(_ATTEMPTS):
             try:
                 if writes:
                     with rt.db.write() as s:
-                        head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
-                                                                  expected_revision, step)
-                        result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
-                                        completed_task, serializer.dump_state(wf))
+                        applied = _apply(rt, s, instance_id, kind, apply, allowed, expected_revision, step)
+                        head, wf = applied.head, applied.wf
+                        result = _write(rt, s, applied, actor, kind, deadlines, status, completed_task,
+                                        serializer.dump_state(wf), on_write)
                 else:
                     with rt.db.read() as s:
-                        head, loaded, wf, detail, thrown = _apply(rt, s, instance_id, kind, apply, allowed,
-                                                                  expected_revision, step)
-                    state = serializer.dump_state(wf)
+                        applied = _apply(rt, s, instance_id, kind, apply, allowed, expected_revision, step)
+                        head, wf = applied.head, applied.wf
+                    state = _dump(wf, head)
                     with rt.db.write() as s:
-                        result = _write(rt, s, head, wf, loaded, actor, kind, detail, thrown, deadlines, status,
-                                        completed_task, state)
+                        result = _write(rt, s, applied, actor, kind, deadlines, status, completed_task, state,
+                                        on_write)
             except _Moved:
                 if expected_revision is not None:
                     raise Conflict(f"instance {head.id} changed since you loaded it; reload and try again",
@@ -236,29 +248,51 @@ def transition(rt: Runtime, instance_id: int | Locate, actor: str, kind: str, ap
         else:
             raise Conflict(f"instance {head.id} kept changing while this change was applied; try again",
                            field="instance")
-        # The failed workflow is discarded; reload, re-apply the change alone and record the incident.
-        with rt.db.write() as s:
+        # The failed workflow is discarded; reload, re-apply the change alone and record the incident
+        # (the change may run diagram code too, a user task's postScript: again before the write lock).
+        with rt.db.read() as s:
             head = _head(rt, s, head.id)
             loaded = rt.specs.get(s, head.definition_id)
             wf = _restore(rt, s, head.id, loaded)
             try:
-                detail = apply(wf, s)
+                with budget.limits_scope(sandbox.limits_for(wf)), budget.transition_scope(sandbox.limits_for(wf)):
+                    detail = apply(wf, s)
             except Exception:  # the change itself fails: keep the stored state as it is
                 wf = _restore(rt, s, head.id, loaded)
-                completed_task = None
+                detail, completed_task = {}, None
+            dues = _due_dates_or_none(rt, wf, loaded, set(statements(s, rt.db).open_tasks(head.id)))
+        state = serializer.dump_state(wf)
+        with rt.db.write() as s:
+            if on_write is not None:
+                detail = {**detail, **on_write(s, wf)}
             try:
                 _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, failure=failure,
-                         completed_task=completed_task)
+                         completed_task=completed_task, state=state, dues=dues)
             except _Moved:
                 raise Conflict(f"instance {head.id} was changed by someone else at the same time; reload and "
                                "try again", field="instance") from None
     raise _failure_error(head.id, failure)
 
 
+@dataclass
+class _Applied:
+    """A change applied and the engine stepped, in memory: what the write transaction needs."""
+
+    head: _Head
+    loaded: deployments.LoadedSpec
+    wf: BpmnWorkflow
+    detail: dict[str, Any]
+    dues: dict[str, tuple[Any, Any]]
+    routes: list[_Route]
+
+
 def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply: Apply,
-           allowed: tuple[str, ...], expected_revision: int | None, step: bool
-           ) -> tuple[_Head, deployments.LoadedSpec, BpmnWorkflow, dict[str, Any], list[tuple[str, Any]]]:
-    """Check the instance, take its workflow (cached, else restored), apply the change, step."""
+           allowed: tuple[str, ...], expected_revision: int | None, step: bool) -> _Applied:
+    """Check the instance, take its workflow (cached, else restored), apply the change, step.
+
+    Also evaluates the due dates of the user tasks the step opened and runs the cases its
+    messages start: all the diagram code of the transition runs here.
+    """
     head = instance_id(s) if callable(instance_id) else _head(rt, s, instance_id)
     iid = head.id
     if head.status not in allowed:
@@ -270,200 +304,106 @@ def _apply(rt: Runtime, s: Session, instance_id: int | Locate, kind: str, apply:
     wf = rt.workflows.take(iid, head.revision)
     if wf is None:
         wf = _restore(rt, s, iid, loaded)
-    detail = apply(wf, s)
+    register.begin()
+    try:
+        detail = apply(wf, s)
+    except (SpiffWorkflowException, budget.BudgetExceeded) as failure:  # diagram code the change set off
+        raise _Discard(head) from failure
+    dues: dict[str, tuple[Any, Any]] = {}
     if step:
         failure = _step(wf)
+        if failure is None:
+            try:
+                dues = _due_dates(rt, wf, loaded, set(statements(s, rt.db).open_tasks(iid)))
+            except Exception as exc:  # noqa: BLE001 - a failing due-date expression is diagram code failing
+                failure = exc
         if failure is not None:
             raise _Discard(head) from failure
-    return head, loaded, wf, detail, _thrown_messages(wf)  # taken out before the state is serialized
+    thrown = _thrown_messages(wf)  # taken out before the state is serialized
+    routes = _prepare_routes(rt, s, thrown, _institution(s, iid), 0, loaded.parts.message_routes) if thrown else []
+    return _Applied(head, loaded, wf, detail, dues, routes)
 
 
-def _write(rt: Runtime, s: Session, head: _Head, wf: BpmnWorkflow, loaded: deployments.LoadedSpec, actor: str,
-           kind: str, detail: dict[str, Any], thrown: list[tuple[str, Any]], deadlines: dict[str, dict[str, Any]],
-           status: str | None, completed_task: tuple[str, str] | None, state: str) -> TransitionResult:
-    result = _persist(rt, s, head, wf, loaded, actor, kind, detail, deadlines, status=status,
-                      completed_task=completed_task, state=state)
-    if thrown:
-        _route_messages(rt, s, head.id, thrown, deadlines)
+def _dump(wf: BpmnWorkflow, head: _Head | None = None) -> str:
+    """The state as text; data that JSON cannot hold is diagram code failing, named by its element."""
+    try:
+        return serializer.dump_state(wf)
+    except (TypeError, ValueError) as exc:
+        from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+        culprit = None
+        for task in wf.get_tasks():
+            try:
+                serializer._encode(task.data)
+            except (TypeError, ValueError):
+                culprit = task
+                break
+        failure: Exception = (WorkflowTaskException(f"the case data holds a value that is not JSON: {exc}",
+                                                    task=culprit) if culprit is not None
+                              else sandbox.NotJSON(f"the case data holds a value that is not JSON: {exc}"))
+        if head is None:
+            raise failure from None
+        raise _Discard(head) from failure
+
+
+def _institution(s: Session, instance_id: int) -> str | None:
+    return s.execute(select(Instance.institution).where(Instance.id == instance_id)).scalar()
+
+
+def _write(rt: Runtime, s: Session, applied: _Applied, actor: str, kind: str, deadlines: dict[str, dict[str, Any]],
+           status: str | None, completed_task: tuple[str, str] | None, state: str,
+           on_write: OnWrite | None = None) -> TransitionResult:
+    detail = applied.detail
+    if on_write is not None:
+        detail = {**detail, **on_write(s, applied.wf)}
+    result = _persist(rt, s, applied.head, applied.wf, applied.loaded, actor, kind, detail, deadlines, status=status,
+                      completed_task=completed_task, state=state, dues=applied.dues)
+    _write_routes(rt, s, applied.head.id, applied.routes, deadlines)
     return result
 
 
-def _thrown_messages(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
-    """Messages the case threw that none of its own tasks caught (signals stay inside the case)."""
-    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-
-    return [(e.event_definition.name, e.payload) for e in wf.get_events()
-            if isinstance(e.event_definition, MessageEventDefinition)]
+_ROUTE_DEPTH = 5
 
 
-def _route_messages(rt: Runtime, s: Session, source_id: int, thrown: list[tuple[str, Any]],
-                    deadlines: dict[str, dict[str, Any]]) -> None:
-    """Start the case each routed message asks for (``workflows/messages.toml``), in the sender's transaction.
+def _prepare_routes(rt: Runtime, s: Session, thrown: list[tuple[str, Any]], institution: str | None,
+                    depth: int, message_routes: dict[str, str]) -> list[_Route]:
+    """Run the case each routed message asks for (the ``messages`` part of the sender's version), before
+    the write lock.
 
-    Both commit together or not at all, so a crash never loses the case a violation
-    asked for. A message whose case refuses to start (bad data) is recorded on the
-    sender's audit trail for a person to act on; the sender's transition stands.
+    They are written in the sender's transaction (:func:`_write_routes`), so both commit together
+    or not at all, and a crash never loses the case a violation asked for. A message whose case
+    refuses to start (bad data) is recorded on the sender's audit trail for a person to act on.
     """
+    routes = []
     for name, payload in thrown:
-        route = rt.message_routes.get(name)
+        route = message_routes.get(name)
         if route is None:
             continue
-        institution = s.execute(select(Instance.institution).where(Instance.id == source_id)).scalar()
+        if depth >= _ROUTE_DEPTH:
+            routes.append(_Route(name, route, None, f"more than {_ROUTE_DEPTH} cases started by messages in a chain"))
+            continue
         try:
             run = _run_start(rt, s, route, payload if isinstance(payload, dict) else {}, SYSTEM, reference=None,
-                             institution=institution, title=f"Iniciado por el caso {source_id} ({name})")
-            started = _write_start(rt, s, run, deadlines, serializer.dump_state(run.wf))
-            kind, detail = "case_started", {"message": name, "process": route, "instance": started.instance_id}
+                             institution=institution, title=f"Iniciado por un caso ({name})", depth=depth + 1)
+            routes.append(_Route(name, route, run, None))
         except TramitaError as exc:
-            kind, detail = "message_not_delivered", {"message": name, "process": route, "error": exc.message}
+            routes.append(_Route(name, route, None, exc.message))
+    return routes
+
+
+def _write_routes(rt: Runtime, s: Session, source_id: int, routes: list[_Route],
+                  deadlines: dict[str, dict[str, Any]]) -> None:
+    for route in routes:
+        if route.started is not None:
+            route.started.row["title"] = f"Iniciado por el caso {source_id} ({route.message})"
+            started = _write_start(rt, s, route.started, deadlines)
+            kind, detail = EventKind.CASE_STARTED, {"message": route.message, "process": route.process,
+                                            "instance": started.instance_id}
+        else:
+            kind, detail = EventKind.MESSAGE_NOT_DELIVERED, {"message": route.message, "process": route.process,
+                                                     "error": route.error}
         s.add(Event(instance_id=source_id, task_id=None, at=clock.now(), actor=SYSTEM, kind=kind,
                     detail=jsonable(detail)))
-
-
-def _step(wf: BpmnWorkflow) -> BaseException | None:
-    """Fire what is due, then run the engine to its next wait.
-
-    ``BpmnWorkflow.do_engine_steps()`` ends with a second ``refresh_timers()``: a cycle
-    timer behind schedule would fire two occurrences in one transition, the second
-    without a timer row or an audit event of its own. So the loop runs here without it
-    (SpiffWorkflow is pinned to 3.2, whose ``_do_engine_steps`` this relies on).
-    """
-    try:
-        wf.refresh_timers()
-        while wf._do_engine_steps():
-            pass
-    except Exception as exc:  # noqa: BLE001 - any failure of diagram code becomes an incident
-        return exc
-    return None
-
-
-def _head(rt: Runtime, s: Session, instance_id: int) -> _Head:
-    row = statements(s, rt.db).head(instance_id)
-    if row is None:
-        raise NotFound(f"instance {instance_id} does not exist", field="instance")
-    return _Head(*row)
-
-
-def _restore(rt: Runtime, s: Session, instance_id: int, loaded: deployments.LoadedSpec) -> BpmnWorkflow:
-    state = statements(s, rt.db).state(instance_id)
-    wf = serializer.load_state(state, loaded.spec, loaded.subprocess_specs)
-    wf.script_engine = rt.script_engine
-    return wf
-
-
-def _failure_error(instance_id: int, failure: BaseException) -> ExecutionFailed:
-    return ExecutionFailed(f"instance {instance_id} is now in error: {_failure_message(failure)}", field="instance")
-
-
-def _failure_message(failure: BaseException) -> str:
-    message = str(failure).splitlines()[0] if str(failure) else failure.__class__.__name__
-    notes = [n for n in getattr(failure, "__notes__", []) if n]
-    return "; ".join([message, *notes])[:2000]
-
-
-def _failed_task_name(failure: BaseException) -> str | None:
-    task = getattr(failure, "task", None)
-    if task is not None:
-        return getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
-    return getattr(failure, "task_name", None)
-
-
-# --- persistence ----------------------------------------------------------------------------------
-
-
-def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
-             actor: str, kind: str, detail: dict[str, Any], deadlines: dict[str, dict[str, Any]], *,
-             status: str | None = None, failure: BaseException | None = None,
-             completed_task: tuple[str, str] | None = None, new_row: dict[str, Any] | None = None,
-             state: str | None = None) -> TransitionResult:
-    """Write the state (guarded by the revision), the task rows, the timer rows and the event.
-
-    With ``new_row`` the instance is inserted (``start``) instead of updated.
-    """
-    s.flush()  # whatever the change wrote through the ORM goes before the statements below
-    sql = statements(s, rt.db)
-    now = clock.now()
-    if failure is not None:
-        new_status = "error"
-    elif status is not None:
-        new_status = status
-    elif wf.is_completed():
-        new_status = "completed"
-    else:
-        new_status = "running"
-    ended = new_status in {"completed", "cancelled"}
-    if state is None:
-        state = serializer.dump_state(wf)
-    if new_row is not None:
-        values = dict(new_row, state=state, status=new_status, revision=1, updated_at=now,
-                      ended_at=now if ended else None)
-        instance_id = sql.insert_instance(values)
-        head = _Head(instance_id, new_row["definition_id"], new_row["process_key"], new_status, 1)
-    else:
-        assert head is not None
-        values = {"state": state, "status": new_status, "revision": head.revision + 1, "updated_at": now}
-        if ended:
-            values["ended_at"] = now
-        if not sql.update_instance(head.id, head.revision, values):
-            raise _Moved()
-        head.status, head.revision = new_status, head.revision + 1
-
-    created, open_tasks = _sync_tasks(rt, sql, head, wf, loaded, now, completed_task, ended,
-                                      new=new_row is not None)
-    if _has_timers(loaded):
-        timers.sync(s, head.id, wf, deadlines, cancel_all=ended)
-    hooks.sync_message_waits(s, head.id, wf, loaded, now, ended, new=new_row is not None)  # read models
-    if completed_task:
-        hooks.record_completion(s, head.definition_id, completed_task[0], now)
-    if created:
-        detail = {**detail, "tasks_created": created}
-    if failure is not None:
-        task_name = _failed_task_name(failure)
-        message = _failure_message(failure)
-        s.add(Incident(instance_id=head.id, task_name=task_name, message=message, created_at=now))
-        detail = {**detail, "error": {"task": task_name, "message": message}}
-    if ended and new_status == "completed" and kind != "instance_completed":
-        detail = {**detail, "instance_completed": True}
-    sql.insert_event({"instance_id": head.id, "task_id": completed_task[0] if completed_task else None,
-                      "at": now, "actor": actor, "kind": kind, "detail": detail})
-    return TransitionResult(head.id, head.status, head.revision, open_tasks)
-
-
-def _sync_tasks(rt: Runtime, sql: _Statements, head: _Head, wf: BpmnWorkflow, loaded: deployments.LoadedSpec,
-                now: datetime, completed_task: tuple[str, str] | None, close_all: bool, *,
-                new: bool = False) -> tuple[list[str], list[str]]:
-    """Make the instance's open task rows match its READY user tasks; returns (created names, open ids)."""
-    ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)} if not close_all else {}
-    open_rows = [] if new else sql.open_tasks(head.id)
-    still_open, cancelled = [], []
-    for task_id in open_rows:
-        if task_id in ready:
-            still_open.append(task_id)
-        elif completed_task and task_id == completed_task[0]:
-            if not sql.complete_task(task_id, now, completed_task[1]):
-                raise Conflict(f"task {task_id} was claimed by someone else meanwhile; nothing was saved",
-                               field="task")
-        else:
-            cancelled.append(task_id)
-    if cancelled:
-        sql.cancel_tasks(cancelled, now)
-    known = set(open_rows)
-    rows, created = [], []
-    for task_id, task in ready.items():
-        if task_id in known:
-            continue
-        spec = task.task_spec
-        info = loaded.task_info.get(spec.bpmn_id, {})
-        due, deadline = timers.due_for_task(rt, task, info)
-        lane = info.get("lane") or spec.lane  # the lane it is drawn in, also inside a subprocess
-        rows.append(dict(id=task_id, instance_id=head.id, process_key=head.process_key, name=spec.bpmn_id,
-                         title=spec.bpmn_name, lane=lane, state=OPEN, assignee=None,
-                         candidate_group=rt.group_for_lane(lane), created_at=now, due_at=due, deadline=deadline,
-                         completed_at=None, completed_by=None, overdue=False))
-        created.append(spec.bpmn_id)
-    if rows:
-        sql.insert_tasks(rows)
-    return created, still_open + [r["id"] for r in rows]
 
 
 # --- operations -----------------------------------------------------------------------------------
@@ -498,52 +438,18 @@ def complete_task(rt: Runtime, task_id: str, data: Any, user: str) -> Transition
             raise Conflict(f"task {task_id} is no longer open; nothing was saved", field="task")
         info = rt.specs.get(s, found["definition_id"]).task_info.get(task.task_spec.bpmn_id, {})
         if info.get("schema"):
-            forms.validate(info["schema"], data)
+            forms.validate(info["schema"], data, forms.context(task.data, wf.data.get("parametros") or {}))
         before = dict(task.data)
         task.data.update(data)
         task.run()
         return {"task": task.task_spec.bpmn_id, "title": task.task_spec.bpmn_name,
                 "changes": _changes(before, task.data)}
 
-    return transition(rt, locate, user, "task_completed", apply, completed_task=(task_id, user))
+    return transition(rt, locate, user, EventKind.TASK_COMPLETED, apply, completed_task=(task_id, user))
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in after.items() if k not in before or before[k] != v}
-
-
-def cancel(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-    def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        wf.cancel()
-        return {"reason": reason}
-
-    return transition(rt, instance_id, user, "instance_cancelled", apply, allowed=("running", "suspended", "error"),
-                      status="cancelled", step=False)
-
-
-def suspend(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-    return transition(rt, instance_id, user, "instance_suspended", lambda wf, s: {"reason": reason},
-                      status="suspended", step=False)
-
-
-def resume(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-    return transition(rt, instance_id, user, "instance_resumed", lambda wf, s: {"reason": reason} if reason else {},
-                      allowed=("suspended",))
-
-
-def retry(rt: Runtime, instance_id: int, user: str, data: Any = None, reason: str = "") -> TransitionResult:
-    """Re-run an instance in error; ``data`` corrects the case data of the tasks about to run."""
-    patch = _require_object(data) if data is not None else {}
-
-    def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        s.execute(update(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
-                  .values(resolved_at=clock.now()))
-        if patch:
-            for task in wf.get_tasks(state=TaskState.READY):
-                task.data.update(patch)
-        return {k: v for k, v in (("data", patch), ("reason", reason)) if v}
-
-    return transition(rt, instance_id, user, "instance_retried", apply, allowed=("error",), writes=True)
 
 
 def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:
@@ -560,4 +466,4 @@ def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: s
         wf.catch(BpmnEvent(MessageEventDefinition(name), payload))
         return {"message": name, "payload": payload}
 
-    return transition(rt, instance_id, user, "message_received", apply)
+    return transition(rt, instance_id, user, EventKind.MESSAGE_RECEIVED, apply)

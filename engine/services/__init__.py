@@ -4,7 +4,9 @@
 - ``design``: legal designers (deploy, versions);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
 - ``oversight``: the manager console (overview, stalled cases, workload, heatmap, exports, bulk actions);
-- ``people``: administrators (accounts) and signing in.
+- ``people``: administrators (accounts) and signing in;
+- ``simulator``: legal designers' dry runs of scenarios on real dates;
+- ``register``: the register of protection orders and the annual evaluation (Reglamento arts. 23, 28).
 
 Every method takes the acting user (``Principal``; ``SYSTEM`` for installation and operators) and
 decides itself what that user may do, so that a permission is written once.
@@ -12,8 +14,14 @@ decides itself what that user may do, so that a permission is written once.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from engine import config
-from engine.casework.access import MASK, is_identifying
+from engine.time import calendar as _calendar
+from engine.time import clock as _clock
+from engine.time.clock import Clock, FrozenClock, SystemClock
+from engine.casework.access import MASK, is_reserved
 from engine.casework.inbox import Badge, InboxFilters, badge
 from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, UserView
 from engine.run.runtime import Runtime
@@ -24,36 +32,59 @@ from engine.services.monitor import MonitorService
 from engine.services.oversight import OversightService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
+from engine.services.simulator import SimulationView, SimulatorService
+from engine.services.register import STATUS_LABELS, RegisterService
 from engine.services.views import (CaseFile, DiagramView, EventView, FormSpec, IncidentView, InstanceDetail,
                                    InstanceView, TaskView, TimerView)
+from engine.store import settings
 from engine.store.db import Database
+from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskState, TimerStatus
 
-__all__ = ["AlertService", "Badge", "CaseFile", "CaseService", "DesignService", "DiagramView", "EventView", "FormSpec",
-           "IncidentView", "InboxFilters", "InstanceDetail", "InstanceView", "LOCKOUT", "MAX_FAILURES",
-           "MonitorService", "OversightService", "PeopleService", "Principal", "ROLES", "ROLE_LABELS", "SYSTEM", "TaskPage", "TaskView",
-           "TimerView", "Tramita", "UserView", "badge", "config", "is_identifying", "is_system", "MASK"]
+__all__ = ["AlertService", "Badge", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "EventKind", "EventView",
+           "FiringOutcome", "FormSpec", "FrozenClock", "IncidentView", "InboxFilters", "InstanceDetail",
+           "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MonitorService", "OversightService", "PeopleService",
+           "Principal", "ROLES", "ROLE_LABELS", "RegisterService", "STATUS_LABELS", "SYSTEM", "SystemClock",
+           "TaskPage", "TaskState", "TaskView", "TimerStatus", "TimerView", "Tramita", "UserView", "badge", "config",
+           "is_reserved", "is_system", "MASK"]
 
 
 class Tramita:
     """The services over one database: ``Tramita(url).cases.complete(user, task_id, data)``."""
 
-    def __init__(self, database: Database | str | None = None) -> None:
+    def __init__(self, database: Database | str | None = None, *, clock: Clock | None = None) -> None:
         db = database if isinstance(database, Database) else Database(database)
         self.db = db
-        self.runtime = Runtime(db)
+        self.runtime = Runtime(db, clock=clock)
         self.cases = CaseService(self.runtime)
         self.design = DesignService(self.runtime)
         self.monitor = MonitorService(self.runtime)
         self.oversight = OversightService(self.runtime, self.monitor)
         self.alerts = AlertService(self.runtime)
         self.people = PeopleService(self.runtime)
+        self.simulator = SimulatorService(self.runtime)
+        self.register = RegisterService(self.runtime)
 
     def group_name(self, group: str) -> str:
         """A user group as people call it (``[groups.<grupo>]`` of ``lanes.toml``); its id where it has none."""
         return self.runtime.group_names.get(group, group)
 
+    @contextmanager
+    def bound(self) -> Iterator[Clock]:
+        """Bind this engine's clock and calendar to the current thread for a block (a web request, a
+        timer pass): the time and the días hábiles every deadline, audit row and Spiff timer reads there."""
+        with _clock.using(self.runtime.clock) as now, _calendar.using(self.runtime.own_calendar):
+            yield now
+
     def init_db(self) -> None:
         self.db.upgrade()
+
+    def secret_key(self) -> str:
+        """The key that signs sessions and CSRF tokens, the same on every node of the installation.
+
+        ``$TRAMITA_SECRET_KEY`` when set; otherwise a random key generated by the first process to
+        start and kept in the database (``settings``), never in a file of one node's disk.
+        """
+        return settings.secret_key(self.db)
 
     def timer_service(self, interval: float = 0.5):  # type: ignore[no-untyped-def]
         """The in-process timer service (``TRAMITA_SCHEDULER=1``); the caller starts and stops it."""

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from sqlalchemy import func, select
 
 from engine.errors import Forbidden
-from engine.run import firing, terms, transitions
+from engine.run import firing, recovery, terms
 from engine.run.firing import Fired
 from engine.run.runtime import Runtime
 from engine.run.transitions import TransitionResult
@@ -20,6 +20,7 @@ from engine.services import reads
 from engine.services.principal import Principal, is_system, require_role
 from engine.services.views import InstanceDetail, InstanceView, TaskView, instance_view
 from engine.store.models import Definition, Instance, Task
+from engine.store.states import TaskState
 from engine.time import clock
 
 MONITOR_ROLES = ("manager", "admin")
@@ -46,6 +47,15 @@ class MonitorService:
                 reads.instance(self.rt, instance_id)  # NotFound for a case that does not exist
                 raise Forbidden("No tiene acceso a este expediente.", field="instance")
 
+    def parameter_warnings(self, user: Principal) -> list[str]:
+        """Legal parameters that must be loaded soon (from January: next year's UMA), for the managers' pages."""
+        from engine.deploy.parameters import uma_warnings
+        from engine.time import clock
+        from engine.time.calendar import HERMOSILLO
+
+        self._require(user)
+        return uma_warnings(self.rt.periods()[1], clock.now().astimezone(HERMOSILLO).date())
+
     # --- lists ---
     def instances(self, user: Principal, *, status: str | None = None, process_key: str | None = None,
                   limit: int = 100, offset: int = 0) -> list[InstanceView]:
@@ -68,7 +78,7 @@ class MonitorService:
             return int(s.execute(self._scope(user, q)).scalar_one())
 
     def tasks(self, user: Principal, *, assignee: str | None = None, groups: Sequence[str] = (),
-              instance_id: int | None = None, state: str | None = "READY", limit: int = 200,
+              instance_id: int | None = None, state: str | None = TaskState.READY, limit: int = 200,
               offset: int = 0) -> list[TaskView]:
         self._require(user)
         q = select(Task)
@@ -103,19 +113,19 @@ class MonitorService:
     # --- operations ---
     def cancel(self, user: Principal, instance_id: int, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.cancel(self.rt, instance_id, user.username, reason)
+        return recovery.cancel(self.rt, instance_id, user.username, reason)
 
     def suspend(self, user: Principal, instance_id: int, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.suspend(self.rt, instance_id, user.username, reason)
+        return recovery.suspend(self.rt, instance_id, user.username, reason)
 
     def resume(self, user: Principal, instance_id: int, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.resume(self.rt, instance_id, user.username, reason)
+        return recovery.resume(self.rt, instance_id, user.username, reason)
 
     def retry(self, user: Principal, instance_id: int, data: Any = None, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.retry(self.rt, instance_id, user.username, data, reason)
+        return recovery.retry(self.rt, instance_id, user.username, data, reason)
 
     def suspend_term(self, user: Principal, instance_id: int, timer: str, business_days: int,
                      reason: str) -> TransitionResult:
@@ -134,5 +144,5 @@ class MonitorService:
             raise Forbidden("Solo la operación del sistema dispara temporizadores.", field="user")
         if as_of is None:
             return firing.fire_due(self.rt, worker=worker)
-        with clock.frozen_at(as_of):
+        with clock.using(clock.FrozenClock(as_of)):
             return firing.fire_due(self.rt, as_of=as_of, worker=worker)

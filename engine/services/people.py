@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from engine.casework import people
+from engine.casework import audit, people
+from engine.casework.audit import AccessReport
 from engine.casework.people import SignIn, UserView
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
@@ -61,12 +62,29 @@ class PeopleService:
             self._admin(actor)
         return people.create_token(self.db, username, label)
 
+    def access_report(self, actor: Principal, *, username: str | None = None, instance_id: int | None = None,
+                      limit: int = 200) -> AccessReport:
+        """Who opened which case file (when, through what) and every refused access: for administrators."""
+        self._admin(actor)
+        return audit.report(self.db, actor=username or None, instance_id=instance_id, limit=limit)
+
     # --- signing in: no actor yet ---
     def authenticate(self, username: str, password: str) -> SignIn:
         return people.authenticate(self.db, username, password)
 
     def user(self, user_id: int) -> UserView | None:
         return people.get_user(self.db, user_id)
+
+    def open_session(self, user: UserView) -> str:
+        """A server-side session for who just signed in; the returned id goes in the session cookie."""
+        return people.open_session(self.db, user.id)
+
+    def session_user(self, user_id: int, session_id: str | None) -> UserView | None:
+        """The user of a live session (None once signed out, disabled, re-enabled or the password changed)."""
+        return people.session_user(self.db, user_id, session_id)
+
+    def end_session(self, session_id: str | None) -> None:
+        people.end_session(self.db, session_id)
 
     def find_user(self, username: str) -> UserView | None:
         return people.find_user(self.db, username)

@@ -12,6 +12,7 @@ from engine.bpmn import serializer
 from engine.errors import NotFound
 from engine.run.runtime import Runtime
 from engine.store.models import DeployedFile, Definition, Event, Incident, Instance, Task, Timer
+from engine.store.states import EventKind, TimerStatus
 from engine.services.views import (DiagramView, EventView, FormSpec, IncidentView, InstanceDetail, TaskView,
                                    TimerView, form_spec, instance_view)
 
@@ -34,10 +35,10 @@ def instance(rt: Runtime, instance_id: int) -> InstanceDetail:
         state = json.loads(inst.state)
         tasks = [TaskView.of(t) for t in s.execute(
             select(Task).where(Task.instance_id == instance_id).order_by(Task.created_at)).scalars()]
-        timers = [TimerView(t.id, t.task_name, t.kind, t.due_at, t.status, t.interrupting, t.attached_to,
-                            t.deadline, t.fired_at) for t in s.execute(
+        timers = [TimerView(t.id, t.task_name, t.kind, t.due_at, TimerStatus(t.status), t.interrupting,
+                            t.attached_to, t.deadline, t.fired_at) for t in s.execute(
             select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)).scalars()]
-        events = [EventView(e.id, e.at, e.actor, e.kind, e.task_id, e.detail) for e in s.execute(
+        events = [EventView(e.id, e.at, e.actor, EventKind(e.kind), e.task_id, e.detail) for e in s.execute(
             select(Event).where(Event.instance_id == instance_id).order_by(Event.id)).scalars()]
         incidents = [IncidentView(i.id, i.task_name, i.message, i.created_at, i.resolved_at) for i in s.execute(
             select(Incident).where(Incident.instance_id == instance_id).order_by(Incident.id)).scalars()]

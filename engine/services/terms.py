@@ -8,7 +8,10 @@ from typing import Sequence
 from engine.errors import InvalidInput
 from engine.time.calendar import HERMOSILLO, CalendarError, Deadline, LegalCalendar, to_local
 
-__all__ = ["HERMOSILLO", "deadline", "to_local", "local_instant"]
+__all__ = ["HERMOSILLO", "DateContext", "date_limits", "deadline", "to_local", "local_instant"]
+
+from engine.run.date_rules import Context as DateContext  # noqa: E402  (pages build one to bound date inputs)
+from engine.run.date_rules import limits as date_limits  # noqa: E402
 
 
 def deadline(start: str, count: int, unit: str, *, calendars: Sequence[str] = (),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.store.models import Instance, Task
+from engine.store.states import EventKind, InstanceStatus, TaskState, TimerStatus
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class TaskView:
     name: str
     title: str | None
     lane: str | None
-    state: str
+    state: TaskState
     assignee: str | None
     candidate_group: str | None
     created_at: datetime
@@ -29,8 +30,8 @@ class TaskView:
 
     @classmethod
     def of(cls, row: Task) -> "TaskView":
-        return cls(row.id, row.instance_id, row.process_key, row.name, row.title, row.lane, row.state, row.assignee,
-                   row.candidate_group, row.created_at, row.due_at, row.deadline, row.completed_at,
+        return cls(row.id, row.instance_id, row.process_key, row.name, row.title, row.lane, TaskState(row.state),
+                   row.assignee, row.candidate_group, row.created_at, row.due_at, row.deadline, row.completed_at,
                    row.completed_by, row.overdue)
 
 
@@ -40,7 +41,7 @@ class TimerView:
     task_name: str
     kind: str
     due_at: datetime
-    status: str
+    status: TimerStatus
     interrupting: bool
     attached_to: str | None
     deadline: dict[str, Any] | None
@@ -52,7 +53,7 @@ class EventView:
     id: int
     at: datetime
     actor: str
-    kind: str
+    kind: EventKind
     task_id: str | None
     detail: dict[str, Any] | None
 
@@ -71,7 +72,7 @@ class InstanceView:
     id: int
     process_key: str
     version: int
-    status: str
+    status: InstanceStatus
     reference: str | None
     title: str | None
     started_at: datetime
@@ -129,5 +130,5 @@ def form_spec(key: str, element: str, info: dict[str, Any]) -> FormSpec:
 
 
 def instance_view(inst: Instance, version: int) -> InstanceView:
-    return InstanceView(inst.id, inst.process_key, version, inst.status, inst.reference, inst.title, inst.started_at,
-                        inst.started_by, inst.updated_at, inst.ended_at, inst.revision)
+    return InstanceView(inst.id, inst.process_key, version, InstanceStatus(inst.status), inst.reference, inst.title,
+                        inst.started_at, inst.started_by, inst.updated_at, inst.ended_at, inst.revision)

@@ -1,1 +1,1 @@
-"""Persistence: the schema, sessions and migrations."""
+"""Persistence: the schema, the names of states and event kinds, installation settings, sessions, migrations."""

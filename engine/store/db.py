@@ -38,7 +38,20 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One transaction that may write: committed on success, rolled back on any error."""
         with self._transaction(self._writer) as session:
-            yield session
+            outer = getattr(self._idle, "writing", None)
+            self._idle.writing = session
+            try:
+                yield session
+            finally:
+                self._idle.writing = outer
+
+    def current_writer(self) -> Session | None:
+        """The session of the write transaction this thread has open, if any.
+
+        A helper that must write while a transition already holds the write transaction (SQLite's single
+        writer lock) uses it instead of waiting for a lock its own thread holds (e.g. the folio counter).
+        """
+        return getattr(self._idle, "writing", None)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

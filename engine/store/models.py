@@ -24,8 +24,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from datetime import timezone
+
+from engine.store.states import EventKind, TaskState, event_kind
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -75,7 +77,7 @@ class DeployedFile(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form
+    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form | datos | calendar | part
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text)
 
@@ -87,7 +89,7 @@ class Definition(Base):
     __table_args__ = (UniqueConstraint("kind", "key", "version"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # process | decision
+    kind: Mapped[str] = mapped_column(String(16))  # process | decision | calendar
     key: Mapped[str] = mapped_column(String(255))
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(255))
@@ -101,6 +103,18 @@ class Definition(Base):
     spec: Mapped[dict[str, Any] | None]
     # Task name -> {form schema, lane, documentation, due date expression}: read by forms and inboxes.
     task_info: Mapped[dict[str, Any] | None]
+
+
+class DefinitionPart(Base):
+    """A file a version pins besides its diagram: lanes, message routes, parameters, data names (for a
+    procedure), or one file of the legal calendar (for a calendar version). Several versions may share
+    one deployed file, so a part carried over to a new version is not stored twice."""
+
+    __tablename__ = "definition_parts"
+
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("deployed_files.id"), index=True)
 
 
 # Columns after ``state`` sit on SQLite overflow pages behind the serialized workflow: reading them
@@ -121,7 +135,7 @@ class Instance(Base):
     process_key: Mapped[str] = mapped_column(String(255))
     reference: Mapped[str | None] = mapped_column(String(120), index=True)
     title: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16))  # running|suspended|error|completed|cancelled
+    status: Mapped[str] = mapped_column(String(16))  # an InstanceStatus
     state: Mapped[str] = mapped_column(Text)  # serialized workflow without its spec
     revision: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime]
@@ -143,8 +157,8 @@ class Task(Base):
     __table_args__ = (
         # The open tasks' only index (migrations 0003, 0004): open tasks only, and every column the
         # inbox, its filter menus and ``tramita tasks`` read, so they never touch the table.
-        Index("ix_tasks_ready_inbox", *INBOX_INDEX_COLUMNS, sqlite_where=text("state = 'READY'"),
-              postgresql_where=text("state = 'READY'")),
+        Index("ix_tasks_ready_inbox", *INBOX_INDEX_COLUMNS, sqlite_where=text(f"state = '{TaskState.READY}'"),
+              postgresql_where=text(f"state = '{TaskState.READY}'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -153,7 +167,7 @@ class Task(Base):
     name: Mapped[str] = mapped_column(String(255))  # BPMN element id
     title: Mapped[str | None] = mapped_column(String(255))
     lane: Mapped[str | None] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(16))  # READY | WAITING | COMPLETED | CANCELLED
+    state: Mapped[str] = mapped_column(String(16))  # a TaskState
     assignee: Mapped[str | None] = mapped_column(String(120))
     candidate_group: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
@@ -174,8 +188,13 @@ class Event(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # an EventKind: every kind has a label on the pages
     detail: Mapped[dict[str, Any] | None]
+
+    @validates("kind")
+    def _known_kind(self, _key: str, kind: str) -> EventKind:
+        """Refuse a kind that is not an :class:`EventKind` (it would reach a page with no label)."""
+        return event_kind(kind)
 
 
 class Incident(Base):
@@ -205,11 +224,51 @@ class Timer(Base):
     interrupting: Mapped[bool] = mapped_column(default=True)
     attached_to: Mapped[str | None] = mapped_column(String(255))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # pending | fired | cancelled
+    status: Mapped[str] = mapped_column(String(16))  # a TimerStatus
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claimed_until: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]
     deadline: Mapped[dict[str, Any] | None]
+
+
+class FolioCounter(Base):
+    """The last folio number given per series (e.g. ``OP-FGJE``) and year (Reglamento art. 43; migration 0008).
+
+    One row per series and year, bumped by a single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``:
+    the primary key makes two issuing transactions that race for the same number queue on that row, so
+    two orders never share a folio, on SQLite (one writer) and on PostgreSQL (row lock) alike.
+    """
+
+    __tablename__ = "folio_counters"
+
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class RegisterEntry(Base):
+    """One entry of the register of protection orders and their violations (Reglamento arts. 23 IV, 28).
+
+    Written by the transition that performs the act (issue, extension, lifting, violation...), in the same
+    transaction as the case's new state, from what the diagram's scripts inscribe (``inscribir``).
+    ``kind`` is ``orden`` (one row per order, keyed by its folio, updated by each later act) or
+    ``violacion`` (one row per report).
+    """
+
+    __tablename__ = "register_entries"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_register_entries_kind_key"),
+                      Index("ix_register_entries_year_kind", "year", "kind"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(80))
+    folio: Mapped[str] = mapped_column(String(40), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
 
 
 class Alert(Base):

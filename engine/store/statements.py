@@ -15,15 +15,18 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, insert, select, update
+from sqlalchemy import Dialect, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.store.db import Database
+from engine.store.drafts import VersionNote
 from engine.store.models import Definition, Event, Instance, Task
+from engine.store.states import TaskState, event_kind
+from engine.time import clock
 
-OPEN = "READY"
+OPEN = TaskState.READY
 
 
 def jsonable(value: Any) -> Any:
@@ -44,11 +47,16 @@ _SELECT_TASK = (select(_T.c.state, _T.c.title, _T.c.name, _T.c.assignee, _I.c.id
 _COMPLETE_TASK = update(_T).where(
     _T.c.id == bindparam("b_id"), _T.c.state == OPEN,
     (_T.c.assignee.is_(None) | (_T.c.assignee == bindparam("b_by")))).values(
-    state="COMPLETED", completed_at=bindparam("b_at"), completed_by=bindparam("b_by"))
-_CANCEL_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(state="CANCELLED", completed_at=bindparam("b_at"))
+    state=TaskState.COMPLETED, completed_at=bindparam("b_at"), completed_by=bindparam("b_by"))
+_CANCEL_TASK = update(_T).where(_T.c.id == bindparam("b_id")).values(state=TaskState.CANCELLED,
+                                                                      completed_at=bindparam("b_at"))
 _INSERT_TASK = insert(_T)
 _INSERT_EVENT = insert(_E)
-_LATEST_DEFINITION = (select(Definition.id).where(Definition.kind == "process", Definition.key == bindparam("b_key"))
+# The version in force: the newest whose change note sets no entry into force, or one already reached.
+_LATEST_DEFINITION = (select(Definition.id)
+                      .outerjoin(VersionNote, VersionNote.deployment_id == Definition.deployment_id)
+                      .where(Definition.kind == "process", Definition.key == bindparam("b_key"),
+                             or_(VersionNote.effective_from.is_(None), VersionNote.effective_from <= bindparam("b_now")))
                       .order_by(Definition.version.desc()).limit(1))
 
 
@@ -70,7 +78,7 @@ class _Statements:
         return self.conn.execute(_SELECT_STATE, {"b_id": instance_id}).scalar_one()
 
     def latest_definition(self, key: str) -> int | None:
-        return self.conn.execute(_LATEST_DEFINITION, {"b_key": key}).scalar()
+        return self.conn.execute(_LATEST_DEFINITION, {"b_key": key, "b_now": clock.now()}).scalar()
 
     def insert_instance(self, values: dict[str, Any]) -> int:
         return int(self.conn.execute(_INSERT_INSTANCE, values).inserted_primary_key[0])
@@ -93,6 +101,7 @@ class _Statements:
         self.conn.execute(_INSERT_TASK, rows)
 
     def insert_event(self, row: dict[str, Any]) -> None:
+        event_kind(row["kind"])  # a kind with no label never reaches the audit trail
         self.conn.execute(_INSERT_EVENT, {**row, "detail": jsonable(row["detail"])})
 
 
@@ -137,6 +146,11 @@ class _SqliteSQL:
         self.when = _T.c.completed_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
 
 
+_SQLITE_COMPLETE = (f"UPDATE tasks SET state = '{TaskState.COMPLETED}', completed_at = ?, completed_by = ? "
+                    f"WHERE id = ? AND state = '{OPEN}' AND (assignee IS NULL OR assignee = ?)")
+_SQLITE_CANCEL = f"UPDATE tasks SET state = '{TaskState.CANCELLED}', completed_at = ? WHERE id = ?"
+
+
 class _SqliteStatements(_Statements):
     """:class:`_Statements` on SQLite's DB-API connection, inside the same transaction."""
 
@@ -173,8 +187,10 @@ class _SqliteStatements(_Statements):
         return row[0]
 
     def latest_definition(self, key: str) -> int | None:
-        row = self._exec("SELECT id FROM definitions WHERE kind = 'process' AND \"key\" = ? "
-                               "ORDER BY version DESC LIMIT 1", (key,)).fetchone()
+        row = self._exec("SELECT d.id FROM definitions AS d LEFT JOIN version_notes AS n "
+                         "ON n.deployment_id = d.deployment_id WHERE d.kind = 'process' AND d.\"key\" = ? "
+                         "AND (n.effective_from IS NULL OR n.effective_from <= ?) ORDER BY d.version DESC LIMIT 1",
+                         (key, self.sql.when(clock.now()))).fetchone()
         return None if row is None else row[0]
 
     def insert_instance(self, values: dict[str, Any]) -> int:
@@ -194,19 +210,17 @@ class _SqliteStatements(_Statements):
                                                (instance_id, OPEN))]
 
     def complete_task(self, task_id: str, at: datetime, by: str) -> bool:
-        return self._exec("UPDATE tasks SET state = 'COMPLETED', completed_at = ?, completed_by = ? WHERE id = ? "
-                          "AND state = 'READY' AND (assignee IS NULL OR assignee = ?)",
-                          (self.sql.when(at), by, task_id, by)).rowcount == 1
+        return self._exec(_SQLITE_COMPLETE, (self.sql.when(at), by, task_id, by)).rowcount == 1
 
     def cancel_tasks(self, task_ids: list[str], at: datetime) -> None:
         when = self.sql.when(at)
-        self._many("UPDATE tasks SET state = 'CANCELLED', completed_at = ? WHERE id = ?",
-                             [(when, task_id) for task_id in task_ids])
+        self._many(_SQLITE_CANCEL, [(when, task_id) for task_id in task_ids])
 
     def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
         self._many(self.sql.task.sql, [self.sql.task.params(row) for row in rows])
 
     def insert_event(self, row: dict[str, Any]) -> None:
+        event_kind(row["kind"])
         # The text SQLAlchemy's JSON type would write for _jsonable(detail), in one pass.
         self._exec(self.sql.event.sql, self.sql.event.params(
             {**row, "detail": _RawJSON(json.dumps(row["detail"], default=str))}))

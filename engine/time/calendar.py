@@ -12,30 +12,34 @@ Legal facts implemented (see the shared legal README, "Counting deadlines"):
 * A term in days runs from the day *after* its starting event (LPA Sonora
   art. 107; LFPA art. 38) and ends at 23:59:59 local time of its last day.
 * Días inhábiles: Saturdays, Sundays, the Ley Federal del Trabajo art. 74
-  holidays (via the ``holidays`` package), Holy Thursday and Good Friday, plus
-  whatever the editable TOML calendar files declare (vacations, suspensions,
-  state non-working days), each with its published source (LFPA art. 28).
+  holidays (via the ``holidays`` package), plus whatever the editable TOML
+  calendar files declare (Holy Thursday and Good Friday, vacations,
+  suspensions, state non-working days), each with its published source (LFPA
+  art. 28). A file day whose source is "pendiente de confirmar" is not inhábil
+  until its acuerdo is cited; deadlines list it as counted (see
+  ``engine.time.calendar_file``).
+* Terms in months and years: ``engine.time.months`` (docs/terms.md).
 * A natural-day term that ends on a día inhábil moves to the next business
   day (LFPA art. 29) unless the deadline says otherwise.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
-import re
 import threading
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from engine import config
+from engine.time.calendar_file import CalendarError, read_calendar_file, read_calendar_text
 
 import holidays
-from dateutil.easter import easter
 
 __all__ = [
     "HERMOSILLO",
@@ -47,6 +51,7 @@ __all__ = [
     "LegalCalendar",
     "to_local",
     "default_calendar",
+    "calendar_from_texts",
 ]
 
 HERMOSILLO: ZoneInfo = ZoneInfo("America/Hermosillo")
@@ -55,8 +60,6 @@ UNITS: tuple[str, ...] = ("business", "natural", "hours")
 
 _END_OF_DAY = time(23, 59, 59)
 _ONE_DAY = timedelta(days=1)
-_ENTRY_KEYS = ("date", "end", "reason", "source", "start")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _WEEKEND_REASON = {5: "Sábado", 6: "Domingo"}
 _WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -68,6 +71,7 @@ _UNIT_LABEL = {  # (singular, plural)
     "business": ("día hábil", "días hábiles"),
     "natural": ("día natural", "días naturales"),
     "hours": ("hora", "horas"),
+    "months": ("mes", "meses"),
 }
 
 # Only used if the installed ``holidays`` cannot localise MX names to Spanish
@@ -83,14 +87,6 @@ _MX_NAMES_ES = {
     "Revolution Day": "Día de la Revolución",
     "Christmas Day": "Navidad",
 }
-
-
-class CalendarError(ValueError):
-    """A calendar file, a deadline request or a date the calendar cannot honour.
-
-    A ValueError so callers validating user/designer input can treat it like
-    any other bad value, while still being able to catch it specifically.
-    """
 
 
 @dataclass(frozen=True)
@@ -116,6 +112,7 @@ class Deadline:
     due: datetime
     skipped: tuple[SkippedDay, ...]
     citation: str | None = None
+    pending: tuple[SkippedDay, ...] = ()  # file days still "pendiente de confirmar", counted as hábiles
 
     def iso(self) -> str:
         """The due instant as stored/shown: local Hermosillo time with its offset."""
@@ -142,6 +139,9 @@ class Deadline:
             lines.extend(f"  - {_long_date(s.day)}: {s.reason}" for s in self.skipped)
         elif self.unit != "hours":
             lines.append(f"{heading}: ninguno")
+        if self.pending:
+            lines.append("Días con inhabilidad pendiente de confirmar (se computaron como hábiles):")
+            lines.extend(f"  - {_long_date(s.day)}: {s.reason}" for s in self.pending)
         lines.append(f"Fundamento: {self.citation if self.citation else 'no indicado'}")
         return "\n".join(lines)
 
@@ -155,6 +155,8 @@ class Deadline:
             "due": self.due.isoformat(),
             "skipped": [{"day": s.day.isoformat(), "reason": s.reason} for s in self.skipped],
             "citation": self.citation,
+            **({"pending": [{"day": s.day.isoformat(), "reason": s.reason} for s in self.pending]}
+               if self.pending else {}),
         }
 
 
@@ -218,7 +220,7 @@ def _end_of(day: date) -> datetime:
 
 
 # --------------------------------------------------------------------------
-# Built-in días inhábiles (holidays + Holy Week), cached per year
+# Built-in días inhábiles (LFT art. 74 holidays), cached per year
 # --------------------------------------------------------------------------
 
 
@@ -234,7 +236,7 @@ _MX_SPANISH = _mx_supports_spanish()
 
 @functools.lru_cache(maxsize=None)
 def _builtin_reasons(year: int) -> Mapping[date, tuple[str, ...]]:
-    """Federal holidays and Holy Week of one year; shared by all calendars."""
+    """The Ley Federal del Trabajo art. 74 holidays of one year; shared by all calendars."""
     reasons: dict[date, list[str]] = {}
     try:
         if _MX_SPANISH:
@@ -251,111 +253,7 @@ def _builtin_reasons(year: int) -> Mapping[date, tuple[str, ...]]:
     for day, name in items:
         if day.year == year:
             reasons.setdefault(day, []).append(name)
-    try:
-        sunday = easter(year)
-        for offset, name in ((-3, "Jueves Santo"), (-2, "Viernes Santo")):
-            reasons.setdefault(sunday + timedelta(days=offset), []).append(name)
-    except (ValueError, OverflowError):  # pragma: no cover - year outside easter()'s range
-        pass
     return {d: tuple(names) for d, names in reasons.items()}
-
-
-# --------------------------------------------------------------------------
-# TOML calendar files
-# --------------------------------------------------------------------------
-
-
-def _file_date(value: object, where: str, key: str) -> date:
-    # TOML datetimes are datetime (a date subclass); a day with a time is not a día.
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise CalendarError(
-        f"{where}: {key!r} no es una fecha válida (AAAA-MM-DD): {value!r}"
-    )
-
-
-def _file_text(entry: Mapping[str, Any], where: str, key: str) -> str:
-    if key not in entry:
-        raise CalendarError(f"{where}: falta {key!r} (obligatorio en cada día inhábil)")
-    value = entry[key]
-    if not isinstance(value, str) or not value.strip():
-        raise CalendarError(f"{where}: {key!r} debe ser un texto no vacío, no {value!r}")
-    return value.strip()
-
-
-def _read_calendar_file(path: str | Path) -> list[tuple[date, str]]:
-    """Parse and fully validate one calendar file into (day, reason) pairs.
-
-    Strict on purpose: a typo in a designer-edited file must fail loudly at
-    load time rather than silently drop a día inhábil and shorten a term.
-    """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CalendarError(f"{path}: no se pudo leer el archivo de calendario: {exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CalendarError(f"{path}: el archivo no es TOML válido: {exc}") from None
-
-    unknown_top = sorted(k for k in data if k != "inhabil")
-    if unknown_top:
-        raise CalendarError(
-            f"{path}: clave de primer nivel desconocida {', '.join(map(repr, unknown_top))} "
-            "(solo se admite [[inhabil]])"
-        )
-    entries = data.get("inhabil", [])
-    if not isinstance(entries, list):
-        raise CalendarError(f"{path}: 'inhabil' debe ser una lista de tablas [[inhabil]]")
-
-    days: list[tuple[date, str]] = []
-    for index, entry in enumerate(entries, start=1):
-        where = f"{path}: [[inhabil]] entrada {index}"
-        if not isinstance(entry, dict):
-            raise CalendarError(f"{where}: debe ser una tabla [[inhabil]], no {entry!r}")
-        unknown = sorted(k for k in entry if k not in _ENTRY_KEYS)
-        if unknown:
-            raise CalendarError(
-                f"{where}: clave desconocida {', '.join(map(repr, unknown))} "
-                f"(claves permitidas: {', '.join(_ENTRY_KEYS)})"
-            )
-        has_date = "date" in entry
-        has_range = "start" in entry or "end" in entry
-        if has_date and has_range:
-            raise CalendarError(
-                f"{where}: indique 'date' o bien 'start' y 'end', pero no ambos"
-            )
-        if not has_date and not has_range:
-            raise CalendarError(
-                f"{where}: falta la fecha: indique 'date' o bien 'start' y 'end'"
-            )
-        if has_date:
-            first = last = _file_date(entry["date"], where, "date")
-        else:
-            for key in ("start", "end"):
-                if key not in entry:
-                    raise CalendarError(f"{where}: falta {key!r}; un periodo necesita 'start' y 'end'")
-            first = _file_date(entry["start"], where, "start")
-            last = _file_date(entry["end"], where, "end")
-            if last < first:
-                raise CalendarError(
-                    f"{where}: 'end' ({last.isoformat()}) es anterior a 'start' ({first.isoformat()})"
-                )
-        reason = _file_text(entry, where, "reason")
-        _file_text(entry, where, "source")
-        day = first
-        while True:
-            days.append((day, reason))
-            if day == last:
-                break
-            day += _ONE_DAY
-    return days
 
 
 # --------------------------------------------------------------------------
@@ -383,13 +281,16 @@ _RULE_HOURS = "Horas: vence exactamente ese número de horas después del moment
 class LegalCalendar:
     """Which days are días inhábiles, and the deadlines counted over them.
 
-    Built-in días inhábiles (weekends, LFT art. 74 holidays, Holy Week) are
-    always present; ``extra`` adds the state's published days (usually loaded
-    from TOML files via :meth:`load`). Lookups are cached per year so deadline
+    Built-in días inhábiles (weekends, LFT art. 74 holidays) are always
+    present; ``extra`` adds the state's published days (usually loaded from
+    TOML files via :meth:`load`, Holy Week included); ``pending`` holds file
+    days still "pendiente de confirmar", which count as hábiles but are named
+    in explanations. Lookups are cached per year so deadline
     computation stays cheap inside timers and list views.
     """
 
-    def __init__(self, extra: Mapping[date, str] | None = None) -> None:
+    def __init__(self, extra: Mapping[date, str] | None = None,
+                 pending: Mapping[date, str] | None = None) -> None:
         by_year: dict[int, dict[date, str]] = {}
         for day, reason in (extra or {}).items():
             if not isinstance(day, date) or isinstance(day, datetime):
@@ -400,6 +301,7 @@ class LegalCalendar:
                 )
             by_year.setdefault(day.year, {})[day] = reason.strip()
         self._extra_by_year = by_year
+        self.pending: dict[date, str] = {d: r for d, r in (pending or {}).items() if d not in extra_days(by_year)}
         self._years: dict[int, dict[date, str]] = {}
         self._lock = threading.Lock()
 
@@ -416,13 +318,19 @@ class LegalCalendar:
             files = [files]
         paths: list[str | Path] = [SHIPPED_CALENDAR] if include_shipped else []
         paths.extend(files)
+        return cls._merged(read_calendar_file(path) for path in paths)
+
+    @classmethod
+    def _merged(cls, files: Any) -> LegalCalendar:
         merged: dict[date, list[str]] = {}
-        for path in paths:
-            for day, reason in _read_calendar_file(path):
-                reasons = merged.setdefault(day, [])
-                if reason not in reasons:
-                    reasons.append(reason)
-        return cls({day: "; ".join(reasons) for day, reasons in merged.items()})
+        pending: dict[date, list[str]] = {}
+        for days in files:
+            for entry in days:
+                reasons = (pending if entry.pending else merged).setdefault(entry.day, [])
+                if entry.reason not in reasons:
+                    reasons.append(entry.reason)
+        return cls({day: "; ".join(reasons) for day, reasons in merged.items()},
+                   {day: "; ".join(reasons) for day, reasons in pending.items()})
 
     # -- día inhábil lookup ---------------------------------------------------
 
@@ -482,7 +390,8 @@ class LegalCalendar:
                     skipped.append(SkippedDay(day, reason))
         except OverflowError:
             raise CalendarError("el plazo excede la última fecha representable") from None
-        return Deadline(begin, "business", count, _RULE_BUSINESS, _end_of(day), tuple(skipped), citation)
+        return Deadline(begin, "business", count, _RULE_BUSINESS, _end_of(day), tuple(skipped), citation,
+                        _pending_between(self, begin.date(), day))
 
     def natural_days(
         self,
@@ -506,7 +415,8 @@ class LegalCalendar:
         except OverflowError:
             raise CalendarError("el plazo excede la última fecha representable") from None
         rule = _RULE_NATURAL_MOVE if move_if_inhabil else _RULE_NATURAL_FIXED
-        return Deadline(begin, "natural", count, rule, _end_of(day), tuple(skipped), citation)
+        return Deadline(begin, "natural", count, rule, _end_of(day), tuple(skipped), citation,
+                        _pending_between(self, day - _ONE_DAY, day))
 
     def hours(
         self, start: date | datetime | str, count: int, citation: str | None = None
@@ -559,7 +469,53 @@ class LegalCalendar:
         return -max(n, 1)
 
 
-@functools.cache
+def calendar_from_texts(texts: Mapping[str, str]) -> LegalCalendar:
+    """The calendar a deployed calendar version holds: its files' texts by name (no file is read)."""
+    return LegalCalendar._merged(read_calendar_text(text, name) for name, text in sorted(texts.items()))
+
+
+def bound_calendar() -> LegalCalendar | None:
+    """The calendar an engine bound for this thread (:func:`using`), if any."""
+    return _bound.get()
+
+
+def extra_days(by_year: Mapping[int, Mapping[date, str]]) -> set[date]:
+    return {d for days in by_year.values() for d in days}
+
+
+def _pending_between(cal: LegalCalendar, first: date, last: date) -> tuple[SkippedDay, ...]:
+    """The pending file days a term ran over (first exclusive, last inclusive) that fell on a weekday."""
+    return tuple(SkippedDay(d, r) for d, r in sorted(cal.pending.items())
+                 if first < d <= last and cal.is_business_day(d))
+
+
 def default_calendar() -> LegalCalendar:
-    """The process-wide calendar (shipped Sonora file), parsed once."""
+    """The calendar in use: the one bound by the engine at work (:func:`using`), else the shipped file's."""
+    return _bound.get() or _shipped()
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> LegalCalendar:
     return LegalCalendar.load()
+
+
+_bound: contextvars.ContextVar[LegalCalendar | None] = contextvars.ContextVar("tramita_calendar", default=None)
+
+
+@contextlib.contextmanager
+def using(calendar: LegalCalendar | None) -> Iterator[LegalCalendar]:
+    """Count terms on ``calendar`` in this thread for a block (an engine's own, a dry run's with a
+    declared vacation); ``None``: the shipped calendar."""
+    token = _bound.set(calendar)
+    try:
+        yield default_calendar()
+    finally:
+        _bound.reset(token)
+
+
+def with_days(base: LegalCalendar, extra: Mapping[date, str]) -> LegalCalendar:
+    """``base`` plus more días inhábiles (each with its reason)."""
+    merged = {day: reason for table in base._extra_by_year.values() for day, reason in table.items()}
+    for day, reason in extra.items():
+        merged[day] = f"{merged[day]}; {reason}" if day in merged and merged[day] != reason else reason
+    return LegalCalendar(merged, {d: r for d, r in base.pending.items() if d not in merged})

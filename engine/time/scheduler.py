@@ -19,9 +19,10 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from engine.time import clock
+from engine.time import calendar, clock
 from engine.run import firing as timers
 from engine.run.runtime import Runtime
+from engine.store.states import FiringOutcome
 
 log = logging.getLogger("tramita.scheduler")
 
@@ -65,19 +66,20 @@ class TimerService:
 
     def run_once(self) -> int:
         try:
-            fired = timers.fire_due(self.rt, worker=self.worker, batch=self.batch)
+            with clock.using(self.rt.clock), calendar.using(self.rt.own_calendar):
+                fired = timers.fire_due(self.rt, worker=self.worker, batch=self.batch)
         except Exception:  # noqa: BLE001 - keep the service alive; the next pass retries
             log.exception("timer pass failed")
             return 0
         for f in fired:  # one line per timer: a catch-up of thousands writes thousands of lines
-            if f.outcome != "fired":
+            if f.outcome != FiringOutcome.FIRED:
                 continue
             if f.lateness > 60:
                 log.warning("caught up timer %s of instance %s, %.0f s late", f.timer_id, f.instance_id, f.lateness)
             else:
                 log.info("timer %s (%s) of instance %s fired %.3f s after it was due", f.timer_id, f.task_name,
                          f.instance_id, f.lateness)
-        self.fired_count += sum(f.outcome == "fired" for f in fired)
+        self.fired_count += sum(f.outcome == FiringOutcome.FIRED for f in fired)
         return len(fired)
 
     def start(self) -> None:

@@ -75,19 +75,6 @@ INHABILES = [
     (date(2031, 11, 17), "Día de la Revolución"),
     # transmission of federal executive power (every six years)
     (date(2030, 10, 1), "Transmisión del Poder Ejecutivo Federal"),  # Tue
-    # Holy week: Easter 2026-04-05, 2027-03-28, 2030-04-21, 2031-04-13
-    (date(2026, 4, 2), "Jueves Santo"),
-    (date(2026, 4, 3), "Viernes Santo"),
-    (date(2027, 3, 25), "Jueves Santo"),
-    (date(2027, 3, 26), "Viernes Santo"),
-    (date(2030, 4, 18), "Jueves Santo"),
-    (date(2030, 4, 19), "Viernes Santo"),
-    (date(2031, 4, 10), "Jueves Santo"),
-    (date(2031, 4, 11), "Viernes Santo"),
-    # shipped Sonora file: 2 November
-    (date(2026, 11, 2), "Día de Muertos"),  # Mon
-    (date(2027, 11, 2), "Día de Muertos"),  # Tue
-    (date(2029, 11, 2), "Día de Muertos"),  # Fri
     # weekends
     (date(2026, 12, 19), "Sábado"),
     (date(2026, 12, 20), "Domingo"),
@@ -110,7 +97,15 @@ HABILES = [
     date(2026, 4, 6),  # Easter Monday
     date(2030, 4, 17),  # Holy Wednesday
     date(2028, 11, 3),  # Fri after 2 Nov
+    # The shipped file's state days are all "pendiente de confirmar": not inhábiles until their acuerdo is
+    # cited (issue 10, item 17). Holy week (Easter 2026-04-05, 2027-03-28, 2030-04-21, 2031-04-13) and 2 Nov.
+    date(2026, 4, 2), date(2026, 4, 3), date(2027, 3, 25), date(2027, 3, 26), date(2030, 4, 18),
+    date(2030, 4, 19), date(2031, 4, 10), date(2031, 4, 11), date(2026, 11, 2), date(2027, 11, 2),
+    date(2029, 11, 2),
 ]
+
+PENDING = {date(2026, 4, 2): "Jueves Santo", date(2026, 4, 3): "Viernes Santo", date(2027, 3, 25): "Jueves Santo",
+           date(2031, 4, 11): "Viernes Santo", date(2026, 11, 2): "Día de Muertos", date(2029, 11, 2): "Día de Muertos"}
 
 
 @pytest.mark.parametrize(("day", "reason"), INHABILES, ids=lambda v: str(v))
@@ -136,14 +131,36 @@ def test_oct_first_2030_vs_2031(cal: LegalCalendar) -> None:
     assert cal.business_days(date(2031, 9, 30), 1).due == eod(2031, 10, 1)
 
 
-def test_shipped_file_is_only_dia_de_muertos() -> None:
+def test_shipped_file_holds_holy_week_and_2_november_all_pending() -> None:
+    """Nothing beyond LFT art. 74 is computed in Python: Holy Week comes from the file, with its source."""
     data = tomllib.loads(SHIPPED_CALENDAR.read_text(encoding="utf-8"))
     entries = data["inhabil"]
-    assert [e["date"] for e in entries] == [f"{y}-11-02" for y in range(2026, 2032)]
+    assert {e["reason"] for e in entries} == {"Jueves Santo", "Viernes Santo", "Día de Muertos"}
+    assert [e["date"] for e in entries if e["reason"] == "Día de Muertos"] == [f"{y}-11-02" for y in range(2026, 2032)]
+    assert len([e for e in entries if e["reason"] == "Jueves Santo"]) == 6  # 2026-2031
     for e in entries:
         assert set(e) == {"date", "reason", "source"}
-        assert e["reason"] == "Día de Muertos"
-        assert "Boletín Oficial" in e["source"] and "confirmar" in e["source"]
+        assert "Boletín Oficial" in e["source"] and "pendiente de confirmar" in e["source"]
+
+
+def test_pending_days_count_as_habiles_and_are_named(cal: LegalCalendar) -> None:
+    for day, reason in PENDING.items():
+        assert cal.pending[day] == reason and cal.is_business_day(day)
+    # Tue 31 March 2026 + 3 días hábiles: 1, 2 (Jueves Santo, pending), 3 (Viernes Santo, pending) -> Fri 3 April.
+    d = cal.business_days(date(2026, 3, 31), 3)
+    assert d.due == eod(2026, 4, 3) and d.skipped == ()
+    assert d.pending == (SkippedDay(date(2026, 4, 2), "Jueves Santo"), SkippedDay(date(2026, 4, 3), "Viernes Santo"))
+    assert "pendiente de confirmar" in d.explain() and d.to_dict()["pending"][0]["reason"] == "Jueves Santo"
+
+
+def test_a_cited_source_makes_the_day_inhabil(tmp_path: Path) -> None:
+    path = tmp_path / "acuerdo.toml"
+    path.write_text('[[inhabil]]\ndate = "2026-04-02"\nreason = "Jueves Santo"\n'
+                    'source = "Acuerdo publicado en el Boletín Oficial, tomo CCXVII, número 1, 5 de enero de 2026"\n',
+                    encoding="utf-8")
+    cal = LegalCalendar.load([path])
+    assert cal.inhabil_reason(date(2026, 4, 2)) == "Jueves Santo" and date(2026, 4, 2) not in cal.pending
+    assert cal.is_business_day(date(2026, 4, 3)) and date(2026, 4, 3) in cal.pending
 
 
 def test_without_shipped_file_2_nov_is_habil(bare: LegalCalendar) -> None:
@@ -165,15 +182,12 @@ BUSINESS_TABLE = [
     # README example: notified Fri 18 Dec 2026, 5 business days -> Mon 28 Dec
     (date(2026, 12, 18), 5, date(2026, 12, 28),
      [date(2026, 12, 19), date(2026, 12, 20), date(2026, 12, 25), date(2026, 12, 26), date(2026, 12, 27)]),
-    # Holy week 2026: Tue 31 Mar + 3 -> Wed 1 Apr(1), Mon 6(2), Tue 7(3)
-    (date(2026, 3, 31), 3, date(2026, 4, 7),
-     [date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 4), date(2026, 4, 5)]),
-    # Holy week 2027: Wed 24 Mar + 1 -> Mon 29 Mar
-    (date(2027, 3, 24), 1, date(2027, 3, 29),
-     [date(2027, 3, 25), date(2027, 3, 26), date(2027, 3, 27), date(2027, 3, 28)]),
-    # Holy week 2030: Mon 15 Apr + 5 -> 16,17, (18-21 skipped), 22,23,24
-    (date(2030, 4, 15), 5, date(2030, 4, 24),
-     [date(2030, 4, 18), date(2030, 4, 19), date(2030, 4, 20), date(2030, 4, 21)]),
+    # Holy week (pending confirmation, so hábil): Tue 31 Mar 2026 + 3 -> 1, 2, 3 Apr
+    (date(2026, 3, 31), 3, date(2026, 4, 3), []),
+    # Wed 24 Mar 2027 + 1 -> Thu 25 Mar (Jueves Santo, pending)
+    (date(2027, 3, 24), 1, date(2027, 3, 25), []),
+    # Mon 15 Apr 2030 + 5 -> 16, 17, 18, 19, (20-21 weekend), Mon 22
+    (date(2030, 4, 15), 5, date(2030, 4, 22), [date(2030, 4, 20), date(2030, 4, 21)]),
     # First Monday of February 2027 (1 Feb): Fri 29 Jan + 1 -> Tue 2 Feb
     (date(2027, 1, 29), 1, date(2027, 2, 2),
      [date(2027, 1, 30), date(2027, 1, 31), date(2027, 2, 1)]),
@@ -189,9 +203,8 @@ BUSINESS_TABLE = [
     # Third Monday of November 2031 (17 Nov): Fri 14 + 1 -> Tue 18
     (date(2031, 11, 14), 1, date(2031, 11, 18),
      [date(2031, 11, 15), date(2031, 11, 16), date(2031, 11, 17)]),
-    # Shipped 2 Nov 2026 (Mon): Fri 30 Oct + 1 -> Tue 3 Nov
-    (date(2026, 10, 30), 1, date(2026, 11, 3),
-     [date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2)]),
+    # Shipped 2 Nov 2026 (Mon) is pending confirmation, so it counts: Fri 30 Oct + 1 -> Mon 2 Nov
+    (date(2026, 10, 30), 1, date(2026, 11, 2), [date(2026, 10, 31), date(2026, 11, 1)]),
     # Christmas and New Year on Saturdays 2027/28: Fri 24 Dec 2027 + 1 -> Mon 27
     (date(2027, 12, 24), 1, date(2027, 12, 27), [date(2027, 12, 25), date(2027, 12, 26)]),
     # No inhábil in between: Mon 5 Oct 2026 + 4 -> Fri 9 Oct
@@ -224,7 +237,7 @@ def test_readme_example_appeal(cal: LegalCalendar) -> None:
 
 def test_default_calendar_is_cached_and_uses_shipped_file() -> None:
     assert default_calendar() is default_calendar()
-    assert default_calendar().inhabil_reason(date(2026, 11, 2)) == "Día de Muertos"
+    assert default_calendar().pending[date(2026, 11, 2)] == "Día de Muertos"
     assert default_calendar().business_days(date(2026, 12, 18), 5).iso() == "2026-12-28T23:59:59-07:00"
 
 
@@ -289,9 +302,8 @@ NATURAL_TABLE = [
      [date(2026, 12, 25), date(2026, 12, 26), date(2026, 12, 27)], date(2026, 12, 25)),
     # Fri 18 Dec 2026 + 1 = Sat 19 -> Mon 21
     (date(2026, 12, 18), 1, date(2026, 12, 21), [date(2026, 12, 19), date(2026, 12, 20)], date(2026, 12, 19)),
-    # Tue 31 Mar 2026 + 2 = Thu 2 Apr (Jueves Santo) -> Mon 6 Apr
-    (date(2026, 3, 31), 2, date(2026, 4, 6),
-     [date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 4), date(2026, 4, 5)], date(2026, 4, 2)),
+    # Tue 31 Mar 2026 + 2 = Thu 2 Apr (Jueves Santo, pending confirmation: hábil) -> no move
+    (date(2026, 3, 31), 2, date(2026, 4, 2), [], date(2026, 4, 2)),
     # Mon 30 Sep 2030 + 1 = Tue 1 Oct 2030 -> Wed 2 Oct
     (date(2030, 9, 30), 1, date(2030, 10, 2), [date(2030, 10, 1)], date(2030, 10, 1)),
     # Tue 30 Sep 2031 + 1 = Wed 1 Oct 2031, hábil: no move
@@ -489,7 +501,7 @@ def test_range_from_file(tmp_path: Path) -> None:
     assert cal.inhabil_reason(date(2027, 7, 20)) == "Vacaciones de verano"
     assert cal.is_business_day(date(2027, 7, 21)) is True
     # shipped file still included
-    assert cal.inhabil_reason(date(2027, 11, 2)) == "Día de Muertos"
+    assert cal.pending[date(2027, 11, 2)] == "Día de Muertos"
 
 
 def test_load_without_shipped_and_str_path(tmp_path: Path) -> None:

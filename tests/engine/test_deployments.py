@@ -138,7 +138,7 @@ def test_missing_form_is_refused(tramita) -> None:
     xml = process("form_p", "\n".join([
         '<bpmn:startEvent id="start"/>', user_task("a", extra=ext), '<bpmn:endEvent id="end"/>',
         flows(("start", "a"), ("a", "end"))]))
-    with pytest.raises(DeploymentRejected, match="form nope.schema.json"):
+    with pytest.raises(DeploymentRejected, match="«nope.schema.json» no está en el paquete"):
         tramita.deploy([bundle("f.bpmn", xml)], "d")
     schema = b'{"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}'
     result = tramita.deploy([bundle("f.bpmn", xml), BundleFile("nope.schema.json", schema)], "d")
@@ -183,3 +183,36 @@ def test_a_task_inside_a_subprocess_keeps_the_lane_it_is_drawn_in(tramita) -> No
     r = tramita.start("lanes", {}, "u")
     [task] = tramita.tasks(instance_id=r.instance_id)
     assert (task.name, task.lane) == ("sesion", "Sistema Estatal")
+
+
+def test_iso_literal_timer_deploys_and_runs(tramita, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """A bare PT1H (as Camunda Modeler writes it) is a duration, not a Python name: the instance waits an hour."""
+    xml = process("espera", "\n".join([
+        '<bpmn:startEvent id="start"/>', user_task("a"),
+        '<bpmn:boundaryEvent id="hora" attachedToRef="a" cancelActivity="false"><bpmn:timerEventDefinition id="d">'
+        '<bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+        '<bpmn:endEvent id="end"/>', '<bpmn:endEvent id="end2"/>',
+        flows(("start", "a"), ("a", "end"), ("hora", "end2"))]))
+    tramita.deploy([bundle("espera.bpmn", xml)])
+    result = tramita.start("espera", {}, "ana")
+    detail = tramita.instance(result.instance_id)
+    assert detail.instance.status == "running"
+    # frozen at 2026-12-01 16:00 UTC: due one hour later
+    assert [t.due_at.isoformat() for t in detail.timers] == ["2026-12-01T17:00:00+00:00"]
+
+
+def test_camunda_candidate_groups_and_studio_group_route_the_task(tramita) -> None:  # type: ignore[no-untyped-def]
+    xml = process("rutas", "\n".join([
+        '<bpmn:laneSet id="ls"><bpmn:lane id="l" name="Carril sin lanes.toml" tramita:grupo="policia">'
+        '<bpmn:flowNodeRef>b</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>',
+        '<bpmn:startEvent id="start"/>', '<bpmn:userTask id="a" camunda:candidateGroups="mesa, otra"/>',
+        user_task("b"), '<bpmn:endEvent id="end"/>', flows(("start", "a"), ("a", "b"), ("b", "end"))]))
+    xml = xml.replace("xmlns:spiffworkflow", 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+                      'xmlns:tramita="http://tramita.mx/schema/bpmn/1.0" xmlns:spiffworkflow', 1)
+    tramita.deploy([bundle("rutas.bpmn", xml)])
+    iid = tramita.start("rutas", {}, "ana").instance_id
+    [a] = tramita.tasks(instance_id=iid)
+    assert a.candidate_group == "mesa"
+    tramita.complete(a.id, {}, "ana")
+    [b] = tramita.tasks(instance_id=iid)
+    assert b.candidate_group == "policia"

@@ -7,17 +7,21 @@ import io
 from engine.oversight import exports
 
 
-def test_classification_declared_first_then_judged_by_what_the_field_can_hold() -> None:
+def test_classification_is_the_forms_own_then_judged_by_shape() -> None:
+    """The class comes from ``x-clasificacion`` (engine.casework.classification), not from a list of names."""
     c = exports.classification
-    assert c("tipo_orden", {"type": "string", "enum": ["a"], "x-clasificacion": "sensible"}) == "sensible"
-    assert c("hechos", {"type": "string", "x-clasificacion": "general"}) == "general"
-    assert c("nombre_victima", {"type": "string", "enum": ["x"]}) == "identificativo"  # by its name
-    assert c("hechos", {"type": "string"}) == "sensible"  # free text, unclassified
-    assert c("medidas", {"type": "array", "items": {"type": "string"}}) == "sensible"
-    assert c("tipo_orden", {"type": "string", "enum": ["emergencia", "preventiva"]}) == "general"
-    assert c("vigencia_dias", {"type": "integer"}) == "general"
-    assert c("fecha_emision", {"type": "string", "format": "date"}) == "general"
-    assert exports.general_fields({"hechos": {"type": "string"}, "urgente": {"type": "boolean"}}) == ["urgente"]
+    assert c({"type": "string", "enum": ["a"], "x-clasificacion": "sensible"}) == "sensible"
+    assert c({"type": "string", "x-clasificacion": "general"}) == "general"
+    assert c({"type": "string", "enum": ["x"], "x-clasificacion": "identificativo"}) == "identificativo"
+    assert c({"type": "string"}) == "sensible"  # free text, unclassified
+    assert c(None) == "sensible"  # described by no form
+    assert c({"type": "string", "enum": ["emergencia", "preventiva"]}) == "general"
+    assert c({"type": "integer"}) == "general"
+    assert c({"type": "string", "format": "date"}) == "general"
+    assert exports.general_fields({"hechos": {"type": "string"}, "urgente": {"type": "boolean"},
+                                   "victima_nombre": {"type": "string", "x-clasificacion": "identificativo"},
+                                   "riesgo": {"type": "string", "enum": ["alto"], "x-clasificacion": "sensible"}}
+                                  ) == ["urgente"]
 
 
 def test_csv_has_a_bom_and_xlsx_opens_with_openpyxl() -> None:

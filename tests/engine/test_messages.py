@@ -5,7 +5,13 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidState
+from engine.deploy.versions import BundleFile
 from tests.diagrams import bundle, flows, process, user_task
+
+
+def routes(folder: Path) -> BundleFile:
+    """The message routes written in ``folder``, deployed with the sender: its version pins them."""
+    return BundleFile("messages.toml", (folder / "messages.toml").read_bytes())
 
 MESSAGES = ('<bpmn:message id="m_reforma" name="norma_reformada"/>'
             '<bpmn:message id="m_pedir" name="pedir_otro_caso"/>')
@@ -59,8 +65,7 @@ def test_a_message_nobody_waits_for_is_refused_and_changes_nothing(tramita) -> N
 
 def test_a_thrown_message_with_a_route_starts_the_other_procedure(tramita, tmp_path: Path) -> None:
     (tmp_path / "messages.toml").write_text('[start.pedir_otro_caso]\nprocess = "destino"\ncitation = "art. 1"\n')
-    tramita.runtime.workflows_dir = tmp_path
-    tramita.deploy([bundle("t.bpmn", THROWER), bundle("d.bpmn", TARGET)], "d")
+    tramita.deploy([bundle("t.bpmn", THROWER), bundle("d.bpmn", TARGET), routes(tmp_path)], "d")
     r = tramita.start("lanza", {"folio": "OP-1"}, "u", institution="fiscalia")
     tramita.complete(r.open_tasks[0], {}, "u")
     started = [i for i in tramita.instances(process_key="destino")]
@@ -83,8 +88,7 @@ def test_waiting_messages_lists_what_the_case_waits_for(tramita) -> None:
 
 def test_a_routed_case_that_refuses_to_start_is_recorded_and_the_sender_stands(tramita, tmp_path: Path) -> None:
     (tmp_path / "messages.toml").write_text('[start.pedir_otro_caso]\nprocess = "no_desplegado"\ncitation = "art. 1"\n')
-    tramita.runtime.workflows_dir = tmp_path
-    tramita.deploy([bundle("t.bpmn", THROWER)], "d")
+    tramita.deploy([bundle("t.bpmn", THROWER), routes(tmp_path)], "d")
     r = tramita.start("lanza", {"folio": "OP-2"}, "u")
     result = tramita.complete(r.open_tasks[0], {}, "u")
     assert result.status == "completed"
@@ -96,18 +100,17 @@ def test_the_routed_case_is_written_in_the_senders_transaction(tramita, tmp_path
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """If the sender's transaction fails, the case it asked for does not exist either."""
     (tmp_path / "messages.toml").write_text('[start.pedir_otro_caso]\nprocess = "destino"\ncitation = "art. 1"\n')
-    tramita.runtime.workflows_dir = tmp_path
-    tramita.deploy([bundle("t.bpmn", THROWER), bundle("d.bpmn", TARGET)], "d")
+    tramita.deploy([bundle("t.bpmn", THROWER), bundle("d.bpmn", TARGET), routes(tmp_path)], "d")
     r = tramita.start("lanza", {"folio": "OP-3"}, "u")
     from engine.run import transitions as instances
 
-    original = instances._route_messages
+    original = instances._write_routes
 
     def route_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         original(*args, **kwargs)
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(instances, "_route_messages", route_then_fail)
+    monkeypatch.setattr(instances, "_write_routes", route_then_fail)
     with pytest.raises(RuntimeError):
         tramita.complete(r.open_tasks[0], {}, "u")
     assert tramita.instances(process_key="destino") == []

@@ -260,10 +260,13 @@ def test_ordinary_expressions_evaluate(env: RestrictedEnvironment) -> None:
 def test_calendar_helpers_are_available() -> None:
     engine = RestrictedScriptEngine(HELPERS)
     context: dict = {"notificada": "2026-12-18"}
-    engine.environment.execute('vence = plazo_habil(notificada, 5)\nmes = sumar_meses("2026-01-31", 1)', context)
+    engine.environment.execute('vence = plazo_habil(notificada, 5)\n'
+                               'mes = plazo_meses("2026-01-31", 1, "administrativa")', context)
     # Friday 18 December 2026 + 5 business days skips the weekend and 25 December.
     assert context["vence"] == "2026-12-28T23:59:59-07:00"
-    assert context["mes"] == "2026-02-28"
+    # LFPA art. 29: February 2027 has no 31st -> the first business day of March: Monday 2 March 2026
+    # (1 March 2026 is a Sunday).
+    assert context["mes"] == "2026-03-02T23:59:59-07:00"
     assert engine.environment.evaluate('plazo_habil("2026-12-18", 5)', {}) == "2026-12-28T23:59:59-07:00"
 
 

@@ -13,6 +13,7 @@ from engine.run import terms
 from engine.run import firing as timers
 from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.store.models import Instance, Timer
+from engine.store.states import EventKind
 from tests.diagrams import bundle, flows, process, user_task
 from tests.engine.test_timers import boundary_process
 
@@ -82,7 +83,7 @@ def test_a_suspended_term_moves_the_boundary_timer_which_fires_at_the_new_time_n
     assert (task.state, task.due_at, task.deadline) == ("READY", new_due, new.deadline)
     assert cached_event_value(tramita, iid) == "2027-01-04T23:59:59-07:00"  # SpiffWorkflow's cache moved too
 
-    [event] = [e for e in tramita.instance(iid).events if e.kind == terms.TERM_SUSPENDED]
+    [event] = [e for e in tramita.instance(iid).events if e.kind == EventKind.TERM_SUSPENDED]
     assert event.actor == "juez"
     assert {k: event.detail[k] for k in ("timer", "old_due", "new_due", "reason", "business_days", "attached_to")} == {
         "timer": "vence", "old_due": "2026-12-28T23:59:59-07:00", "new_due": "2027-01-04T23:59:59-07:00",
@@ -125,7 +126,7 @@ def test_rearm_timer_sets_an_explicit_due_on_an_intermediate_timer(tramita, froz
     assert (old.status, new.status, new.due_at) == ("cancelled", "pending", datetime(2026, 12, 15, 16, tzinfo=UTC))
     assert new.deadline is None  # there was no legal explanation to carry over
     assert cached_event_value(tramita, r.instance_id) == "2026-12-15T16:00:00+00:00"
-    [event] = [e for e in tramita.instance(r.instance_id).events if e.kind == terms.TIMER_REARMED]
+    [event] = [e for e in tramita.instance(r.instance_id).events if e.kind == EventKind.TIMER_REARMED]
     assert (event.actor, event.detail["old_due"], event.detail["new_due"], event.detail["reason"]) == (
         "actuario", "2026-12-10T10:00:00-07:00", "2026-12-15T16:00:00+00:00", "Nueva fecha de audiencia")
     assert event.detail["attached_to"] is None

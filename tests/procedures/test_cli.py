@@ -61,6 +61,8 @@ def test_un_caso_de_sancion_con_la_linea_de_comandos(run: Any, frozen_clock: Any
         "certificar_recurso"]
     complete(instance, "certificar_recurso", example("sancion_certificacion_recurso"), "2026-12-29T10:00:00")
     complete(instance, "remitir_cobro", example("sancion_remision_cobro"), "2027-01-05T10:00:00")
+    # Art. 47, last paragraph: the fiscal authority reports the payment (or an exchange for arrest).
+    complete(instance, "registrar_resultado_cobro", example("sancion_resultado_cobro"), "2027-01-20T10:00:00")
     detail = json.loads(run("instance", str(instance), "--json"))
     assert detail["instance"]["status"] == "completed"
     assert detail["data"]["resolucion_firme"] is True

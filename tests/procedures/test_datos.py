@@ -18,7 +18,8 @@ from lxml import etree
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 ASSIGNED = re.compile(r"^\s*([a-z]\w*)\s*=[^=]", re.M)
-DECISIONS = {"orden_proteccion": ["riesgo_orden_proteccion"], "sancion": ["rango_sancion"], "agravio": []}
+DECISIONS = {"orden_proteccion": ["riesgo_orden_proteccion"], "sancion": ["rango_sancion"], "agravio": [],
+             "auxilio_policial": []}
 
 
 def _form_fields() -> set[str]:

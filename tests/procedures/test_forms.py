@@ -116,7 +116,7 @@ def test_form_limits_match_the_legal_parameters(name: str) -> None:
         p["multa_convenio_uma_min"], p["multa_convenio_uma_max"])
     desempleado = _rule(schema, tipo_sancion="multa", condicion_economica="desempleado")
     assert desempleado["multa_uma"]["maximum"] == p["multa_desempleado_uma_max"]
-    assert props["multa_dias_ingreso"]["maximum"] == p["multa_jornalero_dias_ingreso_max"]
+    assert props["multa_dias_ingreso"]["minimum"] == props["multa_dias_ingreso"]["maximum"] == p["multa_jornalero_dias_ingreso"]
     assert _rule(schema, reincidente=True)["arresto_horas"]["const"] == p["arresto_reincidencia_horas"]
 
 
@@ -126,5 +126,7 @@ def test_order_and_arrest_limits_match_the_legal_parameters() -> None:
     p = load_parameters(WORKFLOWS / "parameters.toml")
     emision = SCHEMAS["orden_proteccion_emision.schema.json"]["properties"]
     assert emision["vigencia_dias"]["maximum"] == p["orden_proteccion"]["vigencia_max_dias"]
+    revaloracion = SCHEMAS["orden_proteccion_revaloracion.schema.json"]["properties"]
+    assert revaloracion["dias_prorroga_acordados"]["maximum"] == p["orden_proteccion"]["prorroga_dias"]
     arresto = SCHEMAS["sancion_orden_arresto.schema.json"]["properties"]
     assert arresto["horas_arresto"]["maximum"] == p["sancion"]["arresto_max_horas"]

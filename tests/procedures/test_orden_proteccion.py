@@ -7,8 +7,12 @@ Calendar facts used below (computed by hand, America/Hermosillo, UTC−7):
   and is not moved off a día inhábil (protection does not stretch because of a holiday);
   the ratification term is a term in natural days, so its end moves to the next business
   day when it falls on a día inhábil (LFPA art. 29, per the shared legal README).
-* Parameters (workflows/parameters.toml): issue within 4 h, vigencia 60 days, one extension
-  of 30 days, a contact every 24 h, 6 contacts, ratification within 5 natural days.
+* Parameters (workflows/parameters.toml): issue within 4 h of learning the facts, vigencia 60 days,
+  one extension of 30 days, the reassessment opens 5 natural days before the vigencia ends, a
+  contact every 24 h, 6 contacts then a personalised plan, ratification within 5 natural days,
+  the police intervene within 1 hour of the report (art. 44, «de inmediato»).
+* Folios are per institution and year; every scenario runs on a fresh database, so the first
+  order of a scenario is OP-FGJE-2026-000001.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from engine.casework import documents
+from engine.casework import documents, register
 from engine.errors import InvalidInput
 from tests.procedures.conftest import Case, deadline_days, example, local
 
@@ -29,27 +33,43 @@ TERCERO_CIVIL = example("orden_proteccion_inicio", 2)
 
 
 def emitida(t: Any, start: Any, inicio: dict[str, Any] = VICTIMA) -> Case:
-    """Assessed at 10:30 and issued at 11:00 on Monday 2 March; notified at 12:00."""
+    """Learned at 10:00, assessed at 10:30 and issued at 11:00 on Monday 2 March; notified at 12:00 and
+    reported to the register (art. 28) at 12:30."""
     c = start(t, "orden_proteccion", inicio, T0)
     assert c.open() == ["valorar_riesgo"]
     c.do("valorar_riesgo", example("orden_proteccion_valoracion_riesgo", 0), at="2026-03-02T10:30:00")
     c.do("emitir_orden", example("orden_proteccion_emision", 0), at="2026-03-02T11:00:00")
     assert c.open() == ["notificar_orden"]
     c.do("notificar_orden", example("orden_proteccion_notificacion"), at="2026-03-02T12:00:00")
+    assert c.open() == ["informar_orden_registro"]
+    c.do("informar_orden_registro", example("orden_proteccion_informe_orden"), at="2026-03-02T12:30:00")
     return c
 
 
-def contactos(c: Case, dias: list[str]) -> None:
-    """The cycle timer fires once a day: one contact task per occurrence, completed the same day."""
-    for dia in dias:
-        assert c.fire(f"{dia}T11:00:00") == []  # the occurrence instant itself: not yet past
-        [fired] = c.fire(f"{dia}T11:00:01")
-        assert fired.task_name == "contacto_24_horas" and fired.outcome == "fired"
-        assert c.open().count("contactar_victima") == 1
-        c.do("contactar_victima", example("orden_proteccion_contacto", fecha_hora_contacto=f"{dia}T11:30:00-07:00"))
+def contactos(c: Case) -> None:
+    """LGAMVLV art. 34 Bis, one contact at a time. Issued Monday 2 March 11:00: contact n is due n × 24 h
+    later (3 March 11:00 ... 8 March 11:00); contact 1 opens at once, contact n (n ≥ 2) opens when its
+    24 hours begin, (n − 1) × 24 h after issue (3 March 11:00 ... 7 March 11:00)."""
+    primero = c.task("contactar_victima")
+    assert local(primero.due_at) == "2026-03-03T11:00:00-07:00" and primero.deadline["count"] == 24
+    c.do("contactar_victima", example("orden_proteccion_contacto"), at="2026-03-03T10:00:00")
+    for n in range(2, 7):
+        inicio = f"2026-03-{1 + n:02d}T11:00:00"  # (n - 1) days after 2 March
+        assert "contactar_victima" not in c.open()  # one at a time: the next waits for its 24 hours
+        assert c.fire(inicio) == []
+        [fired] = c.fire(inicio[:-2] + "01")
+        assert fired.task_name == "espera_contacto"
+        tarea = c.task("contactar_victima")
+        assert local(tarea.due_at) == f"2026-03-{2 + n:02d}T11:00:00-07:00"
+        assert tarea.deadline["citation"] == "LGAMVLV art. 34 Bis" and tarea.deadline["count"] == 24 * n
+        c.do("contactar_victima", example("orden_proteccion_contacto", fecha_hora_contacto=inicio + "-07:00"),
+             at=inicio[:-5] + "30:00")
 
 
-SEIS_DIAS = ["2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08"]
+def seguimiento_completo(c: Case) -> None:
+    """The six daily contacts, then the personalised plan (LGAMVLV art. 34 Bis)."""
+    contactos(c)
+    c.do("plan_seguimiento", example("orden_proteccion_plan_seguimiento"), at="2026-03-08T10:00:00")
 
 
 # --- 1. request ----------------------------------------------------------------------------------------
@@ -147,140 +167,128 @@ def test_emision_fuera_del_limite_de_cuatro_horas_escala(tramita_sqlite: Any, st
     assert "fin_orden_negada" in c.reached() and "fin_orden_negada_concluye" not in c.reached()
 
 
-# --- 4. the order document, 5. follow-up, 8. expiry ------------------------------------------------------
+# --- 4. the order document, 5. follow-up, the register ----------------------------------------------------
 
-def test_orden_documento_seguimiento_y_levantamiento(tramita_any: Any, start: Any) -> None:
+def test_orden_documento_folio_registro_y_seguimiento(tramita_any: Any, start: Any) -> None:
     c = emitida(tramita_any, start)
     # Art. 43: a separate document with date, time, place, vigencia, protected person, person it is
     # issued against, type and issuing authority. 60 natural days from Monday 2 March: 31 March is
     # day 29, 30 April day 59, Friday 1 May day 60 (a holiday, but the vigencia is not moved).
     doc = c.value("generar_documento_orden", "documento_orden")
     assert doc == {
-        "folio": "OP-20260302-1", "fecha": "2026-03-02", "hora": "11:00:00", "lugar": "Hermosillo, Sonora",
-        "vigencia_dias": 60, "vigente_hasta": "2026-05-01T23:59:59-07:00", "persona_protegida": "María López",
+        "folio": "OP-FGJE-2026-000001", "version": 1, "acto": "emision", "leyenda_acto": "",
+        "fecha": "2026-03-02", "hora": "11:00:00", "lugar": "Hermosillo, Sonora",
+        "vigencia_dias": 60, "vigente_desde": "2026-03-02T11:00:00-07:00", "vigente_hasta": "2026-05-01T23:59:59-07:00", "persona_protegida": "María López",
         "persona_contra_quien_se_expide": "Pedro Ramírez", "tipo_orden": "emergencia",
         "medidas": ["Prohibición de acercarse al domicilio de la víctima", "Auxilio policiaco de reacción inmediata"],
         "autoridad_emisora": "Agente del Ministerio Público especializado", "fundamento": "Reglamento art. 43"}
-    registro = c.value("generar_documento_orden", "registro_orden")
-    assert registro["folio"] == "OP-20260302-1" and "art" in registro["fundamento"]
     data = c.data()
+    assert data["documentos_orden"] == [doc]
     assert documents.available("orden_proteccion", data)  # the PDF can be generated from the case data
     campos = documents.order_fields(data)
     assert campos["persona_protegida"] == "María López" and campos["persona_contra"] == "Pedro Ramírez"
-    assert campos["lugar"] == "Hermosillo, Sonora" and "emergencia" in campos["tipo"].lower()
     assert "01/05/2026" in campos["vigencia"]
-    # The enforcing authorities were notified, and not through the victim (LGAMVLV art. 34 Decies).
     assert c.value("notificar_orden", "notificacion_persona_agresora")["por_conducto_de_la_victima"] is False
-
-    vigencia = c.timer("vencimiento_vigencia")
-    assert local(vigencia.due_at) == "2026-05-01T23:59:59-07:00"
-    assert vigencia.deadline["unit"] == "natural" and vigencia.deadline["count"] == 60
-    assert vigencia.deadline["skipped"] == []  # not moved off the 1 May holiday
-    # LGAMVLV art. 34 Bis: a contact 24 h after issue (Tuesday 3 March, 11:00) and every 24 h, 6 times.
-    ciclo = c.timer("contacto_24_horas")
-    assert ciclo.kind == "cycle" and local(ciclo.due_at) == "2026-03-03T11:00:00-07:00"
-    assert ciclo.deadline["citation"] == "LGAMVLV art. 34 Bis"
-    assert ciclo.deadline["unit"] == "hours" and ciclo.deadline["count"] == 24
-    assert ciclo.deadline["start"] == "2026-03-02T11:00:00-07:00"
-    contactos(c, SEIS_DIAS)
+    # Art. 28: the order is in the register, written with the act, reported to the Instituto (default).
+    [orden] = register.entries(c.t.db, kind="orden")
+    assert (orden.folio, orden.status, orden.year, orden.instance_id) == ("OP-FGJE-2026-000001", "vigente", 2026, c.id)
+    assert orden.data["vigente_hasta"] == "2026-05-01T23:59:59-07:00" and orden.data["informe_a"] == "instituto"
+    assert orden.data["persona_sujeta"] == "Pedro Ramírez" and orden.data["institucion"] == "FGJE"
+    # LGAMVLV arts. 28, 34 Septies: the reassessment opens 5 days before the end: 55 natural days from
+    # 2 March -> Sunday 26 April, 23:59:59; the vigencia itself still ends on 1 May.
+    revaloracion = c.timer("inicio_revaloracion")
+    assert local(revaloracion.due_at) == "2026-04-26T23:59:59-07:00" and revaloracion.deadline["count"] == 55
+    contactos(c)
     assert len(c.all_tasks("contactar_victima")) == 6
-    assert c.fire("2026-03-10T11:00:01") == [] and "contactar_victima" not in c.open()
-    assert c.timers("contacto_24_horas") == []
+    # From day 7 the personalised plan (due 6 × 24 h after issue: Sunday 8 March, 11:00).
+    plan = c.task("plan_seguimiento")
+    assert local(plan.due_at) == "2026-03-08T11:00:00-07:00"
+    c.do("plan_seguimiento", example("orden_proteccion_plan_seguimiento"), at="2026-03-08T10:00:00")
+    assert "fin_plan_seguimiento" in c.reached() and c.open() == []
+    assert c.fire("2026-03-20T12:00:00") == [] and "contactar_victima" not in c.open()
 
-    # Expiry: at the end of the vigencia the risk is assessed again before lifting (art. 34 Septies).
-    assert c.fire("2026-05-01T23:59:59") == []
-    c.fire("2026-05-02T00:00:00")
-    assert c.open() == ["revalorar_riesgo"]
-    # While it is being reassessed the order is still in force: a violation is still caught.
-    c.send("violacion_orden", {"descripcion": "Se presentó en el domicilio."}, at="2026-05-02T09:00:00")
-    assert c.open() == ["informar_violacion", "intervenir_policia", "revalorar_riesgo", "valorar_inicio_sancion"]
-    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 0), at="2026-05-02T10:00:00")
-    assert {"fin_orden_concluida", "fin_vigilancia"} <= c.reached()
+
+def test_la_revaloracion_se_abre_antes_del_vencimiento_y_levanta_la_orden(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    seguimiento_completo(c)
+    assert c.fire("2026-04-26T23:59:59") == []
+    fired = c.fire("2026-04-27T00:00:00")
+    assert "inicio_revaloracion" in [f.task_name for f in fired]
+    # The reassessment is due when the vigencia ends (Friday 1 May 23:59:59): 5 days ahead, no gap.
+    revalorar = c.task("revalorar_riesgo")
+    assert local(revalorar.due_at) == "2026-05-01T23:59:59-07:00" and revalorar.deadline["count"] == 60
+    # Still in force while it is reassessed: a violation on 28 April counts.
+    c.send("violacion_orden", {"descripcion": "Se presentó en el domicilio."}, at="2026-04-28T09:00:00")
+    assert c.open().count("intervenir_policia") == 1
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 0), at="2026-04-29T10:00:00")
+    assert {"registrar_levantamiento", "fin_orden_concluida", "fin_vigilancia", "fin_plan_seguimiento"} <= c.reached()
+    [orden] = register.entries(c.t.db, kind="orden")
+    assert orden.status == "levantada" and orden.data["levantada"] == "2026-04-29T10:00:00-07:00"
+    assert orden.data["ultima_revaloracion"]["decision"] == "levantar"
+    assert orden.data["ultima_revaloracion"]["fundamentacion"] == "Cesó el riesgo."
     c.do("intervenir_policia", example("orden_proteccion_intervencion_policial"))
     c.do("informar_violacion", example("orden_proteccion_informe_violacion"))
     c.do("valorar_inicio_sancion", example("orden_proteccion_valoracion_sancion", 1))
     assert c.status == "completed"
-    assert {"fin_sin_sancion", "fin_intervencion", "fin_informe_violacion", "fin_sin_ratificacion"} <= c.reached()
 
 
-def test_seguimiento_atrasado_se_pone_al_dia_en_una_pasada(tramita_sqlite: Any, start: Any) -> None:
-    c = emitida(tramita_sqlite, start)
-    # The scheduler was down from Monday to Tuesday 10 March: one pass catches up all six
-    # occurrences (3-8 March, 11:00), one transition and one audit event each, and nothing more.
-    fired = c.fire("2026-03-10T12:00:00")
-    assert [(f.task_name, f.outcome) for f in fired] == [("contacto_24_horas", "fired")] * 6
-    assert [local(f.due_at) for f in fired] == [f"{d}T11:00:00-07:00" for d in SEIS_DIAS]
-    assert c.open().count("contactar_victima") == 6
-    eventos = [e for e in c.detail().events if e.kind == "timer_fired"]
-    assert [e.detail["due_at"] for e in eventos] == [f"{d}T18:00:00+00:00" for d in SEIS_DIAS]
-    assert [e.detail["tasks_created"] for e in eventos] == [["contactar_victima"]] * 6
-    assert [t.status for t in c.detail().timers if t.task_name == "contacto_24_horas"] == ["fired"] * 6
-    assert c.timers("contacto_24_horas") == []
-    assert c.fire("2026-03-20T12:00:00") == []
-    assert c.open().count("contactar_victima") == 6
+# --- 1. no order lapses without a new risk assessment -------------------------------------------------------
 
-
-def test_fire_due_adelantado_al_reloj_no_dispara_ni_se_cicla(tramita_sqlite: Any, start: Any) -> None:
-    from engine.run import firing as timers
-
-    c = emitida(tramita_sqlite, start)
-    # as_of ahead of the clock (the clock still says 12:00 on 2 March): nothing is due by the clock,
-    # so nothing fires, no row is duplicated, and the call returns.
-    fired = timers.fire_due(c.t.runtime, as_of=c.clock.now().replace(year=2027), worker="w")
-    assert fired and all(f.outcome == "skipped" for f in fired)
-    assert c.open() == []
-    assert len(c.timers("contacto_24_horas")) == 1 and len(c.timers("vencimiento_vigencia")) == 1
-
-
-# --- 6. ratification ------------------------------------------------------------------------------------
-
-def test_tercero_la_victima_ratifica_en_cinco_dias_naturales(tramita_sqlite: Any, start: Any) -> None:
+def test_sin_ratificacion_no_caduca_se_revalora_y_se_mantiene(tramita_sqlite: Any, start: Any) -> None:
     c = emitida(tramita_sqlite, start, TERCERO)
-    assert c.open() == []
-    # The risk ends on Tuesday 10 March at 09:00 (message). 5 natural days: Sunday 15 March; a term
-    # cannot end on a día inhábil, and Monday 16 March is a holiday -> Tuesday 17 March.
-    c.send("fin_estado_riesgo", {"fecha_cese": "2026-03-10T09:00:00-07:00"}, at="2026-03-10T12:00:00")
-    ratificar = c.task("ratificar_solicitud")
-    assert local(ratificar.due_at) == "2026-03-17T23:59:59-07:00"
-    assert ratificar.deadline["citation"] == "Reglamento art. 41, primer párrafo"
-    assert ratificar.deadline["unit"] == "natural" and ratificar.deadline["count"] == 5
-    assert deadline_days(ratificar.deadline) == [("2026-03-15", "Domingo"),
-                                                 ("2026-03-16", "Natalicio de Benito Juárez")]
-    assert c.value("registrar_cese_riesgo", "fecha_limite_ratificacion") == "2026-03-17T23:59:59-07:00"
-    c.do("ratificar_solicitud", example("orden_proteccion_ratificacion", 0, fecha_ratificacion="2026-03-13"),
-         at="2026-03-13T10:00:00")
-    assert "fin_ratificada" in c.reached() and "registrar_caducidad" not in c.reached()
-    assert local(c.timer("vencimiento_vigencia").due_at) == "2026-05-01T23:59:59-07:00"  # still in force
-
-
-def test_tercero_sin_ratificacion_la_orden_caduca(tramita_sqlite: Any, start: Any) -> None:
-    c = emitida(tramita_sqlite, start, TERCERO)
+    c.do("contactar_victima", example("orden_proteccion_contacto"), at="2026-03-03T10:00:00")
     # Risk ended Wednesday 4 March, 09:00: 5 natural days -> Monday 9 March (a business day).
     c.send("fin_estado_riesgo", {"fecha_cese": "2026-03-04T09:00:00-07:00"}, at="2026-03-04T12:00:00")
-    ratificar = c.task("ratificar_solicitud")
-    assert local(ratificar.due_at) == "2026-03-09T23:59:59-07:00" and ratificar.deadline["skipped"] == []
-    # (Follow-up contacts of 3-9 March fire too whenever the clock passes them: not asserted here.)
-    assert "plazo_ratificacion_vencido" not in [f.task_name for f in c.fire("2026-03-09T23:59:59")]
-    assert c.open().count("ratificar_solicitud") == 1
+    assert local(c.task("ratificar_solicitud").due_at) == "2026-03-09T23:59:59-07:00"
     fired = c.fire("2026-03-10T00:00:00")
     assert "plazo_ratificacion_vencido" in [f.task_name for f in fired]
-    # The timer no longer declares the lapse by itself (a ratification made on time may not have been
-    # captured yet): the authority first certifies that none was received, and only then it lapses.
-    assert "registrar_caducidad" not in c.reached() and c.open().count("certificar_ratificacion") == 1
     c.do("certificar_ratificacion", example("orden_proteccion_certificacion_ratificacion", 0),
          at="2026-03-10T09:00:00")
-    assert {"registrar_caducidad", "fin_caducidad", "fin_orden_caducada", "fin_vigilancia"} <= c.reached()
-    data = c.value("registrar_caducidad", "orden_caducada")
-    assert data is True
-    # Recorded when the authority certified the lapse (it used to be the timer pass at midnight).
-    assert c.value("registrar_caducidad", "fecha_caducidad") == "2026-03-10T09:00:00-07:00"
-    motivo = c.value("registrar_caducidad", "motivo_caducidad")
+    # Art. 41 states no consequence: the order does not lapse; a new risk assessment opens (34 Septies).
+    assert {"registrar_falta_ratificacion", "senal_revaloracion", "preparar_revaloracion_ratificacion"} <= c.reached()
+    assert "revalorar_riesgo" in c.open()
+    assert c.value("preparar_revaloracion_ratificacion", "motivo_revaloracion") == "falta_ratificacion"
+    motivo = c.value("registrar_falta_ratificacion", "motivo_falta_ratificacion")
     assert "art. 41" in motivo and "2026-03-09T23:59:59-07:00" in motivo
-    # The order lapsed: no expiry, no reassessment, no more violations awaited.
-    assert c.timers("vencimiento_vigencia") == []
-    with pytest.raises(Exception, match="not waiting"):
-        c.send("violacion_orden", {"descripcion": "x"})
-    assert "revalorar_riesgo" not in c.open()
+    [orden] = register.entries(c.t.db, kind="orden")
+    assert orden.status == "vigente"  # still in force while reassessed
+    c.send("violacion_orden", {"descripcion": "Llamadas."}, at="2026-03-10T10:00:00")
+    assert c.open().count("intervenir_policia") == 1  # a violation of an order in force
+    # The risk continues (risk to life): the authority keeps the order, with its reasons.
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2, decision_revaloracion="mantener",
+                                     fundamentacion_revaloracion="Persisten amenazas de muerte."),
+         at="2026-03-10T11:00:00")
+    assert c.value("calificar_revaloracion", "aviso_revaloracion") == ""
+    # The vigencia runs again to the same reassessment window (26 April) and end (1 May).
+    assert local(c.timer("inicio_revaloracion").due_at) == "2026-04-26T23:59:59-07:00"
+    [orden] = register.entries(c.t.db, kind="orden")
+    assert orden.data["ultima_revaloracion"]["motivo"] == "falta_ratificacion"
+    assert orden.data["ultima_revaloracion"]["decision"] == "mantener"
+    assert orden.data["ultima_revaloracion"]["fundamentacion"] == "Persisten amenazas de muerte."
+
+
+def test_sin_ratificacion_y_sin_riesgo_se_levanta_con_motivos(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start, TERCERO)
+    c.send("fin_estado_riesgo", {"fecha_cese": "2026-03-04"}, at="2026-03-04T09:00:00")
+    c.do("ratificar_solicitud", example("orden_proteccion_ratificacion", 1, fecha_ratificacion="2026-03-05"),
+         at="2026-03-05T10:00:00")
+    assert "revalorar_riesgo" in c.open() and "fin_orden_concluida" not in c.reached()
+    assert c.open().count("contactar_victima") == 1  # contact 1, due 3 March 11:00, not yet done
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 0), at="2026-03-05T12:00:00")
+    # Lifted on day 3, with contact 2 of the follow-up open: the follow-up ends with the order.
+    assert c.status == "completed" and c.open() == []
+    assert "fin_seguimiento_interrumpido" in c.reached()
+    assert [t.state for t in c.all_tasks("contactar_victima")] == ["CANCELLED"]
+    assert [e.status for e in register.entries(c.t.db, kind="orden")] == ["levantada"]
+
+
+def test_mantener_solo_procede_si_falto_la_ratificacion(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    c.fire("2026-04-27T00:00:00")
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1, decision_revaloracion="mantener"),
+         at="2026-04-27T09:00:00")
+    assert c.open().count("revalorar_riesgo") == 1
+    assert "mantenerla solo procede" in c.value("calificar_revaloracion", "aviso_revaloracion")
 
 
 def _riesgo_cesa_el_10_de_marzo(t: Any, start: Any) -> Case:
@@ -291,86 +299,36 @@ def _riesgo_cesa_el_10_de_marzo(t: Any, start: Any) -> Case:
     (third Monday of March), so it ends on Tuesday 17 March 2026 at 23:59:59 Hermosillo."""
     c = emitida(t, start, TERCERO)
     c.send("fin_estado_riesgo", {"fecha_cese": "2026-03-10T09:00:00-07:00"}, at="2026-03-10T12:00:00")
-    assert local(c.task("ratificar_solicitud").due_at) == "2026-03-17T23:59:59-07:00"
+    ratificar = c.task("ratificar_solicitud")
+    assert local(ratificar.due_at) == "2026-03-17T23:59:59-07:00"
+    assert deadline_days(ratificar.deadline) == [("2026-03-15", "Domingo"),
+                                                 ("2026-03-16", "Natalicio de Benito Juárez")]
     return c
 
 
 def test_ratificacion_oportuna_capturada_tras_el_vencimiento_la_orden_sigue_vigente(tramita_sqlite: Any,
                                                                                    start: Any) -> None:
     c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
-    # The victim ratified on Tuesday 17 March (the last day) but nobody captured it before the
-    # scheduler's pass at midnight: the timer fires and asks for a certification, not a lapse.
-    assert "plazo_ratificacion_vencido" not in [f.task_name for f in c.fire("2026-03-17T23:59:59")]
     fired = c.fire("2026-03-18T00:00:01")
     assert "plazo_ratificacion_vencido" in [f.task_name for f in fired]
-    assert "ratificar_solicitud" not in c.open() and c.open().count("certificar_ratificacion") == 1
     c.do("certificar_ratificacion",
          example("orden_proteccion_certificacion_ratificacion", 1, fecha_certificacion="2026-03-18",
                  fecha_ratificacion="2026-03-17"), at="2026-03-18T10:00:00")
     assert c.value("calificar_oportunidad_ratificacion", "ratificacion_extemporanea") is False
-    assert "fin_ratificada" in c.reached()
-    assert not {"registrar_caducidad", "fin_orden_caducada"} & c.reached()
-    # The order stays in force: its expiry (60 natural days from 2 March) is still pending.
-    assert local(c.timer("vencimiento_vigencia").due_at) == "2026-05-01T23:59:59-07:00"
-    assert c.status != "completed"
+    assert "fin_ratificada" in c.reached() and "revalorar_riesgo" not in c.open()
+    assert local(c.timer("inicio_revaloracion").due_at) == "2026-04-26T23:59:59-07:00"
 
 
-def test_ratificacion_extemporanea_certificada_la_orden_caduca_mostrando_el_plazo(tramita_sqlite: Any,
-                                                                                 start: Any) -> None:
-    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
-    c.fire("2026-03-18T00:00:01")
-    # She appeared on Wednesday 18 March, one day after the term ended on Tuesday 17 March.
-    c.do("certificar_ratificacion",
-         example("orden_proteccion_certificacion_ratificacion", 1, fecha_certificacion="2026-03-18",
-                 fecha_ratificacion="2026-03-18"), at="2026-03-18T10:00:00")
-    assert c.value("calificar_oportunidad_ratificacion", "ratificacion_extemporanea") is True
-    assert {"registrar_caducidad", "fin_caducidad", "fin_orden_caducada"} <= c.reached()
-    assert "fin_ratificada" not in c.reached()
-    motivo = c.value("registrar_caducidad", "motivo_caducidad")
-    assert motivo.startswith("Reglamento art. 41, primer párrafo")
-    assert "2026-03-18" in motivo and "2026-03-17T23:59:59-07:00" in motivo
-    assert c.timers("vencimiento_vigencia") == []
-
-
-def test_ratificacion_extemporanea_capturada_antes_del_vencimiento_caduca(tramita_sqlite: Any,
+def test_ratificacion_extemporanea_abre_la_revaloracion_mostrando_el_plazo(tramita_sqlite: Any,
                                                                           start: Any) -> None:
-    """Timeliness is judged by the date of the appearance, not by the clock: a ratification made on
-    Wednesday 18 March is late even if it is captured before any timer pass closed the term."""
     c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
+    # She appeared on Wednesday 18 March, one day after the term ended on Tuesday 17 March.
     c.do("ratificar_solicitud", example("orden_proteccion_ratificacion", 0, fecha_ratificacion="2026-03-18"),
          at="2026-03-18T09:00:00")
-    assert {"registrar_caducidad", "fin_orden_caducada"} <= c.reached()
-    assert "2026-03-17T23:59:59-07:00" in c.value("registrar_caducidad", "motivo_caducidad")
-    assert c.timers("vencimiento_vigencia") == []
-
-
-def test_sin_ratificacion_certificada_la_orden_caduca(tramita_sqlite: Any, start: Any) -> None:
-    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
-    c.fire("2026-03-18T00:00:01")
-    c.do("certificar_ratificacion",
-         example("orden_proteccion_certificacion_ratificacion", 0, fecha_certificacion="2026-03-18"),
-         at="2026-03-18T10:00:00")
-    assert {"registrar_caducidad", "fin_orden_caducada"} <= c.reached()
-    assert "calificar_oportunidad_ratificacion" not in c.reached()
-    assert "2026-03-17T23:59:59-07:00" in c.value("registrar_caducidad", "motivo_caducidad")
-    assert c.timers("vencimiento_vigencia") == []
-
-
-def test_certificacion_de_ratificacion_exige_la_fecha(tramita_sqlite: Any, start: Any) -> None:
-    c = _riesgo_cesa_el_10_de_marzo(tramita_sqlite, start)
-    c.fire("2026-03-18T00:00:01")
-    with pytest.raises(InvalidInput) as err:
-        c.do("certificar_ratificacion", {"fecha_certificacion": "2026-03-18", "ratificacion_recibida": True})
-    assert any("Reglamento art. 41" in m for m in err.value.fields.values())
-    assert c.open().count("certificar_ratificacion") == 1
-
-
-def test_tercero_la_victima_no_ratifica(tramita_sqlite: Any, start: Any) -> None:
-    c = emitida(tramita_sqlite, start, TERCERO)
-    c.send("fin_estado_riesgo", {"fecha_cese": "2026-03-04"}, at="2026-03-04T09:00:00")
-    c.do("ratificar_solicitud", example("orden_proteccion_ratificacion", 1, fecha_ratificacion="2026-03-05"))
-    assert {"registrar_caducidad", "fin_orden_caducada"} <= c.reached()
-    assert c.timers("vencimiento_vigencia") == []
+    assert c.value("calificar_oportunidad_ratificacion", "ratificacion_extemporanea") is True
+    motivo = c.value("registrar_falta_ratificacion", "motivo_falta_ratificacion")
+    assert "2026-03-18" in motivo and "2026-03-17T23:59:59-07:00" in motivo
+    assert "revalorar_riesgo" in c.open() and c.timers("inicio_revaloracion") == []
 
 
 def test_la_victima_no_necesita_ratificar(tramita_sqlite: Any, start: Any) -> None:
@@ -380,7 +338,140 @@ def test_la_victima_no_necesita_ratificar(tramita_sqlite: Any, start: Any) -> No
         c.send("fin_estado_riesgo", {})
 
 
-# --- 7. violations --------------------------------------------------------------------------------------
+# --- 2., 3. extension as a new act, a new order with no gap, the late reassessment -----------------------------
+
+def test_prorroga_es_un_acto_nuevo_y_la_nueva_orden_no_deja_hueco(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    seguimiento_completo(c)
+    c.fire("2026-04-27T00:00:00")
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1), at="2026-04-28T10:00:00")  # extend
+    # Decided on 28 April, before the end (1 May): 60 + 30 natural days from Monday 2 March -> Sunday 31 May.
+    assert c.value("aplicar_prorroga", "vigencia_hasta") == "2026-05-31T23:59:59-07:00"
+    docs = c.value("aplicar_prorroga", "documentos_orden")
+    assert [d["version"] for d in docs] == [1, 2]  # both versions kept
+    assert docs[0]["vigente_hasta"] == "2026-05-01T23:59:59-07:00"
+    assert docs[1]["vigente_hasta"] == "2026-05-31T23:59:59-07:00" and docs[1]["acto"] == "prorroga"
+    assert docs[1]["fecha"] == "2026-04-28" and docs[1]["vigencia_dias"] == 90 and docs[1]["folio"] == docs[0]["folio"]
+    assert "LGAMVLV arts. 28 y 34 Septies" in docs[1]["leyenda_acto"]
+    [orden] = register.entries(c.t.db, kind="orden")
+    assert orden.status == "prorrogada" and orden.data["vigente_hasta"] == "2026-05-31T23:59:59-07:00"
+    assert orden.data["versiones"] == 2
+    assert [(p["vigente_hasta_anterior"], p["vigente_hasta"]) for p in orden.data["prorrogas"]] == [
+        ("2026-05-01T23:59:59-07:00", "2026-05-31T23:59:59-07:00")]
+    # A new notification to the enforcing authorities (art. 43).
+    assert c.open() == ["notificar_prorroga"]
+    c.do("notificar_prorroga", example("orden_proteccion_notificacion"), at="2026-04-28T11:00:00")
+    # Reassessment window of the extended order: 85 natural days from 2 March -> Tuesday 26 May.
+    assert local(c.timer("inicio_revaloracion").due_at) == "2026-05-26T23:59:59-07:00"
+    c.fire("2026-05-27T00:00:00")
+    assert local(c.task("revalorar_riesgo").due_at) == "2026-05-31T23:59:59-07:00"
+    # A second extension is refused with the reason, and the task comes back.
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1), at="2026-05-28T08:00:00")
+    assert c.open() == ["revalorar_riesgo"]
+    assert "ya se prorrogó 1 vez" in c.value("calificar_revaloracion", "aviso_revaloracion")
+    # The risk continues: a new order, issued within 4 h of this decision (09:00 -> 13:00).
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-05-28T09:00:00")
+    assert local(c.task("emitir_orden").due_at) == "2026-05-28T13:00:00-07:00"
+    c.do("emitir_orden", example("orden_proteccion_emision", 0), at="2026-05-28T10:00:00")
+    c.do("notificar_orden", example("orden_proteccion_notificacion"))
+    c.do("informar_orden_registro", example("orden_proteccion_informe_orden"))
+    doc = c.value("generar_documento_orden", "documento_orden")
+    # 60 natural days from Thursday 28 May: 31 May is day 3, 30 June day 33, 27 July day 60.
+    assert doc["folio"] == "OP-FGJE-2026-000002" and doc["vigente_hasta"] == "2026-07-27T23:59:59-07:00"
+    # No gap: the first order (in force until 31 May) is left without effect by the second on 28 May.
+    ordenes = {e.folio: e for e in register.entries(c.t.db, kind="orden")}
+    assert ordenes["OP-FGJE-2026-000001"].status == "sin_efectos"
+    assert ordenes["OP-FGJE-2026-000001"].data["sustituida_por"] == "OP-FGJE-2026-000002"
+    assert ordenes["OP-FGJE-2026-000002"].status == "vigente"
+    assert ordenes["OP-FGJE-2026-000002"].data["orden_anterior"] == "OP-FGJE-2026-000001"
+    # A new 6-day follow-up for the new order: contact 1 due 24 h after issue (29 May, 10:00).
+    assert local(c.task("contactar_victima").due_at) == "2026-05-29T10:00:00-07:00"
+
+
+def test_la_prorroga_es_de_hasta_treinta_dias(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    seguimiento_completo(c)
+    c.fire("2026-04-27T00:00:00")
+    with pytest.raises(InvalidInput) as err:
+        c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1, dias_prorroga_acordados=31))
+    assert "LGAMVLV art. 28" in err.value.fields["dias_prorroga_acordados"]
+    # LGAMVLV art. 28, «hasta 30 días»: 15 days agreed; 60 + 15 natural days from 2 March -> Saturday 16 May.
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1, dias_prorroga_acordados=15),
+         at="2026-04-28T10:00:00")
+    assert c.value("aplicar_prorroga", "vigencia_hasta") == "2026-05-16T23:59:59-07:00"
+    assert c.value("aplicar_prorroga", "prorrogas_orden")[0]["dias"] == 15
+    assert "por 15 días naturales" in c.value("aplicar_prorroga", "documento_orden")["leyenda_acto"]
+
+
+def test_revaloracion_tardia_escala_y_la_orden_vencida_no_se_prorroga(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    seguimiento_completo(c)
+    c.fire("2026-04-27T00:00:00")
+    assert c.fire("2026-05-01T23:59:59") == []
+    fired = c.fire("2026-05-02T00:00:00")
+    assert "plazo_revaloracion_vencido" in [f.task_name for f in fired]
+    assert "escalado_revaloracion" in c.reached() and c.task("revalorar_riesgo").overdue
+    # The follow-up ended with the vigencia (LGAMVLV art. 34 Bis): no contact left open after it.
+    assert "contactar_victima" not in c.open()
+    [orden] = register.entries(c.t.db, kind="orden")
+    assert register.status_now(orden, c.clock.now()) == "vencida"
+    # Art. 28 / item 4: a report of facts on 2 May (after the end) is not a violation of the order.
+    c.send("violacion_orden", {"descripcion": "Llamó por teléfono.", "fecha_hechos": "2026-05-02T08:00:00-07:00"},
+           at="2026-05-02T09:00:00")
+    assert c.value("registrar_violacion", "violacion_en_vigor") is False
+    assert not {"intervenir_policia", "informar_violacion", "valorar_inicio_sancion"} & set(c.open())
+    [reporte] = register.entries(c.t.db, kind="violacion")
+    assert reporte.status == "reporte_orden_no_vigente" and reporte.folio == "OP-FGJE-2026-000001"
+    # An expired order is not extended (that would backdate it): a new order is required.
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1), at="2026-05-02T10:00:00")
+    assert "una orden vencida no se prorroga" in c.value("calificar_revaloracion", "aviso_revaloracion")
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-05-02T10:30:00")
+    assert c.open() == ["emitir_orden"]
+    assert c.value("calificar_revaloracion", "revaloracion_tardia") is True
+
+
+def test_ningun_contacto_queda_abierto_al_terminar_la_vigencia(tramita_sqlite: Any, start: Any) -> None:
+    # A 3-day order issued Monday 2 March 11:00 ends Thursday 5 March 23:59:59 (3 natural days). Contact 1
+    # (due 3 March 11:00) is neglected; when the vigencia ends the follow-up closes it.
+    c = start(tramita_sqlite, "orden_proteccion", VICTIMA, T0)
+    c.do("valorar_riesgo", example("orden_proteccion_valoracion_riesgo", 0), at="2026-03-02T10:30:00")
+    c.do("emitir_orden", example("orden_proteccion_emision", 0, vigencia_dias=3), at="2026-03-02T11:00:00")
+    c.do("notificar_orden", example("orden_proteccion_notificacion"), at="2026-03-02T12:00:00")
+    c.do("informar_orden_registro", example("orden_proteccion_informe_orden"), at="2026-03-02T12:30:00")
+    assert local(c.timer("fin_vigencia_seguimiento").due_at) == "2026-03-05T23:59:59-07:00"
+    # Shorter than the 5-day anticipation: reassessed after its first day (max(3 - 5, 1) = 1 natural day from
+    # 2 March -> Tuesday 3 March 23:59:59).
+    assert local(c.timer("inicio_revaloracion").due_at) == "2026-03-03T23:59:59-07:00"
+    assert c.open() == ["contactar_victima"]
+    c.fire("2026-03-06T00:00:00")
+    assert "contactar_victima" not in c.open() and "fin_seguimiento_interrumpido" in c.reached()
+    assert [t.state for t in c.all_tasks("contactar_victima")] == ["CANCELLED"]
+
+
+def test_vencimiento_nueva_orden_negada_concluye(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    c.do("contactar_victima", example("orden_proteccion_contacto"), at="2026-03-03T10:00:00")
+    c.fire("2026-04-27T00:00:00")
+    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-04-28T09:00:00")
+    c.do("emitir_orden", example("orden_proteccion_emision", 1), at="2026-04-28T10:00:00")
+    assert c.status == "completed"
+    assert {"fin_orden_negada_concluye", "fin_vigilancia"} <= c.reached()
+    negada = [e for e in register.entries(c.t.db, kind="orden") if e.status == "negada"]
+    assert [e.folio for e in negada] == ["OP-FGJE-2026-000002"]  # a denial has its own folio too
+
+
+def test_sin_riesgo_no_se_prorroga_ni_se_expide_nueva_orden(tramita_sqlite: Any, start: Any) -> None:
+    c = emitida(tramita_sqlite, start)
+    c.fire("2026-04-27T00:00:00")
+    with pytest.raises(InvalidInput) as err:
+        c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 0, decision_revaloracion="prorrogar"))
+    assert "art. 41, tercer párrafo" in err.value.fields["decision_revaloracion"]
+    with pytest.raises(InvalidInput) as err:
+        c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2, decision_revaloracion="levantar"))
+    assert "34 Septies" in err.value.fields["decision_revaloracion"]
+
+
+# --- 4., 7. violations and the police ----------------------------------------------------------------------------
 
 def test_violaciones_registro_policia_informe_y_procedimiento_sancionador(tramita_sqlite: Any, start: Any) -> None:
     c = emitida(tramita_sqlite, start)
@@ -389,97 +480,67 @@ def test_violaciones_registro_policia_informe_y_procedimiento_sancionador(tramit
     abiertas = c.open()
     assert abiertas.count("intervenir_policia") == 2
     assert abiertas.count("informar_violacion") == 2 and abiertas.count("valorar_inicio_sancion") == 2
-    # Art. 44: the police must intervene immediately: due the instant the violation is reported.
+    # Art. 44 «de inmediato»: due one hour (parameter auxilio_policial.intervencion_horas) after the report,
+    # so it is not overdue the moment it opens.
     policia = sorted(c.all_tasks("intervenir_policia"), key=lambda t: t.due_at)
-    assert [local(t.due_at) for t in policia] == ["2026-03-05T22:00:00-07:00", "2026-03-06T08:00:00-07:00"]
+    assert [local(t.due_at) for t in policia] == ["2026-03-05T23:00:00-07:00", "2026-03-06T09:00:00-07:00"]
+    assert policia[0].deadline["citation"] == "Reglamento art. 44" and not policia[0].overdue
     assert {t.candidate_group for t in policia} == {"policia"}
-    # Arts. 23 IV and 28: each violation is inscribed in the register with the order's folio.
     registros = c.values("registrar_violacion", "registro_violacion")
-    assert [(r["folio_orden"], r["fecha_reporte"], r["descripcion"]) for r in registros] == [
-        ("OP-20260302-1", "2026-03-05T22:00:00-07:00", "Llamadas amenazantes."),
-        ("OP-20260302-1", "2026-03-06T08:00:00-07:00", "Se acercó al domicilio.")]
-    # Reported to the Instituto and the Secretaría Ejecutiva de Seguridad Pública.
+    assert [(r["folio_orden"], r["fecha_hechos"], r["en_vigor"]) for r in registros] == [
+        ("OP-FGJE-2026-000001", "2026-03-05T22:00:00-07:00", True),
+        ("OP-FGJE-2026-000001", "2026-03-06T08:00:00-07:00", True)]
+    # Reported to the recipient chosen on issue (the Instituto, by default), not to both.
     assert {t.title for t in c.all_tasks("informar_violacion")} == {
-        "Informar al Instituto y a la Secretaría Ejecutiva de Seguridad Pública"}
+        "Informar la violación al Instituto o a la Secretaría Ejecutiva de Seguridad Pública"}
     c.t.complete(policia[0].id, example("orden_proteccion_intervencion_policial"), "pruebas")
-    informar = c.all_tasks("informar_violacion")[0]
-    c.t.complete(informar.id, example("orden_proteccion_informe_violacion"), "pruebas")
-    valorar = c.all_tasks("valorar_inicio_sancion")[0]
-    c.t.complete(valorar.id, example("orden_proteccion_valoracion_sancion", 0), "pruebas")
+    c.t.complete(c.all_tasks("informar_violacion")[0].id, example("orden_proteccion_informe_violacion"), "pruebas")
+    c.t.complete(c.all_tasks("valorar_inicio_sancion")[0].id, example("orden_proteccion_valoracion_sancion", 0),
+                 "pruebas")
     assert "fin_sancion_solicitada" in c.reached()
-    # It starts a sanction case (procedure 3), routed by workflows/messages.toml.
     [iniciado] = [e for e in c.detail().events if e.kind == "case_started"]
-    assert iniciado.detail["message"] == "solicitud_procedimiento_sancion" and iniciado.detail["process"] == "sancion"
     sancion = Case(c.t, c.clock, iniciado.detail["instance"], "sancion")
-    assert sancion.detail().instance.process_key == "sancion"
-    assert sancion.open() == ["registrar_infraccion"]
-    pedido = sancion.data()
-    assert pedido["origen"] == "violacion_orden_proteccion" and pedido["folio_orden_proteccion"] == "OP-20260302-1"
-    assert pedido["hechos_iniciales"] == "Llamadas amenazantes."
-    # Still in force: violations keep being caught.
-    c.send("violacion_orden", {"descripcion": "Tercera."}, at="2026-03-07T08:00:00")
-    assert c.open().count("intervenir_policia") == 2  # one done, two open
-    assert len(c.values("registrar_violacion", "registro_violacion")) == 3
+    assert sancion.data()["folio_orden_proteccion"] == "OP-FGJE-2026-000001"
+    # The register holds each violation with the police intervention and the sanction requested.
+    violaciones = register.entries(c.t.db, kind="violacion")
+    assert [v.key for v in violaciones] == ["OP-FGJE-2026-000001-V1", "OP-FGJE-2026-000001-V2"]
+    primera = violaciones[0].data
+    assert primera["intervencion_policial"]["violencia_cesada"] is True
+    assert primera["sancion_solicitada"] == "2026-03-06T08:00:00-07:00"
 
 
-# --- 8. expiry: extension once, new order, denial ---------------------------------------------------------
+# --- 6. the 4-hour term runs from when the authority learned the facts ----------------------------------------
 
-def test_vencimiento_prorroga_una_sola_vez_y_nueva_orden(tramita_sqlite: Any, start: Any) -> None:
-    c = emitida(tramita_sqlite, start)
-    contactos(c, SEIS_DIAS)
-    c.fire("2026-05-02T00:00:00")
-    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1), at="2026-05-02T10:00:00")  # extend
-    # 60 + 30 natural days from Monday 2 March: Sunday 31 May (vigencia not moved).
-    assert c.value("aplicar_prorroga", "vigencia_hasta") == "2026-05-31T23:59:59-07:00"
-    assert c.value("aplicar_prorroga", "prorrogas_usadas") == 1
-    vigencia = c.timer("vencimiento_vigencia")
-    assert local(vigencia.due_at) == "2026-05-31T23:59:59-07:00" and vigencia.deadline["count"] == 90
-    assert c.open() == []
-    c.fire("2026-06-01T00:00:00")
-    # A second extension is refused, and the reason is recorded.
-    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 1), at="2026-06-01T08:00:00")
-    assert c.open() == ["revalorar_riesgo"]
-    assert "ya se prorrogó una vez" in c.value("rechazar_prorroga", "aviso_revaloracion")
-    assert c.timers("vencimiento_vigencia") == []
-    # The risk continues: a new order (art. 41, third paragraph), issued within 4 h of this decision.
-    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-06-01T09:00:00")
-    emitir = c.task("emitir_orden")
-    assert local(emitir.due_at) == "2026-06-01T13:00:00-07:00"  # 09:00 + 4 h
-    c.do("emitir_orden", example("orden_proteccion_emision", 0), at="2026-06-01T10:00:00")
-    c.do("notificar_orden", example("orden_proteccion_notificacion"))
-    doc = c.value("generar_documento_orden", "documento_orden")
-    # The second order of the case; 60 natural days from Monday 1 June -> Friday 31 July.
-    assert doc["folio"] == "OP-20260601-2" and doc["vigente_hasta"] == "2026-07-31T23:59:59-07:00"
-    assert local(c.timer("vencimiento_vigencia").due_at) == "2026-07-31T23:59:59-07:00"
-    # A new 6-day follow-up for the new order: first contact Tuesday 2 June, 10:00.
-    assert local(c.timer("contacto_24_horas").due_at) == "2026-06-02T10:00:00-07:00"
-    for dia in ["2026-06-02", "2026-06-03", "2026-06-04", "2026-06-05", "2026-06-06", "2026-06-07"]:
-        c.fire(f"{dia}T10:00:01")
-        c.do("contactar_victima", example("orden_proteccion_contacto"))
-    assert len(c.all_tasks("contactar_victima")) == 12
-    # The new order can be extended once again (the count restarts with each order).
-    c.fire("2026-08-01T00:00:00")
-    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 0))
-    assert c.status == "completed" and {"fin_orden_concluida", "fin_vigilancia"} <= c.reached()
+def test_el_plazo_de_emision_corre_desde_el_conocimiento_de_los_hechos(tramita_sqlite: Any, start: Any) -> None:
+    # Learned at 08:30, keyed in at 10:00: 4 hours from 08:30 -> 12:30 (not 14:00).
+    c = start(tramita_sqlite, "orden_proteccion", dict(VICTIMA, fecha_hora_conocimiento="2026-03-02T08:30:00-07:00"),
+              T0)
+    valorar = c.task("valorar_riesgo")
+    assert local(valorar.due_at) == "2026-03-02T12:30:00-07:00"
+    assert valorar.deadline["start"] == "2026-03-02T08:30:00-07:00"
+    assert c.data()["fecha_solicitud"] == "2026-03-02T10:00:00-07:00"
 
 
-def test_vencimiento_nueva_orden_negada_concluye(tramita_sqlite: Any, start: Any) -> None:
-    c = emitida(tramita_sqlite, start)
-    contactos(c, SEIS_DIAS)
-    c.fire("2026-05-02T00:00:00")
-    c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-05-04T09:00:00")
-    c.do("emitir_orden", example("orden_proteccion_emision", 1), at="2026-05-04T10:00:00")
+def test_el_conocimiento_no_puede_ser_posterior_a_la_captura(tramita_sqlite: Any, start: Any) -> None:
+    with pytest.raises(InvalidInput) as err:
+        start(tramita_sqlite, "orden_proteccion", dict(VICTIMA, fecha_hora_conocimiento="2026-03-02T10:00:01-07:00"),
+              T0)
+    assert "LGAMVLV art. 28" in err.value.fields["fecha_hora_conocimiento"]
+    assert tramita_sqlite.instances() == []
+
+
+def test_la_policia_interviene_ante_la_llamada_de_auxilio_haya_o_no_orden(tramita_sqlite: Any, start: Any) -> None:
+    # Art. 44: the duty arises from the victim's call at the moment of the aggression; «de inmediato» is
+    # due one hour (parameter auxilio_policial.intervencion_horas) after the call: 21:50 -> 22:50.
+    c = start(tramita_sqlite, "auxilio_policial", example("auxilio_policial_inicio", 1), "2026-03-05T21:52:00")
+    tarea = c.task("intervenir_auxilio")
+    assert local(tarea.due_at) == "2026-03-05T22:50:00-07:00" and not tarea.overdue
+    assert tarea.deadline["citation"] == "Reglamento art. 44" and tarea.candidate_group == "policia"
+    assert c.fire("2026-03-05T22:50:00") == []
+    [fired] = c.fire("2026-03-05T22:50:01")
+    assert fired.task_name == "plazo_intervencion_vencido" and "escalado_intervencion" in c.reached()
+    c.do("intervenir_auxilio", example("orden_proteccion_intervencion_policial"), at="2026-03-05T23:00:00")
     assert c.status == "completed"
-    assert {"fin_orden_negada_concluye", "fin_vigilancia"} <= c.reached()
-    assert "fin_orden_negada" not in c.reached()
-
-
-def test_sin_riesgo_no_se_prorroga_ni_se_expide_nueva_orden(tramita_sqlite: Any, start: Any) -> None:
-    c = emitida(tramita_sqlite, start)
-    c.fire("2026-05-02T00:00:00")
-    with pytest.raises(InvalidInput) as err:
-        c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 0, decision_revaloracion="prorrogar"))
-    assert "art. 41, tercer párrafo" in err.value.fields["decision_revaloracion"]
-    with pytest.raises(InvalidInput) as err:
-        c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2, decision_revaloracion="levantar"))
-    assert "34 Septies" in err.value.fields["decision_revaloracion"]
+    # With an order, its folio is kept to link the intervention to it.
+    d = start(tramita_sqlite, "auxilio_policial", example("auxilio_policial_inicio", 0), "2026-03-05T21:52:00")
+    assert d.data()["folio_orden_proteccion"] == "OP-FGJE-2026-000001"

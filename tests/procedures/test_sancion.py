@@ -4,7 +4,7 @@ Calendar facts used below (computed by hand, America/Hermosillo, UTC−7):
 * Friday 2026-12-18; 19–20 and 26–27 December are weekends; 25 December (Friday) is an LFT
   art. 74 holiday; 1 January 2027 (Friday) is an LFT art. 74 holiday; 2–3 January 2027 weekend.
   (No winter vacation is declared in workflows/calendar/sonora.toml, so none is skipped.)
-* UMA (parameters.toml): 113.14 from 2025-02-01 to 2026-01-31; 117.31 from 2026-02-01 to 2027-01-31.
+* UMA (periodos/uma.toml): 113.14 from 2025-02-01 to 2026-01-31; 117.31 from 2026-02-01 to 2027-01-31.
 * Art. 54: 5 días hábiles from the day after the personal notification.
 * Art. 57: the recurso is resolved within 10 días hábiles of its filing.
 * Art. 53: the power to sanction prescribes in one year; the day of the infraction counts whole, so
@@ -119,6 +119,9 @@ def test_sin_recurso_la_resolucion_queda_firme_y_se_remite_al_cobro(tramita_any:
     assert c.value("declarar_firmeza", "resolucion_firme") is True
     assert c.value("declarar_firmeza", "fecha_firmeza") == "2026-12-29"
     c.do("remitir_cobro", example("sancion_remision_cobro"), at="2027-01-05T10:00:00")
+    # Art. 47, last paragraph: the fiscal authority reports whether the fine was paid.
+    assert c.open() == ["registrar_resultado_cobro"]
+    c.do("registrar_resultado_cobro", example("sancion_resultado_cobro", 0), at="2027-01-20T10:00:00")
     assert c.status == "completed"
     assert "fin_cobro" in c.reached() and "acordar_desechamiento_recurso" not in c.reached()
 
@@ -151,10 +154,10 @@ def test_reincidencia_arresto_inconmutable(tramita_sqlite: Any, start: Any) -> N
     assert c.value("determinar_rango_sancion", "tope") == "arresto_inconmutable"
     assert c.value("determinar_rango_sancion", "arresto_conmutable") is False
     c.fire("2026-12-29T00:00:00")
-    c.do("certificar_recurso", example("sancion_certificacion_recurso", 0))
+    c.do("certificar_recurso", example("sancion_certificacion_recurso", 0), at="2026-12-29T10:00:00")
     assert c.open() == ["ordenar_arresto"]
     with pytest.raises(InvalidInput) as err:  # art. 47 II: never more than 36 hours
-        c.do("ordenar_arresto", example("sancion_orden_arresto", horas_arresto=40))
+        c.do("ordenar_arresto", example("sancion_orden_arresto", horas_arresto=40), at="2027-01-05T10:00:00")
     assert "art. 47, fracción II" in err.value.fields["horas_arresto"]
     c.do("ordenar_arresto", example("sancion_orden_arresto"))
     assert c.status == "completed" and "fin_arresto" in c.reached() and "remitir_cobro" not in c.reached()
@@ -175,10 +178,10 @@ def test_sancion_fuera_de_los_limites_se_rechaza_en_el_formulario(tramita_sqlite
                                                                   cambios: dict[str, Any], campo: str,
                                                                   articulo: str) -> None:
     c = registrada(tramita_sqlite, start)
-    c.do("citar_partes", example("sancion_citacion"))
-    c.do("desahogar_comparecencia", example("sancion_comparecencia"))
+    c.do("citar_partes", example("sancion_citacion"), at="2026-04-01T10:00:00")
+    c.do("desahogar_comparecencia", example("sancion_comparecencia"), at="2026-04-10T10:00:00")
     with pytest.raises(InvalidInput) as err:
-        c.do("dictar_resolucion", example("sancion_resolucion", 0, **cambios))
+        c.do("dictar_resolucion", example("sancion_resolucion", 0, **cambios), at="2026-06-15T10:00:00")
     assert f"{LEY} {articulo}" in err.value.fields[campo], err.value.fields
     assert c.open() == ["dictar_resolucion"]  # nothing was saved
     assert not [e for e in c.detail().events if e.detail and e.detail.get("task") == "dictar_resolucion"]
@@ -186,7 +189,7 @@ def test_sancion_fuera_de_los_limites_se_rechaza_en_el_formulario(tramita_sqlite
 
 def test_infraccion_no_acreditada_concluye_sin_sancion(tramita_sqlite: Any, start: Any) -> None:
     c = registrada(tramita_sqlite, start)
-    c.do("citar_partes", example("sancion_citacion"))
+    c.do("citar_partes", example("sancion_citacion"), at="2026-04-01T10:00:00")
     c.do("desahogar_comparecencia", example("sancion_comparecencia", infraccion_acreditada=False))
     assert c.status == "completed"
     assert {"fin_no_acreditada", "fin_sin_sancion"} <= c.reached() and "notificar_resolucion" not in c.reached()
@@ -221,10 +224,11 @@ def test_recurso_extemporaneo_tras_el_vencimiento_se_desecha_mostrando_el_plazo(
     motivo = c.value("calificar_oportunidad_recurso", "motivo_desechamiento")
     assert motivo.startswith(f"{LEY} art. 54")
     assert "2026-12-29" in motivo and "2026-12-18" in motivo and FIN_RECURSO in motivo
-    c.do("acordar_desechamiento_recurso", example("sancion_desechamiento_recurso"))
+    c.do("acordar_desechamiento_recurso", example("sancion_desechamiento_recurso"), at="2026-12-30T10:00:00")
     assert c.open() == ["remitir_cobro"]
     assert "resolver_recurso" not in c.reached()
-    c.do("remitir_cobro", example("sancion_remision_cobro"))
+    c.do("remitir_cobro", example("sancion_remision_cobro"), at="2027-01-05T10:00:00")
+    c.do("registrar_resultado_cobro", example("sancion_resultado_cobro", 0), at="2027-01-20T10:00:00")
     assert c.status == "completed" and "fin_cobro" in c.reached()
 
 
@@ -236,7 +240,8 @@ def test_recurso_oportuno_capturado_tras_el_vencimiento_se_tramita(tramita_sqlit
     c.do("certificar_recurso", example("sancion_certificacion_recurso", 1, fecha_presentacion_recurso="2026-12-28"),
          at="2026-12-29T10:00:00")
     assert c.value("calificar_oportunidad_recurso", "recurso_extemporaneo") is False
-    assert c.open() == ["resolver_recurso"]
+    # No suspension was asked for (art. 56, fraction I): the fine is collected while the recurso is resolved.
+    assert c.open() == ["remitir_cobro", "resolver_recurso"]
     # Art. 57 from the filing on 28 December: 29 (1), 30 (2), 31 (3), [1 January holiday, 2-3
     # weekend], 4 (4), 5 (5), 6 (6), 7 (7), 8 (8), [9-10 weekend], 11 (9), Tuesday 12 January (10).
     assert local(c.task("resolver_recurso").due_at) == "2027-01-12T23:59:59-07:00"
@@ -261,7 +266,7 @@ def test_recurso_extemporaneo_se_desecha_mostrando_el_plazo(tramita_sqlite: Any,
     assert motivo.startswith(f"{LEY} art. 54")
     assert "2026-12-29" in motivo and "2026-12-18" in motivo and FIN_RECURSO in motivo
     assert c.value("calificar_oportunidad_recurso", "recurso_extemporaneo") is True
-    c.do("acordar_desechamiento_recurso", example("sancion_desechamiento_recurso"))
+    c.do("acordar_desechamiento_recurso", example("sancion_desechamiento_recurso"), at="2026-12-30T10:00:00")
     assert c.open() == ["remitir_cobro"]
     assert c.value("declarar_firmeza", "resolucion_firme") is True
     assert "resolver_recurso" not in c.reached()
@@ -272,7 +277,7 @@ def test_recurso_el_ultimo_dia_es_oportuno(tramita_sqlite: Any, start: Any) -> N
     c.do("interponer_recurso", dict(SIN_SUSPENSION, fecha_presentacion_recurso="2026-12-28"),
          at="2026-12-28T23:59:59")
     assert c.value("calificar_oportunidad_recurso", "recurso_extemporaneo") is False
-    assert c.open() == ["resolver_recurso"]
+    assert c.open() == ["remitir_cobro", "resolver_recurso"]  # no suspension: enforced meanwhile (art. 56)
 
 
 def test_recurso_sin_motivos_o_preceptos_se_rechaza(tramita_sqlite: Any, start: Any) -> None:
@@ -294,14 +299,18 @@ def test_suspension_concedida_con_los_cuatro_requisitos_y_recurso_confirmado(tra
     c.do("valorar_suspension", example("sancion_valoracion_suspension"))
     assert c.value("resolver_suspension", "suspension_otorgada") is True
     assert c.value("resolver_suspension", "requisitos_suspension_incumplidos") == []
+    # Art. 56: granted, so the fine waits for the recurso's resolution (nothing is sent for collection yet).
+    assert c.open() == ["resolver_recurso"]
     resolver = c.task("resolver_recurso")
     assert local(resolver.due_at) == FIN_RESOLVER_RECURSO
     c.do("resolver_recurso", example("sancion_resolucion_recurso", 0, fecha_resolucion_recurso="2027-01-06"),
          at="2027-01-06T10:00:00")
     assert c.timers("plazo_resolver_recurso", status="cancelled")
-    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso"))
-    assert c.open() == ["remitir_cobro"]  # confirmed: the resolution is firm and is collected
-    c.do("remitir_cobro", example("sancion_remision_cobro"))
+    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso"), at="2027-01-06T12:00:00")
+    assert c.open() == ["remitir_cobro"]  # confirmed: the resolution is firm and only now collected
+    assert c.value("declarar_firmeza", "fecha_ejecutable") == "2027-01-06"
+    c.do("remitir_cobro", example("sancion_remision_cobro", fecha_remision="2027-01-07"), at="2027-01-07T10:00:00")
+    c.do("registrar_resultado_cobro", example("sancion_resultado_cobro", 0), at="2027-01-20T10:00:00")
     assert c.status == "completed" and "fin_cobro" in c.reached() and "escalado_resolver_recurso" not in c.reached()
 
 
@@ -316,14 +325,17 @@ def test_suspension_negada_nombra_el_requisito_faltante(tramita_sqlite: Any, sta
                                                        resolucion: dict[str, Any], fraccion: str) -> None:
     c = en_recurso(tramita_sqlite, start, recurso, resolucion)
     if valoracion is None:  # not requested: nothing to assess
-        assert c.open() == ["resolver_recurso"]
+        assert "resolver_recurso" in c.open()
         faltantes = c.value("calificar_oportunidad_recurso", "requisitos_suspension_incumplidos")
     else:
         c.do("valorar_suspension", dict(valoracion, consideraciones_suspension="Valoración."))
         assert c.value("resolver_suspension", "suspension_otorgada") is False
         faltantes = c.value("resolver_suspension", "requisitos_suspension_incumplidos")
     assert len(faltantes) == 1 and faltantes[0].startswith(f"{LEY} art. 56, fracción {fraccion}:")
-    assert c.open() == ["resolver_recurso"]
+    # Art. 56: the suspension is refused, so the sanction is enforced while the recurso is resolved.
+    enforce = "ordenar_arresto" if resolucion is REINCIDENTE else "remitir_cobro"
+    assert c.open() == sorted([enforce, "resolver_recurso"])
+    assert c.value("marcar_ejecucion_sin_suspension", "fecha_ejecutable") == "2026-12-22"
 
 
 # --- 8. resolution of the recurso ----------------------------------------------------------------------------
@@ -346,9 +358,14 @@ def test_recurso_no_resuelto_en_diez_dias_habiles_escala_y_luego_se_modifica(tra
     c.do("resolver_recurso", example("sancion_resolucion_recurso", 1, fecha_resolucion_recurso="2027-01-11"),
          at="2027-01-11T10:00:00")
     assert c.value("verificar_sancion_recurso", "multa_pesos") == 117.31
-    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso"))
-    c.do("remitir_cobro", example("sancion_remision_cobro"))
-    assert c.status == "completed" and "fin_cobro" in c.reached()
+    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso", fecha_notificacion_recurso="2027-01-11"))
+    # Enforced without suspension since 22 December: the modified sanction is told to the enforcing authority.
+    assert c.open() == ["comunicar_recurso_ejecutora", "remitir_cobro"]
+    c.do("comunicar_recurso_ejecutora", example("sancion_comunicacion_ejecutora", fecha_comunicacion="2027-01-11"))
+    c.do("remitir_cobro", example("sancion_remision_cobro", fecha_remision="2027-01-11"))
+    c.do("registrar_resultado_cobro", example("sancion_resultado_cobro", 0, fecha_resultado="2027-01-11"))
+    assert c.status == "completed" and {"fin_cobro", "fin_recurso_comunicado"} <= c.reached()
+    assert "declarar_firmeza" not in c.reached()
 
 
 def test_modificacion_fuera_de_rango_se_rechaza(tramita_sqlite: Any, start: Any) -> None:
@@ -356,20 +373,136 @@ def test_modificacion_fuera_de_rango_se_rechaza(tramita_sqlite: Any, start: Any)
     with pytest.raises(InvalidInput) as err:
         c.do("resolver_recurso", example("sancion_resolucion_recurso", 1, multa_uma=3))
     assert f"{LEY} art. 47, fracción I, segundo párrafo" in err.value.fields["multa_uma"]
-    assert c.open() == ["resolver_recurso"]
+    assert c.open() == ["remitir_cobro", "resolver_recurso"]
 
 
 def test_recurso_revoca_la_resolucion(tramita_sqlite: Any, start: Any) -> None:
-    c = en_recurso(tramita_sqlite, start, SIN_SUSPENSION)
-    c.do("resolver_recurso", example("sancion_resolucion_recurso", 2))
-    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso"))
+    c = en_recurso(tramita_sqlite, start, RECURSO)
+    c.do("valorar_suspension", example("sancion_valoracion_suspension"))  # suspension granted: enforcement waits
+    assert c.open() == ["resolver_recurso"]
+    c.do("resolver_recurso", example("sancion_resolucion_recurso", 2), at="2027-01-05T10:00:00")
+    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso"), at="2027-01-06T10:00:00")
     assert c.status == "completed"
     assert "fin_revocada" in c.reached() and "declarar_firmeza" not in c.reached()
+    assert "remitir_cobro" not in c.reached()
 
 
 def test_reincidente_recurso_confirmado_ordena_arresto(tramita_sqlite: Any, start: Any) -> None:
     c = en_recurso(tramita_sqlite, start, RECURSO, REINCIDENTE)
     c.do("valorar_suspension", example("sancion_valoracion_suspension"))
-    c.do("resolver_recurso", example("sancion_resolucion_recurso", 0))
-    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso"))
-    assert c.open() == ["ordenar_arresto"]
+    # Art. 56 IV: a repeat offender gets no suspension, so the arrest is ordered while the recurso runs.
+    assert c.open() == ["ordenar_arresto", "resolver_recurso"]
+    c.do("resolver_recurso", example("sancion_resolucion_recurso", 0), at="2027-01-05T10:00:00")
+    c.do("notificar_resolucion_recurso", example("sancion_notificacion_recurso"), at="2027-01-06T10:00:00")
+    assert c.open() == ["comunicar_recurso_ejecutora", "ordenar_arresto"]
+
+
+# --- issue 10, items 13-15 and 18 ---------------------------------------------------------------------------
+
+def firme_sin_recurso(t: Any, start: Any, resolucion: dict[str, Any] = RESOLUCION) -> Case:
+    """No recurso: the term ends Monday 28 December 2026; certified on Tuesday 29, the resolution is firm."""
+    c = notificada(t, start, resolucion)
+    c.fire("2026-12-29T00:00:01")
+    c.do("certificar_recurso", example("sancion_certificacion_recurso", 0), at="2026-12-29T10:00:00")
+    return c
+
+
+def test_multa_no_pagada_se_permuta_por_arresto_de_hasta_36_horas(tramita_sqlite: Any, start: Any) -> None:
+    """Item 14, art. 47 last paragraph: an unpaid fine may be exchanged for arrest of at most 36 hours."""
+    c = firme_sin_recurso(tramita_sqlite, start)
+    c.do("remitir_cobro", example("sancion_remision_cobro"), at="2027-01-05T10:00:00")
+    c.do("registrar_resultado_cobro", example("sancion_resultado_cobro", 1), at="2027-02-15T10:00:00")
+    assert c.open() == ["ordenar_arresto_permuta"]
+    with pytest.raises(InvalidInput) as err:
+        c.do("ordenar_arresto_permuta", example("sancion_orden_arresto", fecha_orden="2027-02-15", horas_arresto=40))
+    assert "art. 47" in err.value.fields["horas_arresto"]
+    c.do("ordenar_arresto_permuta", example("sancion_orden_arresto", fecha_orden="2027-02-15", horas_arresto=36))
+    assert c.status == "completed" and "fin_arresto_permuta" in c.reached() and "fin_cobro" not in c.reached()
+
+
+def test_la_multa_del_jornalero_es_un_dia_de_ingreso_no_una_fraccion(tramita_sqlite: Any, start: Any) -> None:
+    """Item 14, art. 47 I, second paragraph: «será equivalente a un día de su jornada o ingreso diario»."""
+    c = registrada(tramita_sqlite, start)
+    c.do("citar_partes", example("sancion_citacion"), at="2026-04-01T10:00:00")
+    c.do("desahogar_comparecencia", example("sancion_comparecencia"), at="2026-04-10T10:00:00")
+    with pytest.raises(InvalidInput) as err:
+        c.do("dictar_resolucion", dict(JORNALERO, multa_dias_ingreso=0.5), at="2026-06-15T10:00:00")
+    assert err.value.fields["multa_dias_ingreso"].startswith("La multa de una persona jornalera")
+    c.do("dictar_resolucion", JORNALERO)
+    assert c.value("verificar_sancion", "multa_pesos") == 350.0  # 1 day × 350 pesos of daily income
+
+
+def test_la_facultad_de_ejecutar_tambien_prescribe_al_ano(tramita_any: Any, start: Any) -> None:
+    """Item 15, art. 53: the power to enforce prescribes in one year from the day the sanction is enforceable.
+
+    Firm on Tuesday 29 December 2026 (parameter sancion.prescripcion_ejecucion_inicio: «ejecutable»);
+    prescription rule (Código Civil art. 1180; sancion.prescripcion_regla): 29 December counts whole, so
+    the year has run at 00:00 of Wednesday 29 December 2027, not moved by días inhábiles.
+    """
+    c = firme_sin_recurso(tramita_any, start)
+    assert c.value("declarar_firmeza", "fecha_ejecutable") == "2026-12-29"
+    c.do("remitir_cobro", example("sancion_remision_cobro"), at="2027-01-05T10:00:00")
+    timer = c.timer("prescripcion_ejecucion_registrar_resultado_cobro")
+    assert local(timer.due_at) == "2027-12-29T00:00:00-07:00"
+    assert timer.deadline["unit"] == "months" and timer.deadline["count"] == 12
+    assert "Código Civil art. 1180" in timer.deadline["rule"]
+    assert c.fire("2027-12-29T00:00:00") == []
+    c.fire("2027-12-29T00:00:01")
+    assert c.status == "completed"
+    assert {"registrar_prescripcion_ejecucion", "fin_ejecucion_prescrita"} <= c.reached()
+    assert c.data()["motivo_conclusion"].startswith(f"{LEY} art. 53: prescribió la facultad de hacer efectiva")
+
+
+def test_sin_la_uma_del_periodo_la_tarea_dice_que_periodo_agregar(tramita_sqlite: Any, start: Any,
+                                                                   tmp_path: Any, monkeypatch: Any) -> None:
+    """Item 18: an infraction on Wednesday 10 February 2027 falls in the period 2027-02-01 to 2028-01-31,
+    which parameters.toml does not hold: a message on the task, not an IndexError; loaded, it goes on."""
+    import shutil
+
+    from engine import config
+    from tests.procedures.conftest import WORKFLOWS
+
+    c = start(tramita_sqlite, "sancion", INICIO, "2027-02-11T09:00:00")
+    c.do("registrar_infraccion", dict(REGISTRO, fecha_infraccion="2027-02-10"))
+    c.do("citar_partes", example("sancion_citacion", fecha_citacion="2027-02-11",
+                                 fecha_hora_comparecencia="2027-02-18T10:00:00-07:00"))
+    c.do("desahogar_comparecencia", example("sancion_comparecencia"), at="2027-02-18T10:00:00")
+    c.do("dictar_resolucion", dict(RESOLUCION, fecha_resolucion="2027-03-01"), at="2027-03-01T10:00:00")
+    assert c.status == "running" and not c.detail().incidents
+    assert c.open() == ["dictar_resolucion"]  # back for correction, with the message
+    [message] = c.value("verificar_sancion", "errores_sancion")
+    assert "[uma.periodos]" in message and "2027-02-01 al 2028-01-31" in message
+    assert c.value("verificar_sancion", "uma_infraccion") is None
+    # The legal designer deploys the 2027 value (a new version of periodos/uma.toml); sent again, it goes on.
+    from engine.deploy.versions import BundleFile
+
+    uma = (WORKFLOWS / "periodos" / "uma.toml").read_text(encoding="utf-8").replace(
+        '{ desde = "2026-02-01", hasta = "2027-01-31", valor = 117.31 },',
+        '{ desde = "2026-02-01", hasta = "2027-01-31", valor = 117.31 },\n'
+        '  { desde = "2027-02-01", hasta = "2028-01-31", valor = 121.00 },')
+    assert "121.00" in uma
+    tramita_sqlite.deploy([BundleFile("periodos/uma.toml", uma.encode("utf-8"))], "disenadora")
+    tramita_sqlite.runtime.forget_latest()
+    c.do("dictar_resolucion", dict(RESOLUCION, fecha_resolucion="2027-03-01"))
+    assert c.value("verificar_sancion", "multa_pesos") == 7260.0  # 60 × 121.00
+    assert c.open() == ["notificar_resolucion"]
+
+
+def test_infraccion_futura_o_anterior_a_la_ley_se_rechaza(tramita_sqlite: Any, start: Any) -> None:
+    """Item 19: today (engine clock) and a legal parameter (sancion.ley_vigente_desde, 30 January 2000)."""
+    c = start(tramita_sqlite, "sancion", INICIO, "2026-03-11T09:00:00")
+    with pytest.raises(InvalidInput) as err:  # the 2030 date that once put a case in error
+        c.do("registrar_infraccion", dict(REGISTRO, fecha_infraccion="2030-03-10"))
+    assert "no puede ser posterior a hoy" in err.value.fields["fecha_infraccion"]
+    with pytest.raises(InvalidInput) as err:
+        c.do("registrar_infraccion", dict(REGISTRO, fecha_infraccion="1900-01-01"))
+    assert "entrada en vigor" in err.value.fields["fecha_infraccion"]
+    c.do("registrar_infraccion", dict(REGISTRO, fecha_infraccion="2000-01-30"))  # the first day in force
+    # (long prescribed: art. 53's year ran at 00:00 of 30 January 2001, so the case ends at once)
+    assert "fin_prescrita" in c.reached()
+    # Another field of the same form: the hearing cannot come before the citation that sets it.
+    c = registrada(tramita_sqlite, start)
+    with pytest.raises(InvalidInput) as err:
+        c.do("citar_partes", example("sancion_citacion", fecha_citacion="2026-03-11",
+                                     fecha_hora_comparecencia="2026-03-10T10:00:00-07:00"))
+    assert err.value.fields["fecha_hora_comparecencia"].startswith("La comparecencia no puede ser anterior a la citación")

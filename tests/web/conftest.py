@@ -45,6 +45,7 @@ def _fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _attachments_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where attachments went before migration 0005 (now the database): tests check nothing lands here."""
     folder = tmp_path / "attachments"
     monkeypatch.setenv("TRAMITA_ATTACHMENTS", str(folder))
     return folder
@@ -69,7 +70,6 @@ def make_tramita(url: str, workflows: Path = WORKFLOWS, users: list[Any] = USERS
     from tests.driver import Driver
 
     t = Driver(url)
-    t.runtime.workflows_dir = workflows
     t.deploy_paths([workflows], "pruebas")
     for username, role, institution, groups in users:
         t.add_user(username, PASSWORD, name=username.capitalize(), role=role, institution=institution, groups=groups)
@@ -177,6 +177,7 @@ def open_task(t: Any, instance_id: int, name: str) -> str:
 
 # A protection-order request and the steps to the issued order, as the real forms take them.
 REAL_REQUEST = {"solicitante_tipo": "victima", "forma_solicitud": "verbal", "nombre_victima": "María López Valenzuela",
+                "fecha_hora_conocimiento": "2026-03-02T10:00:00-07:00",
                 "tipo_orden_solicitada": "no_especificada", "hechos": "Amenazas de muerte por su expareja."}
 REAL_RISK = {"riesgo_vida": True, "riesgo_integridad": True, "riesgo_patrimonio": False, "magnitud_dano": "grave"}
 REAL_ISSUE = {"decision_emision": "otorgar", "tipo_orden": "emergencia", "vigencia_dias": 60,

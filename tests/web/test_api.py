@@ -23,16 +23,24 @@ def api(app, wt):  # type: ignore[no-untyped-def]
     return call
 
 
+_STUDIO = {"lint", "versions", "diff", "create_draft", "get_draft", "update_draft", "submit_draft", "approve_draft",
+           "reject_draft"}  # the studio's endpoints (web/api/design.py), described by their own tests
+
+
 def test_openapi_describes_every_endpoint(app) -> None:  # type: ignore[no-untyped-def]
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{id}", "/tasks",
-                                  "/tasks/{id}", "/tasks/{id}/complete", "/instances/{id}/messages",
-                                  "/instances/{id}/messages/{name}", "/monitor/overview", "/monitor/stalled",
-                                  "/monitor/workload", "/monitor/charts", "/monitor/heatmap/{key}", "/monitor/actions",
-                                  "/monitor/tasks/{id}/reassign"}
+    assert set(spec["paths"]) == {"/processes", "/processes/{key}/instances", "/instances/{instance_id}", "/tasks",
+                                  "/tasks/{task_id}", "/tasks/{task_id}/complete", "/instances/{instance_id}/messages",
+                                  "/instances/{instance_id}/messages/{name}",
+                                  "/instances/{instance_id}/rectifications",
+                                  "/registro/ordenes", "/registro/evaluacion", "/monitor/overview",
+                                  "/monitor/stalled", "/monitor/workload", "/monitor/charts", "/monitor/heatmap/{key}",
+                                  "/monitor/actions", "/monitor/tasks/{task_id}/reassign"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule}
+    # every route but the register's file download (CSV or JSON file, not a JSON answer) is described
+    rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule
+             and "exportar" not in r.rule and r.endpoint.split(".")[1] not in _STUDIO}
     assert len(rules) == len(spec["paths"])
 
 
@@ -99,7 +107,7 @@ def test_api_errors_name_the_field(api, wt) -> None:  # type: ignore[no-untyped-
     r = api("POST", f"/api/v1/tasks/{task_id}/complete", json={"data": {"nivel_riesgo": "alto", "riesgos": ["vida"]}})
     assert r.status_code == 409 and r.get_json()["error"] == "conflict" and r.get_json()["field"] == "task"
     r = api("GET", "/api/v1/tasks?page=x")
-    assert r.status_code == 422 and r.get_json()["field"] == "page"
+    assert r.status_code == 400 and r.get_json()["field"] == "page"
     r = api("GET", "/api/v1/tasks/00000000-0000-0000-0000-000000000000")
     assert r.status_code == 404 and r.get_json()["field"] == "task"
 
@@ -108,7 +116,10 @@ def test_api_applies_the_same_permissions(api, wt) -> None:  # type: ignore[no-u
     iid = start_case(wt)
     task_id = open_task(wt, iid, "valorar_riesgo")
     r = api("GET", f"/api/v1/instances/{iid}", user="dora")
-    assert r.status_code == 403 and r.get_json()["error"] == "forbidden"
+    # Another institution's case answers as one that does not exist (issue 11 § 4; it was 403).
+    missing = api("GET", "/api/v1/instances/999999", user="dora")
+    assert r.status_code == missing.status_code == 404
+    assert r.get_data(as_text=True) == missing.get_data(as_text=True).replace("999999", str(iid))
     assert api("POST", f"/api/v1/tasks/{task_id}/complete", user="dora", json={"data": {}}).status_code == 403
     assert api("GET", f"/api/v1/tasks/{task_id}", user="dora").status_code == 403
     assert api("GET", "/api/v1/tasks", user="gerente").status_code == 403
@@ -116,7 +127,9 @@ def test_api_applies_the_same_permissions(api, wt) -> None:  # type: ignore[no-u
                json={"data": SOLICITUD}).status_code == 403
     assert api("GET", f"/api/v1/instances/{iid}", user="disenadora").status_code == 403
     body = api("GET", f"/api/v1/instances/{iid}", user="gerente").get_json()
-    assert body["data"]["victima_nombre"] == MASK and body["data"]["hechos"].startswith("Amenazas")
+    # identifying (the name) and sensitive (the narrative, free text) are both withheld; choices stay
+    assert body["data"]["victima_nombre"] == MASK and body["data"]["hechos"] == MASK
+    assert body["data"]["solicitante"] == SOLICITUD["solicitante"]
     assert not body["identifying_data_visible"]
     assert all("María" not in str(e["detail"]) for e in body["events"])
 
@@ -135,3 +148,20 @@ def test_api_refuses_numbers_json_has_not(api, wt) -> None:  # type: ignore[no-u
     assert r.status_code == 422 and r.get_json()["field"] == "puntaje"
     assert r.get_json()["fields"]["puntaje"] == "El valor no es un número válido."
     assert wt.task(task_id).state == "READY"
+
+
+def test_rectifying_a_name_through_the_api(api, wt) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10, item 22: the same service method as the case page; refusals name the field, write nothing."""
+    iid = start_case(wt)
+    url = f"/api/v1/instances/{iid}/rectifications"
+    r = api("POST", url, json={"field": "victima_nombre", "value": "María Pérez Sotelo", "reason": " "})
+    assert r.status_code == 422 and r.get_json()["field"] == "reason"
+    r = api("POST", url, user="gerente", json={"field": "victima_nombre", "value": "X", "reason": "Acta."})
+    assert r.status_code == 403
+    r = api("POST", url, json={"field": "victima_nombre", "value": "María Pérez Sotelo",
+                               "reason": "Así consta en su identificación oficial."})
+    assert r.status_code == 200, r.get_json()
+    with wt.db.read() as s:
+        event = s.query(Event).filter_by(instance_id=iid, kind="data_rectified").one()
+    assert event.actor == "ana" and event.detail["before"] == {"victima_nombre": SOLICITUD["victima_nombre"]}
+    assert event.detail["changes"] == {"victima_nombre": "María Pérez Sotelo"}

@@ -131,12 +131,14 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.check("input[name=solicitante_tipo][value=tercero]")
     mp.check("input[name=forma_solicitud][value=verbal]")
     mp.fill("#f-nombre_victima", "María López Valenzuela")
+    mp.fill("#f-fecha_hora_conocimiento", "2026-03-02T10:00")  # LGAMVLV art. 28: the 4 hours run from here
     mp.select_option("#f-tipo_orden_solicitada", "no_especificada")
     mp.fill("#f-hechos", "Amenazas de muerte por su expareja.")
     assert "Obligatorio si «¿Quién solicita?» es «Otra persona (tercero), excepcionalmente»." in \
         mp.locator("#f-nombre_solicitante-wrap").inner_text()
     submit(mp, "Iniciar caso")
-    assert mp.locator("#f-nombre_solicitante-error").inner_text().startswith("Reglamento art. 41, primer párrafo")
+    # Problem first, article second (issue 10, item 21).
+    assert mp.locator("#f-nombre_solicitante-error").inner_text().endswith("(Reglamento art. 41, primer párrafo).")
     assert mp.locator("#f-motivo_impedimento-error").is_visible()
     assert mp.locator("#f-nombre_victima").input_value() == "María López Valenzuela"  # kept
     shot(mp, "02-solicitud-con-errores")
@@ -183,8 +185,9 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.fill("#f-fundamentacion", "Reglamento arts. 42 y 43; LGAMVLV art. 28.")
     submit(mp)
     assert mp.locator("#f-vigencia_dias-error").inner_text() == \
-        "LGAMVLV art. 28: la vigencia de la orden no excede de 60 días."
-    assert mp.locator("#f-lugar_emision-error").inner_text().startswith("Reglamento art. 43:")
+        "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."
+    assert mp.locator("#f-lugar_emision-error").inner_text() == \
+        "Escriba el lugar donde se emite la orden (Reglamento art. 43)."
     assert mp.locator("#f-vigencia_dias").input_value() == "90"  # kept
     shot(mp, "07-emision-con-errores")
     mp.fill("#f-vigencia_dias", "60")
@@ -203,9 +206,15 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.check("input[name='notificacion_persona_agresora.por_conducto_de_la_victima'][value=true]")
     submit(mp)
     assert mp.locator("#f-notificacion_persona_agresora-por_conducto_de_la_victima-error").inner_text() == \
-        "LGAMVLV art. 34 Decies: la persona agresora nunca se notifica por conducto de la víctima."
+        "La persona agresora nunca se notifica por conducto de la víctima (LGAMVLV art. 34 Decies)."
     shot(mp, "08-notificacion-con-errores")
     mp.check("input[name='notificacion_persona_agresora.por_conducto_de_la_victima'][value=false]")
+    submit(mp)
+    mp.wait_for_url(case_url)
+    # Reported to the register (Reglamento art. 28), to the recipient chosen on issue.
+    mp.click("a.task-link:has-text('Informar la orden')")
+    mp.fill("#f-fecha_informe_orden", "2026-03-02")
+    mp.fill("#f-oficio_informe_orden", "MP/OP/10/2026")
     submit(mp)
     mp.wait_for_url(case_url)
     # The issued order: its PDF (art. 43), its vigencia running in the diagram and explained.
@@ -217,9 +226,9 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     (ARTIFACTS / "orden-proteccion.pdf").write_bytes(pdf.body())
     mp.wait_for_selector("#bpmn[data-ready=true]")
     assert mp.locator(".djs-element.tr-completed[data-element-id=notificar_orden]").count() == 1
-    assert mp.locator(".djs-element.tr-active[data-element-id=vencimiento_vigencia]").count() == 1
-    vigencia = mp.locator("#plazos .deadline-item", has_text="Vence la vigencia").inner_text()
-    assert "60 días naturales" in vigencia and "LGAMVLV art. 28; Reglamento art. 41, tercer párrafo" in vigencia
+    assert mp.locator(".djs-element.tr-active[data-element-id=inicio_revaloracion]").count() == 1
+    vigencia = mp.locator("#plazos .deadline-item", has_text="Se acerca el fin de la vigencia").inner_text()
+    assert "55 días naturales" in vigencia and "LGAMVLV arts. 28 y 34 Septies" in vigencia
     assert "Folio de la orden" in mp.locator("#datos").inner_text()
     shot(mp, "09-orden-emitida")
     mp.locator("#bpmn").screenshot(path=str(ARTIFACTS / "10-diagrama-orden-vigente.png"))
@@ -241,10 +250,12 @@ def test_a_caseworker_of_another_institution_cannot_see_the_case(page_for: Any, 
     ism.goto(server["url"] + "/bandeja")
     assert "OP-NAV-003" not in ism.content()
     response = ism.goto(f"{server['url']}/casos/{iid}")
-    assert response.status == 403
-    assert "Acceso denegado" in ism.content() and "Luz Mora" not in ism.content()
-    assert ism.request.get(f"{server['url']}/casos/{iid}/documentos/orden-proteccion.pdf").status == 403
-    shot(ism, "11-otra-institucion-403")
+    # 404, as for a case that does not exist (issue 11 § 4; it was 403, which told the case exists).
+    assert response.status == 404
+    assert "No encontrado" in ism.content() and "no existe o no tiene acceso" in ism.content()
+    assert "Luz Mora" not in ism.content()
+    assert ism.request.get(f"{server['url']}/casos/{iid}/documentos/orden-proteccion.pdf").status == 404
+    shot(ism, "11-otra-institucion-404")
 
 
 def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[str, Any]) -> None:
@@ -260,7 +271,8 @@ def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[s
     ism.click("a.task-link:has-text('Registrar la solicitud')")
     ism.check("input[name=solicitud_previa_desechada][value=true]")
     submit(ism)
-    assert ism.locator("#f-fecha_desechamiento_previo-error").inner_text().startswith("Reglamento art. 36")
+    assert ism.locator("#f-fecha_desechamiento_previo-error").inner_text() == \
+        "Indique la fecha del desechamiento anterior (Reglamento art. 36, tercer párrafo)."
     assert ism.locator("#f-tipo_solicitante-error").inner_text() == "Este campo es obligatorio."
     shot(ism, "12-agravio-registro-con-errores")
     sanc = page_for("operativo.autoridad-sancionadora")
@@ -268,12 +280,24 @@ def test_the_other_procedures_start_in_the_browser(page_for: Any, server: dict[s
     sanc.fill("#f-_reference", "SA-NAV-001")
     sanc.select_option("#f-origen", "violacion_orden_proteccion")
     submit(sanc, "Iniciar caso")
-    assert sanc.locator("#f-folio_orden_proteccion-error").inner_text().startswith("Reglamento art. 28")
-    sanc.fill("#f-folio_orden_proteccion", "OP-20260302-1")
+    assert sanc.locator("#f-folio_orden_proteccion-error").inner_text().endswith("(Reglamento art. 28).")
+    sanc.fill("#f-folio_orden_proteccion", "OP-FGJE-2026-000001")
     submit(sanc, "Iniciar caso")
     sanc.wait_for_url(re.compile(r"/casos/\d+$"))
     sanc.click("a.task-link:has-text('Registrar la infracción')")
     assert sanc.locator("#f-fecha_infraccion").get_attribute("type") == "date"
+    # Item 19: the same date rules the engine checks bound the input: the law in force since 30 January 2000
+    # (parameter sancion.ley_vigente_desde) and today (the engine's clock, Hermosillo).
+    from engine.services.terms import HERMOSILLO, now
+
+    today = now().astimezone(HERMOSILLO).date().isoformat()
+    assert sanc.locator("#f-fecha_infraccion").get_attribute("min") == "2000-01-30"
+    assert sanc.locator("#f-fecha_infraccion").get_attribute("max") == today
+    assert "no puede ser anterior a la entrada en vigor" in sanc.locator("#f-fecha_infraccion-wrap").inner_text()
+    sanc.fill("#f-fecha_infraccion", "2030-03-10")
+    submit(sanc)
+    assert sanc.locator("#f-fecha_infraccion-error").inner_text() == \
+        "La infracción ya ocurrió: su fecha no puede ser posterior a hoy (Ley de Violencia Familiar art. 46)."
     assert sanc.locator("input[name=tipos_maltrato][type=checkbox]").count() == 8
     shot(sanc, "13-sancion-registro")
     no_script_errors(ism)

@@ -206,13 +206,13 @@ def test_protection_order_pdf_from_the_real_case_data(real, frozen_clock) -> Non
     assert "Orden de protección (PDF)" not in b.get(f"/casos/{iid}").get_data(as_text=True)
     real.complete(open_task(real, iid, "emitir_orden"), REAL_ISSUE, "mp")
     data = real.instance(iid).data
-    assert data["documento_orden"]["folio"] == data["folio_orden"] == "OP-20260302-1"
+    assert data["documento_orden"]["folio"] == data["folio_orden"] == "OP-FGJE-2026-000001"
     page = b.get(f"/casos/{iid}").get_data(as_text=True)
     assert "Orden de protección (PDF)" in page and "Reglamento art. 43" in page
     r = b.get(f"/casos/{iid}/documentos/orden-proteccion.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
     text = " ".join(_pdf_text(r.data).split())
-    for expected in ["ORDEN DE PROTECCI", "Folio OP-20260302-1",
+    for expected in ["ORDEN DE PROTECCI", "Folio OP-FGJE-2026-000001",
                      "Fecha de emisión: 02/03/2026", "Hora de emisión: 10:05 horas (hora de Hermosillo)",
                      "Lugar de emisión: Hermosillo, Sonora",
                      "Vigencia: 60 días naturales (del 02/03/2026 al 01/05/2026)",
@@ -272,8 +272,7 @@ def test_attachments_upload_limits_and_download(browser, wt, _attachments_dir) -
     page = b.get(f"/casos/{iid}").get_data(as_text=True)
     assert "Archivo «acta.pdf» agregado." in page
     [att] = wt.case_file(wt.find_user("ana"), iid).attachments
-    stored = list(_attachments_dir.rglob("*"))
-    assert any(p.is_file() and p.name != "acta.pdf" for p in stored)  # random names, outside the web root
+    assert not _attachments_dir.exists()  # in the database, not on this node's disk
     r = b.get(f"/casos/{iid}/adjuntos/{att.id}")
     assert r.status_code == 200 and r.data == b"%PDF-1.4 acta"
     assert r.headers["Content-Disposition"].startswith("attachment;")
@@ -303,14 +302,51 @@ def test_attachments_are_served_only_to_who_may_see_them(browser, wt) -> None:  
     att = wt.add_attachment(wt.find_user("ana"), iid, "acta.pdf", b"%PDF-1.4 acta")
     url = f"/casos/{iid}/adjuntos/{att.id}"
     assert browser("ana").get(url).status_code == 200
-    assert browser("dora").get(url).status_code == 403  # another institution
-    assert browser("mario").get(url).status_code == 403  # holds no task of the case (yet)
+    # Another institution's caseworkers: 404, as for a file that does not exist (issue 11 § 4; was 403).
+    assert browser("dora").get(url).status_code == 404  # another institution
+    assert browser("mario").get(url).status_code == 404  # holds no task of the case (yet)
     assert browser("gerente").get(url).status_code == 403  # sees the case, not the victim's files
     assert browser("disenadora").get(url).status_code == 403
     assert browser("ana").get(f"/casos/{iid + 1}/adjuntos/{att.id}").status_code == 404
     with wt.db.read() as s:
         kinds = [e.kind for e in s.query(Event).filter_by(instance_id=iid)]
     assert kinds.count("attachment_opened") == 1
+
+
+def test_attachments_round_trip_through_the_database(app_any, wt_any, _attachments_dir) -> None:  # type: ignore[no-untyped-def]
+    """Uploaded through the page, the bytes are a row of ``attachment_contents`` (SQLite BLOB, PostgreSQL
+    bytea), byte for byte, so any node on the same database serves them; nothing is written to disk."""
+    from engine.store.accounts import AttachmentContent
+    from tests.web.conftest import Browser
+
+    iid = start_case(wt_any)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # every byte value, NULs included
+    b = Browser(app_any)
+    assert b.login("ana").status_code == 302
+    r = b.post(f"/casos/{iid}/adjuntos", {"archivo": (io.BytesIO(png), "foto.png")}, content_type="multipart/form-data")
+    assert r.status_code == 303
+    [att] = wt_any.case_file(wt_any.find_user("ana"), iid).attachments
+    assert (att.filename, att.content_type, att.size) == ("foto.png", "image/png", len(png))
+    with wt_any.db.read() as s:
+        assert bytes(s.get(AttachmentContent, att.id).content) == png
+    r = b.get(f"/casos/{iid}/adjuntos/{att.id}")
+    assert r.status_code == 200 and r.data == png and r.headers["Content-Type"] == "image/png"
+    # Another process on the same database (another node) serves the same bytes.
+    from tests.driver import Driver
+
+    other = Driver(wt_any.db.url)
+    try:
+        meta, content = other.attachment(other.find_user("ana"), att.id, iid)
+        assert content == png and meta.sha256 == att.sha256
+    finally:
+        other.db.dispose()
+    # A refused file writes neither a row nor bytes.
+    r = b.post(f"/casos/{iid}/adjuntos", {"archivo": (io.BytesIO(b"MZ\x90"), "foto.png")},
+               content_type="multipart/form-data", follow_redirects=True)
+    assert "no corresponde a un PNG" in r.get_data(as_text=True)
+    with wt_any.db.read() as s:
+        assert s.query(AttachmentContent).count() == 1
+    assert not _attachments_dir.exists()
 
 
 def test_vendor_assets_are_served_from_node_modules_only_by_name(app) -> None:  # type: ignore[no-untyped-def]
@@ -366,3 +402,77 @@ def test_the_history_shows_data_as_the_forms_name_them(real) -> None:  # type: i
     assert "<dt>¿Riesgo de perder la vida?</dt><dd>Sí</dd>" in history
     assert "<dd>true</dd>" not in history and "<dd>victima</dd>" not in history
     assert "— mp (Personal operativo)" in history  # who opened the file, with the role's Spanish name
+
+
+def test_rectifying_a_name_from_the_case_page(real) -> None:  # type: ignore[no-untyped-def]
+    """Item 22: the caseworker holding the case corrects a wrong name with its reason; both values are kept."""
+    from tests.web.conftest import REAL_REQUEST
+
+    iid, b = _risk_assessed(real, "OP-RECT")
+    page = b.get(f"/casos/{iid}").get_data(as_text=True)
+    assert "Rectificar un nombre o una fecha" in page and 'name="campo"' in page
+    # No reason: refused next to the field, nothing written.
+    r = b.post(f"/casos/{iid}/rectificar", {"campo": "nombre_victima", "valor": "María Pérez Soto", "motivo": ""})
+    assert r.status_code == 422
+    assert "Escriba el motivo de la rectificación" in r.get_data(as_text=True)
+    with real.db.read() as s:
+        assert not s.query(Event).filter_by(instance_id=iid, kind="data_rectified").count()
+    r = b.post(f"/casos/{iid}/rectificar", {"campo": "nombre_victima", "valor": "María Pérez Soto",
+                                            "motivo": "La credencial de elector dice Soto, no Sota."})
+    assert r.status_code == 303
+    page = b.get(f"/casos/{iid}").get_data(as_text=True)
+    history = page[page.index('id="historial"'):]
+    assert "Dato rectificado" in history and "La credencial de elector dice Soto" in history
+    assert f"antes: {REAL_REQUEST['nombre_victima']}; ahora: María Pérez Soto" in history
+    with real.db.read() as s:
+        event = s.query(Event).filter_by(instance_id=iid, kind="data_rectified").one()
+    assert event.actor == "mp" and event.detail["before"] == {"nombre_victima": REAL_REQUEST["nombre_victima"]}
+    # A manager sees the case but may not rectify it.
+    from tests.web.conftest import Browser, build_app
+
+    boss = Browser(build_app(real))
+    boss.login("gerente_fgje")
+    assert "Rectificar un nombre o una fecha" not in boss.get(f"/casos/{iid}").get_data(as_text=True)
+    assert boss.post(f"/casos/{iid}/rectificar", {"campo": "nombre_victima", "valor": "X", "motivo": "Y"}
+                     ).status_code == 403
+
+
+def test_the_art_40_term_shows_under_plazos_and_money_and_dates_read_as_people_write_them(
+        real, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """Item 23: while the case waits for the reform, the 90-day term of art. 40 is under Plazos."""
+    from tests.procedures.conftest import Case, hmo
+    from tests.procedures.test_agravio import hasta_remision
+    from tests.web.conftest import Browser, build_app
+
+    def start(t, key, data, at):  # type: ignore[no-untyped-def]
+        frozen_clock.set(hmo(at))
+        return Case(t, frozen_clock, t.start(key, data, "ism", institution="ISM").instance_id, key)
+
+    c = hasta_remision(real, start, "2026-05-18")
+    b = Browser(build_app(real))
+    b.login("ism")
+    page = b.get(f"/casos/{c.id}").get_data(as_text=True)
+    plazos = page[page.index('id="plazos"'):page.index('id="datos"')]
+    # Received Monday 18 May 2026: 90 natural days -> Sunday 16 August -> Monday 17 August (LFPA art. 29).
+    assert "Noventa días naturales sin reforma" in plazos and "Reglamento art. 40" in plazos
+    assert "17 de agosto de 2026" in plazos
+    datos = page[page.index('id="datos"'):page.index('id="documentos"')]
+    assert "18 de mayo de 2026" in datos and "2026-05-18" not in datos
+
+
+def test_managers_are_warned_from_january_that_next_years_uma_is_missing(real, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    """Item 18: parameters.toml holds the UMA up to 2027-01-31; from 1 January 2027 the 2027 value is due."""
+    from tests.procedures.conftest import hmo
+    from tests.web.conftest import Browser, build_app
+
+    boss = Browser(build_app(real))
+    boss.login("gerente_fgje")
+    frozen_clock.set(hmo("2026-12-31T12:00:00"))
+    assert "Falta el valor de la UMA" not in boss.get("/casos").get_data(as_text=True)
+    frozen_clock.set(hmo("2027-01-02T09:00:00"))
+    boss.login("gerente_fgje")  # a session lasts at most 12 hours
+    page = boss.get("/casos").get_data(as_text=True)
+    assert "Falta el valor de la UMA del periodo 2027-02-01 al 2028-01-31" in page and "[uma.periodos]" in page
+    worker = Browser(build_app(real))
+    worker.login("mp")
+    assert "Falta el valor de la UMA" not in worker.get("/casos").get_data(as_text=True)

@@ -31,6 +31,8 @@ REQUESTED = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)  # Monday 2 March 2
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)  # 11:00: the order is issued and notified
 NOTIFICATION = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_notificacion.schema.json")
                           .read_text(encoding="utf-8"))["examples"][0]
+REPORT = json.loads((REAL_WORKFLOWS / "forms" / "orden_proteccion_informe_orden.schema.json")
+                    .read_text(encoding="utf-8"))["examples"][0]
 THIRD_PARTY = dict(REAL_REQUEST, solicitante_tipo="tercero", nombre_solicitante="Rosa López",
                    vinculo_solicitante="Hermana", motivo_impedimento="Se encuentra hospitalizada por las lesiones.")
 VIOLATION = {"descripcion": "El agresor se presentó en el domicilio de la víctima y la amenazó.",
@@ -43,6 +45,7 @@ def issued_order(t: Any, user: str = "mp", request: dict[str, Any] = REAL_REQUES
     t.complete(open_task(t, iid, "valorar_riesgo"), REAL_RISK, user)
     t.complete(open_task(t, iid, "emitir_orden"), REAL_ISSUE, user)
     t.complete(open_task(t, iid, "notificar_orden"), NOTIFICATION, user)
+    t.complete(open_task(t, iid, "informar_orden_registro"), REPORT, user)  # Reglamento art. 28
     return iid
 
 
@@ -109,7 +112,8 @@ def test_registering_a_violation_opens_the_police_intervention(real, order, brow
     b = browser("mp")
     r = b.post(f"/casos/{order}/eventos/violacion_orden", VIOLATION)
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/casos/{order}#tareas")
-    assert _open(real, order) == ["informar_violacion", "intervenir_policia", "valorar_inicio_sancion"]
+    # The first follow-up contact (LGAMVLV art. 34 Bis) is open since the order was issued.
+    assert _open(real, order) == ["contactar_victima", "informar_violacion", "intervenir_policia", "valorar_inicio_sancion"]
     data = real.instance(order).data
     assert data["violacion"] == {"descripcion": VIOLATION["descripcion"], "fecha": "2026-03-02T10:30:00-07:00"}
     assert data["descripcion_violacion"] == VIOLATION["descripcion"]  # what the diagram's script reads
@@ -149,9 +153,10 @@ def test_the_end_of_the_state_of_risk_starts_the_ratification_term_from_its_date
 def test_who_may_not_act_on_the_case_gets_403_and_nothing_is_written(real, order, browser) -> None:  # type: ignore[no-untyped-def]
     before = _written(real, order)
     # Another institution's caseworker (who does not even see the case) and the institution's manager.
-    for user in ["ism", "gerente_fgje"]:
+    # 404 for who does not see the case (issue 11 § 4: as for one that does not exist), 403 for who sees it.
+    for user, status in [("ism", 404), ("gerente_fgje", 403)]:
         r = browser(user).post(f"/casos/{order}/eventos/violacion_orden", VIOLATION)
-        assert r.status_code == 403, user
+        assert r.status_code == status, user
         assert "Reportar violación" not in r.get_data(as_text=True)
     assert _written(real, order) == before
     assert "intervenir_policia" not in _open(real, order)
@@ -206,13 +211,28 @@ def test_the_form_needs_its_csrf_token(real, order, browser) -> None:  # type: i
     assert _written(real, order) == before
 
 
-def test_payloads_carry_the_keys_the_diagrams_read() -> None:
+def test_payloads_carry_the_keys_the_diagrams_read(real) -> None:  # type: ignore[no-untyped-def]
+    """The events and their date keys come from workflows/eventos.toml, the texts in the page's language."""
+    kinds = real.runtime.event_kinds()
     when = datetime(2026, 7, 2, 17, 0, tzinfo=timezone.utc)
-    assert events.payload("norma_reformada", " Reforma al art. 5 ", when) == {
+    assert events.payload(kinds["norma_reformada"], " Reforma al art. 5 ", when) == {
         "descripcion": "Reforma al art. 5", "fecha": "2026-07-02T10:00:00-07:00"}
-    assert events.payload("fin_estado_riesgo", "x", when)["fecha_cese"] == "2026-07-02T10:00:00-07:00"
-    assert events.label("norma_reformada") == "Registrar la reforma de la norma"
-    assert events.label("otro_mensaje", "Esperar otra cosa") == "Esperar otra cosa"
+    assert events.payload(kinds["fin_estado_riesgo"], "x", when)["fecha_cese"] == "2026-07-02T10:00:00-07:00"
+    assert events.payload(None, "x", when) == {"descripcion": "x", "fecha": "2026-07-02T10:00:00-07:00"}
+    assert kinds["norma_reformada"].text("es").accion == "Registrar la reforma de la norma"
+    assert kinds["norma_reformada"].text("en").accion == "Record the amendment of the norm"
+    assert kinds["violacion_orden"].fundamento.startswith("Reglamento arts. 23")
+    with build_app(real).test_request_context("/"):
+        assert events.label(kinds["norma_reformada"], "norma_reformada") == "Registrar la reforma de la norma"
+        assert events.label(None, "otro_mensaje", "Esperar otra cosa") == "Esperar otra cosa"
+
+
+def test_an_event_text_missing_from_eventos_toml_is_refused_by_name() -> None:
+    from engine.deploy import eventos
+    from engine.errors import DeploymentRejected
+
+    with pytest.raises(DeploymentRejected, match=r"\[eventos.x\]: falta el texto 'efecto'"):
+        eventos.parse({"eventos": {"x": {"accion": "a", "descripcion": "d", "cuando": "c"}}})
 
 
 # --- the API --------------------------------------------------------------------------------------------
@@ -239,7 +259,7 @@ def test_api_lists_the_waiting_messages(real, order, api) -> None:  # type: igno
     assert m["payload_keys"] == ["descripcion", "fecha"]
     assert api("GET", f"/api/v1/instances/{order}/messages", user="gerente_fgje").get_json()["can_send"] is False
     r = api("GET", f"/api/v1/instances/{order}/messages", user="ism")
-    assert r.status_code == 403 and r.get_json()["field"] == "instance"
+    assert r.status_code == 404 and r.get_json()["field"] == "instance"  # another institution's case
     assert api("GET", "/api/v1/instances/999/messages").status_code == 404
 
 
@@ -258,9 +278,9 @@ def test_api_refusals_and_errors_name_the_field(real, order, api) -> None:  # ty
     url = f"/api/v1/instances/{order}/messages/violacion_orden"
     payload = {"descripcion": "Llamadas amenazantes.", "fecha": "2026-03-02T10:45:00-07:00"}
     before = _written(real, order)
-    for user in ["ism", "gerente_fgje"]:
+    for user, status, error in [("ism", 404, "not_found"), ("gerente_fgje", 403, "forbidden")]:
         r = api("POST", url, user=user, json={"payload": payload})
-        assert r.status_code == 403 and r.get_json()["error"] == "forbidden", user
+        assert r.status_code == status and r.get_json()["error"] == error, user
     r = api("POST", f"/api/v1/instances/{order}/messages/fin_estado_riesgo", json={"payload": payload})
     assert r.status_code == 409 and r.get_json()["field"] == "message"
     assert "no espera el evento «fin_estado_riesgo» (espera ahora: violacion_orden)" in r.get_json()["message"]
@@ -283,10 +303,10 @@ def test_api_refusals_and_errors_name_the_field(real, order, api) -> None:  # ty
 
 def test_openapi_describes_the_message_endpoints(app) -> None:  # type: ignore[no-untyped-def]
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
-    post = spec["paths"]["/instances/{id}/messages/{name}"]["post"]
+    post = spec["paths"]["/instances/{instance_id}/messages/{name}"]["post"]
     assert {"403", "409", "422"} <= set(post["responses"])
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/MessageRequest")
-    assert "get" in spec["paths"]["/instances/{id}/messages"]
+    assert "get" in spec["paths"]["/instances/{instance_id}/messages"]
     assert spec["components"]["schemas"]["MessageRequest"]["required"] == ["payload"]
 
 
@@ -321,3 +341,43 @@ def test_a_violation_reported_from_the_case_page_in_the_browser(page_for: Any, s
     assert "Intervenir de inmediato" in entry.inner_text()  # the tasks it opened
     shot(mp, "17-evento-violacion-registrado")
     no_script_errors(mp)
+
+
+# --- the register of orders through the API and the page (Reglamento arts. 23, 28) -------------------------
+
+
+def test_register_api_and_page_for_the_roles_its_policy_names(real: Any, order: int) -> None:
+    """[policies.registro] of workflows/lanes.toml: managers and the caseworkers of the issuing authority,
+    the Instituto and the SESP; every read and export on the audit trail; others get 403 and write nothing."""
+    from web import create_app
+
+    app = create_app({"TRAMITA": real, "SECRET_KEY": "k", "SESSION_COOKIE_SECURE": False})
+    client = app.test_client()
+
+    def get(url: str, user: str) -> Any:
+        return client.get(url, headers={"Authorization": f"Bearer {real.create_token(user, 'pruebas')}"})
+
+    def audited() -> int:
+        with real.db.read() as s:
+            return s.query(Event).filter(Event.kind.in_(["register_read", "register_exported"])).count()
+
+    r = get("/api/v1/registro/ordenes?anio=2026", "ism")
+    assert r.status_code == 200
+    [orden] = r.get_json()["ordenes"]
+    assert orden["folio"] == "OP-FGJE-2026-000001" and orden["estado"] == "vigente"
+    assert orden["persona_sujeta"] == "Pedro Ramírez Soto" and "María" not in r.get_data(as_text=True)
+    r = get("/api/v1/registro/exportar.csv", "gerente_fgje")
+    assert r.status_code == 200 and r.mimetype == "text/csv" and "OP-FGJE-2026-000001" in r.get_data(as_text=True)
+    assert audited() == 2
+    r = get("/api/v1/registro/exportar.xml", "mp")
+    assert r.status_code == 422 and r.get_json()["field"] == "formato"
+    r = get("/api/v1/registro/evaluacion?anio=2026", "gerente_fgje")
+    assert r.status_code == 200 and r.get_json()["ordenes_emitidas"] == 1
+    page = browser_for(real, "mp").get("/registro").get_data(as_text=True)
+    assert "OP-FGJE-2026-000001" in page and "Exportar JSON" in page and audited() == 3
+
+
+def browser_for(t: Any, user: str) -> Browser:
+    b = Browser(build_app(t))
+    assert b.login(user).status_code == 302
+    return b

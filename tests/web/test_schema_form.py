@@ -96,8 +96,9 @@ def test_x_error_messages_land_next_to_their_fields() -> None:
     fields = schema_form.build(s, raw={"vigencia_dias": "90"})
     assert schema_form.attach_errors(fields, errors) == {}
     f = by_name(fields)
-    assert f["vigencia_dias"].error == "LGAMVLV art. 28: la vigencia de la orden no excede de 60 días."
-    assert f["lugar_emision"].error.startswith("Reglamento art. 43:")
+    # Problem first, article second (issue 10, item 21).
+    assert f["vigencia_dias"].error == "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."
+    assert f["lugar_emision"].error == "Escriba el lugar donde se emite la orden (Reglamento art. 43)."
 
 
 def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
@@ -134,10 +135,15 @@ def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
 
 
 def test_script_dates_are_shown_in_hermosillo_time() -> None:
-    assert schema_form.display("2026-03-02T10:05:00-07:00", None) == "02/03/2026 10:05"
-    assert schema_form.display("2026-05-01", None) == "01/05/2026"
+    # Item 23: long Spanish dates in Hermosillo time (UTC instants converted), money as pesos.
+    assert schema_form.display("2026-03-02T10:05:00-07:00", None) == "2 de marzo de 2026, 10:05"
+    assert schema_form.display("2026-12-05T06:59:00Z", None) == "4 de diciembre de 2026, 23:59"
+    assert schema_form.display("2026-05-01", None) == "1 de mayo de 2026"
     assert schema_form.display({"tipo_orden": "emergencia", "vigente_hasta": "2026-05-01T23:59:59-07:00"}, None) \
-        == "Tipo orden: emergencia; Vigente hasta: 01/05/2026 23:59"
+        == "Tipo orden: emergencia; Vigente hasta: 1 de mayo de 2026, 23:59"
+    assert schema_form.display(5865.5, {"x-formato": "moneda"}) == "$5,865.50"
+    assert schema_form.display(7038.6, {"title": "Multa (pesos)", "x-formato": "moneda"}) == "$7,038.60"
+    assert schema_form.display(117.31, None) == "117.31" and schema_form.display(12000, None) == "12,000"
 
 
 def test_nan_and_infinity_typed_in_a_number_field_are_not_numbers() -> None:
@@ -152,3 +158,66 @@ def test_nan_and_infinity_typed_in_a_number_field_are_not_numbers() -> None:
             errors = exc.fields  # type: ignore[attr-defined]
         assert "monto" in errors
     assert schema_form.parse(s, MultiDict({"monto": "12,5"})).data == {"monto": 12.5}
+
+
+def test_date_rules_bound_the_inputs_and_the_engine_checks_the_same_rules() -> None:
+    """Item 19: one syntax (x-no-futura, x-despues-de, x-antes-de) read by the renderer and by the server."""
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+
+    from engine.errors import InvalidInput
+    from engine.run.date_rules import Context
+
+    today = datetime(2026, 3, 12, 9, 0, tzinfo=timezone(timedelta(hours=-7)))
+    ctx = Context(today, {"fecha_limite_prevencion": "2026-03-11T23:59:59-07:00"}, {})
+    s = schema("agravio_desechamiento")
+    f = by_name(schema_form.build(s, context=ctx))["fecha_desechamiento"]
+    # today (engine clock) is the max; case data written earlier (the term's end, strictly after) the min
+    assert (f.minimum, f.maximum) == ("2026-03-12", "2026-03-12")
+    assert any(r.startswith("El desechamiento debe ser posterior al vencimiento") for r in f.rules)
+    with pytest.raises(InvalidInput) as err:
+        forms.validate(s, {"fecha_desechamiento": "2026-03-11", "numero_acuerdo": "1", "fundamentacion": "x"}, ctx)
+    assert err.value.fields["fecha_desechamiento"].startswith("El desechamiento debe ser posterior")
+    forms.validate(s, {"fecha_desechamiento": "2026-03-12", "numero_acuerdo": "1", "fundamentacion": "x"}, ctx)
+
+    # a legal parameter: the Ley de Violencia Familiar's entry into force is the infraction's min
+    ctx = Context(today, {}, {"sancion": {"ley_vigente_desde": "2000-01-30"}})
+    f = by_name(schema_form.build(schema("sancion_registro"), context=ctx))["fecha_infraccion"]
+    assert (f.minimum, f.maximum) == ("2000-01-30", "2026-03-12")
+
+    # another field of the same form: shown as a rule, checked on submission (no static bound)
+    s = schema("sancion_citacion")
+    f = by_name(schema_form.build(s, context=Context(today, {"fecha_infraccion": "2026-03-10"}, {})))
+    assert f["fecha_hora_comparecencia"].maximum is None  # a scheduled act may be in the future
+    assert f["fecha_hora_comparecencia"].minimum is None
+    assert f["fecha_citacion"].minimum == "2026-03-10" and f["fecha_citacion"].maximum == "2026-03-12"
+    assert f["fecha_hora_comparecencia"].rules == [
+        "La comparecencia no puede ser anterior a la citación que la fija (Ley de Violencia Familiar art. 50)."]
+
+
+def test_a_fixed_legal_value_is_a_select_and_messages_name_the_problem_first() -> None:
+    """Items 20 and 21."""
+    import pytest
+
+    from engine.errors import InvalidInput
+
+    f = by_name(schema_form.build(schema("sancion_notificacion")))["tipo_notificacion"]
+    assert f.kind == "select" and f.options == [("personal", "Personal")] and f.value == "personal"
+    f = by_name(schema_form.build(schema("agravio_convocatoria")))["tipo_sesion"]
+    assert f.kind == "select" and f.value == "extraordinaria"
+    with pytest.raises(InvalidInput) as err:
+        forms.validate(schema("agravio_convocatoria"), {"fecha_convocatoria": "2026-04-20",
+                                                       "fecha_sesion": "2026-04-27", "tipo_sesion": "ordinaria"})
+    assert err.value.fields["tipo_sesion"] == "La sesión es extraordinaria (Reglamento art. 37, segundo párrafo)."
+    s = schema("orden_proteccion_emision")
+    data = {"decision_emision": "otorgar", "fundamentacion": "Reglamento arts. 42 y 43."}
+    with pytest.raises(InvalidInput) as err:
+        forms.validate(s, data)
+    fields = err.value.fields
+    assert fields["lugar_emision"] == "Escriba el lugar donde se emite la orden (Reglamento art. 43)."
+    assert fields["vigencia_dias"].startswith("Escriba la vigencia de la orden, de 1 a 60 días")
+    assert len(set(fields.values())) == len(fields)  # not the same sentence of art. 43 five times
+    with pytest.raises(InvalidInput) as err:
+        forms.validate(s, {**data, "vigencia_dias": 0})
+    assert err.value.fields["vigencia_dias"] == "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."

@@ -1,5 +1,8 @@
-"""Administration pages (admin role): users (add, disable, enable, groups, e-mail address, reset the
-password, API tokens) and the directory of institutions and groups, as ``tramita users`` does."""
+"""The administrators' pages, one blueprint with explicit paths: the access report
+(``/administracion/accesos``: who opened which case file, and every refused access), users (add,
+disable, enable, groups, e-mail address, reset the password, API tokens) and the directory of
+institutions and groups (``/admin/usuarios``, as ``tramita users`` does), and every user's own account
+(``/admin/cuenta``: where their deadline e-mails go)."""
 
 from __future__ import annotations
 
@@ -7,14 +10,55 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from engine.errors import InvalidInput, TramitaError
-from engine.services import ROLES
+from engine.errors import InvalidInput, NotFound, TramitaError
+from engine.services import ROLES, EventKind
 from web.security import me, tramita
 from web.views import roles_required
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__)
+
+# Through what a case file was opened (``case_opened``'s via), and through what any other access came.
+OPENED_VIA = {"web": _l("Página del expediente"), "tarea": _l("Página de una tarea"), "api": _l("API"),
+              "cli": _l("Línea de comandos")}
+VIA_LABELS = {"web": _l("Páginas web"), "tarea": _l("Página de una tarea"), "api": _l("API"),
+              "cli": _l("Línea de comandos")}
+ACTION_LABELS = {"case": _l("Abrir expediente"), "task": _l("Abrir tarea"), "attachment": _l("Abrir archivo"),
+                 "document": _l("Generar documento"), "upload": _l("Agregar archivo"),
+                 "message": _l("Registrar evento"), "start": _l("Iniciar procedimiento"),
+                 "complete": _l("Completar tarea"), "claim": _l("Tomar tarea"), "unclaim": _l("Liberar tarea"),
+                 "case_list": _l("Lista de casos"), "inbox_search": _l("Búsqueda en la bandeja")}
+OPENING_LABELS = {EventKind.CASE_OPENED: _l("Expediente consultado"),
+                  EventKind.ATTACHMENT_OPENED: _l("Archivo consultado"),
+                  EventKind.DOCUMENT_GENERATED: _l("Documento generado")}
+
+
+@bp.get("/administracion/accesos")
+@roles_required("admin")
+def accesses():  # type: ignore[no-untyped-def]
+    username = (request.args.get("usuario") or "").strip().lower() or None
+    raw = (request.args.get("expediente") or "").strip()
+    errors: dict[str, str] = {}
+    instance_id = None
+    if raw:
+        if raw.isdigit() and len(raw) <= 12:
+            instance_id = int(raw)
+        else:
+            errors["expediente"] = _("Número de expediente no válido: escriba solo dígitos.")
+    if username and len(username) > 120:
+        errors["usuario"] = _("Usuario no válido: máximo 120 caracteres.")
+        username = None
+    try:
+        report = tramita().people.access_report(me(), username=username, instance_id=instance_id)
+    except InvalidInput as exc:
+        errors[exc.field or "usuario"] = exc.message
+        report = tramita().people.access_report(me())
+    return render_template("admin/accesses.html", report=report, username=username or "", expediente=raw,
+                           errors=errors, VIA_LABELS=VIA_LABELS, OPENED_VIA=OPENED_VIA, ACTION_LABELS=ACTION_LABELS,
+                           OPENING_LABELS=OPENING_LABELS), 422 if errors else 200
+
 
 FIELDS = {"username": "usuario", "password": "contrasena", "role": "rol", "institution": "institucion",
           "email": "correo", "name": "nombre"}
@@ -26,13 +70,13 @@ def _users_page(errors: dict[str, str] | None = None, form: Any = None, status: 
                            roles=ROLES, errors=errors or {}, form=form or {}), status
 
 
-@bp.get("/usuarios")
+@bp.get("/admin/usuarios")
 @roles_required("admin")
 def users():  # type: ignore[no-untyped-def]
     return _users_page()
 
 
-@bp.post("/usuarios")
+@bp.post("/admin/usuarios")
 @roles_required("admin")
 def add():  # type: ignore[no-untyped-def]
     f = request.form
@@ -51,7 +95,7 @@ def add():  # type: ignore[no-untyped-def]
     return redirect(url_for("admin.user", username=user.username), 303)
 
 
-@bp.get("/usuarios/<username>")
+@bp.get("/admin/usuarios/<username>")
 @roles_required("admin")
 def user(username: str):  # type: ignore[no-untyped-def]
     return _user_page(username)
@@ -62,14 +106,12 @@ def _user_page(username: str, errors: dict[str, str] | None = None, token: str |
     people = tramita().people
     found = people.find_user(username)
     if found is None:
-        from engine.errors import NotFound
-
         raise NotFound(_("La cuenta no existe."), field="username")
     return render_template("admin/user.html", u=found, directory=people.directory(me()), errors=errors or {},
                            token=token), status
 
 
-@bp.post("/usuarios/<username>/<action>")
+@bp.post("/admin/usuarios/<username>/<action>")
 @roles_required("admin")
 def act(username: str, action: str):  # type: ignore[no-untyped-def]
     people, f = tramita().people, request.form
@@ -103,7 +145,7 @@ def act(username: str, action: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("admin.user", username=username), 303)
 
 
-@bp.route("/cuenta", methods=["GET", "POST"], endpoint="account")
+@bp.route("/admin/cuenta", methods=["GET", "POST"], endpoint="account")
 @login_required
 def account():  # type: ignore[no-untyped-def]
     """Any signed-in user sets where their own deadline e-mails go."""

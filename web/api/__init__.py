@@ -12,11 +12,13 @@ from datetime import date, datetime
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, TramitaError
-from engine.services import InboxFilters
+from engine.errors import BadParameter, Conflict, Forbidden, InvalidInput, InvalidState, TramitaError
+from engine.services import InboxFilters, InstanceStatus
 from engine.services.terms import now
+from web.api import schemas as S
+from web.api.contract import operation
 from web.api.openapi import spec
 from web.cases import events
 from web.security import tramita
@@ -83,11 +85,12 @@ def _error(exc: TramitaError):  # type: ignore[no-untyped-def]
 
 @bp.get("/openapi.json")
 def openapi():  # type: ignore[no-untyped-def]
-    return jsonify(spec(request.host_url.rstrip("/")))
+    return jsonify(spec(current_app, request.host_url.rstrip("/")))
 
 
 @bp.get("/processes")
 @token_required
+@operation("Deployed procedures with their start forms", ok=(200, "Procedures", S.PROCESSES))
 def processes():  # type: ignore[no-untyped-def]
     out = []
     for p in tramita().cases.processes(g.api_user):
@@ -98,19 +101,19 @@ def processes():  # type: ignore[no-untyped-def]
 
 @bp.post("/processes/<key>/instances")
 @token_required
+@operation("Start a case of a procedure", ok=(201, "Started", S.TRANSITION), body=S.START_REQUEST)
 def start(key: str):  # type: ignore[no-untyped-def]
     user = g.api_user
-    body = _body()
-    for name in ("reference", "title"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            raise InvalidInput(f"{name} debe ser texto.", field=name)
+    body = g.body
     result = tramita().cases.start(user, key, body.get("data", {}), reference=body.get("reference"),
-                             title=body.get("title"), institution=user.institution)
+                             title=body.get("title"), institution=user.institution, via="api")
     return respond(asdict(result), 201)
 
 
 @bp.get("/instances/<int:instance_id>")
 @token_required
+@operation("A case: data (identifying data masked for roles that may not see it), tasks, timers, audit trail",
+           ok=(200, "The case", S.INSTANCE))
 def instance(instance_id: int):  # type: ignore[no-untyped-def]
     cf = tramita().cases.case_file(g.api_user, instance_id, via="api")
     d = cf.detail
@@ -122,30 +125,32 @@ def instance(instance_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/tasks")
 @token_required
+@operation("My tasks and my groups' unclaimed tasks, by legal deadline", ok=(200, "A page of tasks with counts",
+                                                                          S.TASK_PAGE),
+           query=S.TASKS_QUERY, descriptions={"q": "text in the case number or title"})
 def tasks():  # type: ignore[no-untyped-def]
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 25))
-    except ValueError:
-        raise InvalidInput("page y per_page deben ser enteros.", field="page") from None
-    filters = InboxFilters(scope=request.args.get("scope", "all"), process_key=request.args.get("process"),
-                           task=request.args.get("task"), text=request.args.get("q"))
-    result = tramita().cases.inbox(g.api_user, filters, page=page, per_page=per_page)
+    q = g.query
+    filters = InboxFilters(scope=q["scope"], process_key=q.get("process"), task=q.get("task"), text=q.get("q"))
+    result = tramita().cases.inbox(g.api_user, filters, page=q["page"], per_page=q["per_page"], via="api")
     return respond({"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page,
                     "pages": result.pages, "counts": result.counts})
 
 
 @bp.get("/tasks/<task_id>")
 @token_required
+@operation("A task with its form (JSON Schema), instructions and deadline", ok=(200, "The task", S.TASK_DETAIL))
 def task(task_id: str):  # type: ignore[no-untyped-def]
-    page = tramita().cases.task(g.api_user, task_id)
-    return respond({"task": page.task, "form": page.form, "can_complete": page.access.act})
+    page = tramita().cases.task(g.api_user, task_id, via="api")
+    # case_data: for a caseworker of another institution, what this task lets them see of the case.
+    return respond({"task": page.task, "form": page.form, "can_complete": page.access.act,
+                    "case_data": page.holder_data})
 
 
 @bp.post("/tasks/<task_id>/complete")
 @token_required
+@operation("Complete a task with its form data", ok=(200, "Completed", S.TRANSITION), body=S.COMPLETE_REQUEST)
 def complete(task_id: str):  # type: ignore[no-untyped-def]
-    body = _body()
+    body = g.body
     result = tramita().cases.complete(g.api_user, task_id, body.get("data", {}))
     return respond(asdict(result))
 
@@ -154,29 +159,36 @@ def complete(task_id: str):  # type: ignore[no-untyped-def]
 
 
 def _message_view(m: dict[str, Any]) -> dict[str, Any]:
-    kind = events.KINDS.get(m["name"])
-    return {**m, "label": events.label(m["name"], m.get("title")),
-            "payload_keys": ["descripcion", *(kind.date_keys if kind else ("fecha",))]}
+    kind = m.get("kind")
+    view = {k: v for k, v in m.items() if k != "kind"}
+    return {**view, "label": events.label(kind, m["name"], m.get("title")),
+            "payload_keys": ["descripcion", *(kind.claves_fecha if kind else ("fecha",))]}
 
 
 @bp.get("/instances/<int:instance_id>/messages")
 @token_required
+@operation("The external events the case waits for now (e.g. a violation of the order)",
+           ok=(200, "Waiting messages, and whether this user may send them", S.WAITING))
 def messages(instance_id: int):  # type: ignore[no-untyped-def]
-    grant = tramita().cases.check_case(g.api_user, instance_id)
+    grant = tramita().cases.check_case(g.api_user, instance_id, via="api")
     inst = tramita().cases.case_head(g.api_user, instance_id).instance
     return respond({"instance_id": instance_id, "status": inst.status, "revision": inst.revision,
-                    "can_send": grant.act and inst.status == "running",
+                    "can_send": grant.act and inst.status == InstanceStatus.RUNNING,
                     "messages": [_message_view(m) for m in tramita().cases.waiting_messages(g.api_user, instance_id)]})
 
 
 @bp.post("/instances/<int:instance_id>/messages/<name>")
 @token_required
+@operation("Register an event the case waits for (sends its message): only users who may act on the case; "
+           "409 with field `message` if the case does not wait for it",
+           ok=(200, "Registered; the tasks it opened are among `open_tasks`", S.SENT), body=S.MESSAGE_REQUEST,
+           body_required=True, descriptions={"name": "the message, e.g. violacion_orden"}, check_body=False)
 def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     """Register an event the case waits for; the same rule as acting on its tasks, nothing written if refused."""
-    grant = tramita().cases.check_case(g.api_user, instance_id)
+    grant = tramita().cases.check_case(g.api_user, instance_id, action="message", via="api")
     if not grant.act:
         raise Forbidden("Su rol no permite registrar eventos en este expediente.", field="instance")
-    body = _body()
+    body = g.body
     unknown = sorted(set(body) - {"payload", "revision"})
     if unknown:
         raise InvalidInput(f"Campo no reconocido: {unknown[0]}. Envíe el evento como "
@@ -189,7 +201,7 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
         raise InvalidInput("revision debe ser un entero.", field="revision")
     inst = tramita().cases.case_head(g.api_user, instance_id).instance
-    if inst.status != "running":
+    if inst.status != InstanceStatus.RUNNING:
         raise InvalidState(f"El expediente {instance_id} está {inst.status}: no se pueden registrar eventos.",
                            field="instance")
     waiting = [m["name"] for m in tramita().cases.waiting_messages(g.api_user, instance_id)]
@@ -198,7 +210,7 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     if revision is not None and revision != inst.revision:
         raise Conflict(f"El expediente cambió (revisión {inst.revision}, no {revision}); no se guardó nada.",
                        field="revision")
-    checked, errors = events.from_api(name, payload, started_at=inst.started_at, now=now())
+    checked, errors = events.from_api(tramita().cases.event_kinds(g.api_user).get(name), payload, started_at=inst.started_at, now=now())
     if checked is None:
         raise InvalidInput("Revise los campos del evento; no se guardó nada.", field=next(iter(errors)),
                            fields=errors)
@@ -214,6 +226,59 @@ def send_message(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     return respond({**asdict(result), "message": name, "payload": checked})
 
 
+@bp.post("/instances/<int:instance_id>/rectifications")
+@token_required
+@operation("Rectify a wrong name or date of a running case, with the reason (data protection: right to rectify)",
+           ok=(200, "Rectified", S.TRANSITION), body=S.RECTIFY_REQUEST, body_required=True)
+def rectify(instance_id: int):  # type: ignore[no-untyped-def]
+    """Correct a wrong name or date with the reason (the case page's form, same service method)."""
+    body = _body()
+    unknown = sorted(set(body) - {"field", "value", "reason"})
+    if unknown:
+        raise InvalidInput(f"Campo no reconocido: {unknown[0]}. Envíe "
+                           '{"field": ..., "value": ..., "reason": ...}.', field=unknown[0])
+    for key in ("field", "value", "reason"):
+        if not isinstance(body.get(key), str):
+            raise InvalidInput(f"{key} es obligatorio y debe ser texto.", field=key)
+    result = tramita().cases.rectify(g.api_user, instance_id, body["field"], body["value"], body["reason"])
+    return respond({**asdict(result), "field": body["field"], "value": body["value"]})
+
+
 def _not_waiting(instance_id: int, name: str, waiting: list[str]) -> str:
     listed = ", ".join(waiting) if waiting else "ninguno"
     return f"El expediente {instance_id} no espera el evento «{name}» (espera ahora: {listed}); no se guardó nada."
+
+
+# --- the register of protection orders and the annual evaluation (Reglamento arts. 23, 28) ---------
+
+
+@bp.get("/registro/ordenes")
+@token_required
+@operation("The register of protection orders and their violations (Reglamento art. 28): only the roles its policy "
+           "names; every read is audited", ok=(200, "Orders", S.REGISTER_ORDERS), query=S.REGISTER_QUERY)
+def register_orders():  # type: ignore[no-untyped-def]
+    q = g.query
+    rows = tramita().register.orders(g.api_user, year=q.get("anio"), status=q.get("estado"), via="api")
+    return respond({"ordenes": rows, "total": len(rows)})
+
+
+@bp.get("/registro/exportar.<formato>")
+@token_required
+def register_export(formato: str):  # type: ignore[no-untyped-def]
+    out = tramita().register.export(g.api_user, formato, year=request.args.get("anio"),
+                                    status=request.args.get("estado"),
+                                    content=request.args.get("contenido", "ordenes"), via="api")
+    response = Response(out.content, mimetype=out.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{out.filename}"'
+    return response
+
+
+@bp.get("/registro/evaluacion")
+@token_required
+@operation("The annual evaluation (Reglamento art. 23 III-IV): counts per year, no victim data",
+           ok=(200, "Figures of the year", {"type": "object"}), query=S.EVALUATION_QUERY)
+def register_evaluation():  # type: ignore[no-untyped-def]
+    return respond(tramita().register.evaluation(g.api_user, g.query.get("anio")))
+
+
+from web.api import design as _design  # noqa: E402,F401  (registers the studio endpoints)

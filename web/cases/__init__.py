@@ -9,12 +9,12 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from engine.services import MASK, badge, is_identifying
-from engine.services.terms import HERMOSILLO, now
+from engine.services import MASK, EventKind, InstanceStatus, TaskState, badge, is_reserved
+from engine.services.terms import HERMOSILLO, DateContext, now
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
 from web.cases import events, schema_form
 from web.security import me, tramita
-from web.views import STATUS_LABELS, roles_required
+from web.views import roles_required, status_label
 
 bp = Blueprint("cases", __name__)
 
@@ -29,6 +29,7 @@ ALL_ROLES = ("caseworker", "legal_designer", "manager", "admin")
 def processes():  # type: ignore[no-untyped-def]
     procs = tramita().cases.processes(me())
     for p in procs:
+        p["may_start"] = tramita().cases.may_start(me(), p["key"])
         try:
             spec = tramita().cases.start_form(me(), p["key"])
             p["documentation"] = spec.documentation
@@ -46,7 +47,7 @@ def _new_reference(key: str) -> str:
 @bp.route("/procedimientos/<key>/iniciar", methods=["GET", "POST"])
 @roles_required("caseworker")
 def start(key: str):  # type: ignore[no-untyped-def]
-    spec = tramita().cases.start_form(me(), key)
+    spec = tramita().cases.start_form(me(), key, starting=True)
     schema = spec.schema
     errors: dict[str, str] = {}
     general: str | None = None
@@ -77,7 +78,8 @@ def start(key: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("cases.case", instance_id=result.instance_id))
         if errors:
             status = 422
-    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_identifying)
+    fields = schema_form.build(_without_files(schema), None, None, raw=raw, identifying=is_reserved,
+                               context=DateContext(now(), {}, {}))
     leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/start.html", spec=spec, fields=fields, errors=errors, leftover=leftover,
                            general=general, reference=reference, title=title), status
@@ -107,7 +109,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
     raw: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
-        raced = not grant.act and (task_view.state != "READY" or
+        raced = not grant.act and (task_view.state != TaskState.READY or
                                    (task_view.assignee not in (None, me().username) and me().role == "caseworker"))
         if not grant.act and not raced:
             abort(403)
@@ -156,18 +158,22 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
                 return redirect(url_for("inbox.index"))
         page = tramita().cases.task(me(), task_id)
         grant, task_view = page.access, page.task
-    values = None if raw is not None else {}
-    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_identifying)
-    leftover = schema_form.attach_errors(fields, errors)
     instance = page.instance
     sees_case = _sees_case(task_view.instance_id)
     # What the case holds so far (e.g. the risk table's recommendation when issuing an order); seeing it is
     # an opening of the case file, audited like one.
     cf = tramita().cases.case_file(me(), task_view.instance_id, via="tarea") if sees_case else None
+    case_data = cf.detail.data if cf else {}
+    values = None if raw is not None else {}
+    fields = schema_form.build(schema, values, None, raw=raw, identifying=is_reserved,
+                               context=DateContext(now(), case_data, case_data.get("parametros") or {}))
+    leftover = schema_form.attach_errors(fields, errors)
     return render_template("cases/task.html", task=task_view, spec=spec, fields=fields, leftover=leftover,
                            general=general, conflict=conflict, grant=grant, instance=instance,
-                           badge=badge(task_view.due_at, task_view.overdue) if task_view.state == "READY" else None,
+                           badge=(badge(task_view.due_at, task_view.overdue) if task_view.state == TaskState.READY
+                                  else None),
                            sees_case=sees_case, cf=cf, summary=_summary(cf) if cf else [],
+                           holder=_holder_rows(page) if not cf else [], holder_files=page.holder_attachments, page=page,
                            process_name=_process_name(task_view.process_key)), status
 
 
@@ -191,16 +197,21 @@ def _sees_case(instance_id: int) -> bool:
 # --- case files -----------------------------------------------------------------------------------
 
 
-@bp.get("/casos")
+@bp.route("/casos", methods=["GET", "POST"])
 @roles_required("caseworker", "manager", "admin")
 def case_list():  # type: ignore[no-untyped-def]
-    page = request.args.get("page", 1, type=int) or 1
-    filters = {"process_key": request.args.get("procedimiento") or None,
-               "status": request.args.get("estado") or None, "text": request.args.get("q") or None}
+    # The filter form posts (a searched name must not reach a URL or the server's access log); links may
+    # still carry the other filters.
+    values = request.form if request.method == "POST" else request.args
+    page = values.get("page", 1, type=int) or 1
+    filters = {"process_key": values.get("procedimiento") or None,
+               "status": values.get("estado") or None, "text": values.get("q") or None}
     rows, total = tramita().cases.cases(me(), page=page, per_page=25, **filters)
     pages = max(1, -(-total // 25))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in values.items() if k not in ("page", "q", "csrf_token") and v}
+    warnings = tramita().monitor.parameter_warnings(me()) if me().role in ("manager", "admin") else []
     return render_template("cases/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
+                           warnings=warnings,
                            processes=tramita().cases.processes(me()), args=args)
 
 
@@ -210,23 +221,31 @@ def case(instance_id: int):  # type: ignore[no-untyped-def]
     return _render_case(instance_id)
 
 
-def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200) -> Any:
+def _render_case(instance_id: int, posted: dict[str, Any] | None = None, status: int = 200,
+                 rectify: dict[str, Any] | None = None) -> Any:
     """The case file; ``posted`` is an event form sent back with its values and errors (see ``register_event``)."""
     cf = tramita().cases.case_file(me(), instance_id)
     detail = cf.detail
     summary = _summary(cf)
-    open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == "READY"]
+    open_tasks = [(t, badge(t.due_at, t.overdue)) for t in detail.tasks if t.state == TaskState.READY]
+    # A timer's term shows on its own unless a task with a form already shows it: the art. 40 term runs on a
+    # receive task (the case waits for the reform), which has no task row, so the timer is listed itself.
+    dated = {t.name for t in detail.tasks if t.deadline}
     deadlines = [t for t in detail.tasks if t.deadline] + [tm for tm in detail.timers if tm.deadline
-                                                           and not tm.attached_to]
-    timeline = [e for e in detail.events if e.kind != "case_opened"]
-    openings = [e for e in detail.events if e.kind == "case_opened"]
+                                                           and tm.attached_to not in dated]
+    timeline = [e for e in detail.events if e.kind != EventKind.CASE_OPENED]
+    openings = [e for e in detail.events if e.kind == EventKind.CASE_OPENED]
     names = _element_names(instance_id)
+    may_rectify = cf.access.act and me().role == "caseworker" and detail.instance.status == "running"
+    rectifiable = tramita().cases.rectifiable_fields(me(), instance_id) if may_rectify else {}
     return render_template("cases/case.html", cf=cf, detail=detail, inst=detail.instance, summary=summary,
+                           rectifiable=rectifiable, rectify=rectify,
                            process_name=_process_name(detail.instance.process_key),
                            open_tasks=open_tasks, deadlines=deadlines, timeline=timeline, openings=openings,
                            names=names, waiting=_waiting(instance_id, posted), posted=posted,
-                           received={e.id: _received(e, names) for e in timeline if e.kind == "message_received"},
-                           may_register=cf.access.act and detail.instance.status == "running"), status
+                           received={e.id: _received(e, names) for e in timeline
+                                     if e.kind == EventKind.MESSAGE_RECEIVED},
+                           may_register=cf.access.act and detail.instance.status == InstanceStatus.RUNNING), status
 
 
 def _received(event: Any, names: dict[str, str]) -> dict[str, Any]:
@@ -240,7 +259,8 @@ def _received(event: Any, names: dict[str, str]) -> dict[str, Any]:
         when_text = fecha(when) if isinstance(when, str) and when else None
     except (ValueError, TypeError):  # sent by hand (CLI) in another format: shown as sent
         when_text = str(when)
-    return {"label": events.label(str(detail.get("message", ""))),
+    name = str(detail.get("message", ""))
+    return {"label": events.label(tramita().cases.event_kinds(me()).get(name), name),
             "descripcion": body.get("descripcion") if isinstance(body.get("descripcion"), str) else None,
             "fecha": when_text,
             "tasks": [names.get(t, t) for t in detail.get("tasks_created") or []]}
@@ -251,12 +271,39 @@ def _waiting(instance_id: int, posted: dict[str, Any] | None) -> list[dict[str, 
     typed_now = events.local_input(now())
     out = []
     for m in tramita().cases.waiting_messages(me(), instance_id):
-        kind = events.KINDS.get(m["name"])
         mine = posted if posted and posted["name"] == m["name"] and posted.get("keep", True) else None
-        out.append({**m, "label": events.label(m["name"], m.get("title")), "kind": kind,
+        out.append({**m, "label": events.label(m["kind"], m["name"], m.get("title")), "texts": events.texts(m["kind"]),
                     "typed": mine["typed"] if mine else {"descripcion": "", "fecha": typed_now},
                     "errors": mine["errors"] if mine else {}, "general": mine.get("general") if mine else None})
     return out
+
+
+# --- rectification ---------------------------------------------------------------------------------
+
+
+@bp.post("/casos/<int:instance_id>/rectificar")
+@roles_required("caseworker")
+def rectify(instance_id: int):  # type: ignore[no-untyped-def]
+    """Correct a wrong name or date of the case, with the reason (right to rectify); the terms follow."""
+    typed = {k: request.form.get(k, "").strip() for k in ("campo", "valor", "motivo")}
+    errors: dict[str, str] = {}
+    if not typed["campo"]:
+        errors["campo"] = _("Elija el dato que va a rectificar.")
+    if not typed["valor"]:
+        errors["valor"] = _("Escriba el valor correcto.")
+    if not typed["motivo"]:
+        errors["motivo"] = _("Escriba el motivo de la rectificación (por ejemplo, el documento que la acredita).")
+    if not errors:
+        try:
+            tramita().cases.rectify(me(), instance_id, typed["campo"], typed["valor"], typed["motivo"])
+        except InvalidInput as exc:
+            errors[{"field": "campo", "value": "valor", "reason": "motivo"}.get(exc.field or "", "valor")] = exc.message
+        except Conflict:
+            errors["valor"] = _changed()
+        else:
+            flash(_("Dato rectificado. Los plazos que dependían de él se recalcularon."), "success")
+            return redirect(url_for("cases.case", instance_id=instance_id) + "#datos", 303)
+    return _render_case(instance_id, status=422, rectify={"typed": typed, "errors": errors})
 
 
 # --- external events (BPMN messages) ----------------------------------------------------------------
@@ -274,15 +321,16 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
     if not grant.act:
         raise Forbidden(_("Su rol no permite registrar eventos en este expediente."), field="message")
     inst = tramita().cases.case_head(me(), instance_id).instance
-    label = events.label(name)
-    payload, values, errors = events.from_form(name, request.form, started_at=inst.started_at, now=now())
+    kind = tramita().cases.event_kinds(me()).get(name)
+    label = events.label(kind, name)
+    payload, values, errors = events.from_form(kind, request.form, started_at=inst.started_at, now=now())
     posted: dict[str, Any] = {"name": name, "label": label, "typed": values, "errors": errors}
     waiting = {m["name"]: m for m in tramita().cases.waiting_messages(me(), instance_id)}
     if name in waiting:
-        posted["label"] = label = events.label(name, waiting[name].get("title"))
-    if inst.status != "running":
+        posted["label"] = label = events.label(kind, name, waiting[name].get("title"))
+    if inst.status != InstanceStatus.RUNNING:
         posted.update(keep=False, general=_("El caso está %(s)s: no se pueden registrar eventos. No se guardó "
-                                            "nada.", s=str(STATUS_LABELS.get(inst.status, inst.status)).lower()))
+                                            "nada.", s=status_label(inst.status).lower()))
         return _render_case(instance_id, posted, 409)
     if name not in waiting:
         posted.update(keep=False, general=_no_longer_waiting(label))
@@ -312,7 +360,7 @@ def register_event(instance_id: int, name: str):  # type: ignore[no-untyped-def]
                 m=exc.message), "error")
         return redirect(url_for("cases.case", instance_id=instance_id) + "#tareas", 303)
     new = [t.title or t.name for t in tramita().cases.case_head(me(), instance_id).tasks
-           if t.state == "READY" and t.id not in before]
+           if t.state == TaskState.READY and t.id not in before]
     message = _("Se registró «%(e)s».", e=label)
     if new:
         message += " " + ngettext("Tarea nueva: %(t)s.", "Tareas nuevas: %(t)s.", len(new), t="; ".join(new))
@@ -351,8 +399,16 @@ def _summary(cf: Any) -> list[dict[str, Any]]:
         sub = cf.fields.get(key)
         rows.append({"key": key, "label": (sub or {}).get("title") or key.replace("_", " ").capitalize(),
                      "value": value, "text": _display(value, sub), "identifying":
-                     is_identifying(key, sub), "file": _file_ref(value)})
+                     is_reserved(key, sub), "file": _file_ref(value)})
     return rows
+
+
+def _holder_rows(page: Any) -> list[dict[str, Any]]:
+    """What a task lets a caseworker of another institution see of the case, as rows of label and text."""
+    fields = page.holder_fields or {}
+    return [{"label": (fields.get(k) or {}).get("title") or k.replace("_", " ").capitalize(),
+             "text": _display(v, fields.get(k))} for k, v in (page.holder_data or {}).items()
+            if k != "parametros" and not k.startswith("_")]
 
 
 def _file_ref(value: Any) -> dict[str, Any] | None:
@@ -388,7 +444,7 @@ def upload(instance_id: int):  # type: ignore[no-untyped-def]
     else:
         try:
             att = tramita().cases.add_attachment(me(), instance_id, f.filename, f.read())
-        except InvalidInput as exc:
+        except (InvalidInput, InvalidState) as exc:
             flash(exc.message, "error")
             return redirect(url_for("cases.case", instance_id=instance_id) + "#adjuntos"), 303
         flash(_("Archivo «%(n)s» agregado.", n=att.filename), "success")
@@ -415,7 +471,13 @@ def _disposition(filename: str) -> str:
 @bp.get("/casos/<int:instance_id>/documentos/orden-proteccion.pdf")
 @roles_required("caseworker", "manager", "admin")
 def protection_order(instance_id: int):  # type: ignore[no-untyped-def]
-    pdf = tramita().cases.protection_order_pdf(me(), instance_id)
+    raw = request.args.get("version")
+    version = int(raw) if raw and raw.isdigit() else None
+    if raw and version is None:
+        raise InvalidInput("La versión de la orden es un número: 1 para la emisión, 2 o más para cada prórroga.",
+                           field="version")
+    pdf = tramita().cases.protection_order_pdf(me(), instance_id, version)
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="orden-proteccion-{instance_id}.pdf"'
+    suffix = f"-v{version}" if version else ""
+    response.headers["Content-Disposition"] = f'inline; filename="orden-proteccion-{instance_id}{suffix}.pdf"'
     return response

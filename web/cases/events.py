@@ -1,4 +1,8 @@
-"""The external events a case waits for (BPMN messages), registered by a person from the case file or the API.
+"""Registering the external events a case waits for (BPMN messages) from the case file or the API.
+
+What each event is called, what the person is asked and what it sets off are legal wording kept in
+``workflows/eventos.toml`` (``engine.deploy.eventos``); this module reads the form or the API body,
+checks the date and builds the message's payload.
 
 A case waits at a receive task for something that happens outside Tramita: a reported
 violation of a protection order (``violacion_orden``, Reglamento arts. 23 IV, 28 and 44),
@@ -15,12 +19,11 @@ the start of the five natural days). Dates are Hermosillo wall time (UTC-7 all y
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from engine.services.terms import HERMOSILLO
 
@@ -28,45 +31,18 @@ MAX_DESCRIPTION = 4000
 FUTURE_SLACK = timedelta(minutes=5)  # clocks of the caseworker's computer and the server differ a little
 
 
-@dataclass(frozen=True)
-class EventKind:
-    label: Any  # the form's heading and button: what the person does
-    description: Any  # label of the textarea
-    when: Any  # label of the date and time
-    effect: Any  # what registering it sets off, in one sentence
-    date_keys: tuple[str, ...] = ("fecha",)  # payload keys that carry the date (what the diagram reads)
+def texts(kind: Any) -> Any:
+    """The kind's texts in the page's language (``workflows/eventos.toml``), or ``None``."""
+    if kind is None:
+        return None
+    locale = get_locale()
+    return kind.text(locale.language if locale else "es")
 
 
-KINDS: dict[str, EventKind] = {
-    "violacion_orden": EventKind(
-        _l("Reportar violación de la orden de protección"),
-        _l("¿Qué ocurrió? (hechos de la violación o incumplimiento)"),
-        _l("Fecha y hora de la violación"),
-        _l("Se inscribe en el registro de órdenes y se abren de inmediato la intervención policial, el informe al "
-           "Instituto y a la Secretaría Ejecutiva de Seguridad Pública y la valoración del procedimiento "
-           "sancionador (Reglamento arts. 23, fracción IV, 28 y 44). La orden sigue vigente."),
-    ),
-    "fin_estado_riesgo": EventKind(
-        _l("Registrar el fin del estado de riesgo"),
-        _l("¿Cómo cesó el estado de riesgo o el impedimento?"),
-        _l("Fecha y hora en que cesó el estado de riesgo"),
-        _l("Desde esa fecha corren los cinco días naturales para que la afectada ratifique la solicitud del "
-           "tercero; sin ratificación, la orden caduca (Reglamento art. 41, primer párrafo)."),
-        ("fecha", "fecha_cese"),
-    ),
-    "norma_reformada": EventKind(
-        _l("Registrar la reforma de la norma"),
-        _l("Reforma realizada (norma, artículos y medio de publicación)"),
-        _l("Fecha y hora de la reforma"),
-        _l("Se abre la verificación de que la reforma haga cesar el agravio (Reglamento art. 40)."),
-    ),
-}
-
-
-def label(name: str, title: str | None = None) -> str:
+def label(kind: Any, name: str, title: str | None = None) -> str:
     """What the person does, e.g. «Reportar violación de la orden de protección» (else the element's title)."""
-    kind = KINDS.get(name)
-    return str(kind.label) if kind else (title or name)
+    found = texts(kind)
+    return found.accion if found else (title or name)
 
 
 def local_input(instant: datetime) -> str:
@@ -109,17 +85,16 @@ def check(description: str, when: datetime | None, *, started_at: datetime | Non
     return errors
 
 
-def payload(name: str, description: str, when: datetime) -> dict[str, Any]:
+def payload(kind: Any, description: str, when: datetime) -> dict[str, Any]:
     """The message payload: the description and the date under every key the diagram reads."""
     iso = when.astimezone(HERMOSILLO).isoformat(timespec="seconds")
-    kind = KINDS.get(name)
     body: dict[str, Any] = {"descripcion": description.strip()}
-    for key in kind.date_keys if kind else ("fecha",):
+    for key in kind.claves_fecha if kind else ("fecha",):
         body[key] = iso
     return body
 
 
-def from_form(name: str, form: Any, *, started_at: datetime | None, now: datetime
+def from_form(kind: Any, form: Any, *, started_at: datetime | None, now: datetime
               ) -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
     """(payload or None, typed values to show again, errors by field) from the case page's form."""
     values = {"descripcion": form.get("descripcion", ""), "fecha": form.get("fecha", "")}
@@ -129,10 +104,10 @@ def from_form(name: str, form: Any, *, started_at: datetime | None, now: datetim
         errors["fecha"] = _("Fecha y hora no válidas: use el formato AAAA-MM-DD HH:MM (hora de Hermosillo).")
     if errors or when is None:
         return None, values, errors
-    return payload(name, values["descripcion"], when), values, {}
+    return payload(kind, values["descripcion"], when), values, {}
 
 
-def from_api(name: str, body: Any, *, started_at: datetime | None, now: datetime
+def from_api(kind: Any, body: Any, *, started_at: datetime | None, now: datetime
              ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """(payload, errors by field) from an API payload.
 
@@ -141,7 +116,6 @@ def from_api(name: str, body: Any, *, started_at: datetime | None, now: datetime
     copied to every key the diagram reads; other keys pass through. Other messages pass
     through as sent.
     """
-    kind = KINDS.get(name)
     if kind is None:
         return dict(body), {}
     errors: dict[str, str] = {}
@@ -149,7 +123,7 @@ def from_api(name: str, body: Any, *, started_at: datetime | None, now: datetime
     if description is not None and not isinstance(description, str):
         errors["payload.descripcion"] = _("Debe ser texto.")
         description = ""
-    given = next((k for k in ("fecha", *kind.date_keys) if body.get(k) not in (None, "")), "fecha")
+    given = next((k for k in ("fecha", *kind.claves_fecha) if body.get(k) not in (None, "")), "fecha")
     raw = body.get(given)
     when = parse_when(raw) if isinstance(raw, str) else None
     found = check(description or "", when, started_at=started_at, now=now, date_field=given)
@@ -158,4 +132,4 @@ def from_api(name: str, body: Any, *, started_at: datetime | None, now: datetime
     errors.update({f"payload.{k}": v for k, v in found.items()})
     if errors or when is None:
         return None, errors
-    return {**body, **payload(name, description or "", when)}, {}
+    return {**body, **payload(kind, description or "", when)}, {}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from engine.services.terms import HERMOSILLO, to_local
+from engine.services.terms import HERMOSILLO, DateContext, date_limits, to_local
 
 FILE_PREFIX = "adjunto:"
 ADD_ROW = "_agregar_renglon"  # a submit button's name: add a row to the table of that array, save nothing
@@ -48,6 +48,7 @@ class Field:
     read_only: bool = False
     required_when: list[str] = field(default_factory=list)  # "«¿Quién solicita?» es «Otra persona»"
     rows: list[list["Field"]] = field(default_factory=list)  # kind "rows": one list of fields per item
+    rules: list[str] = field(default_factory=list)  # a date's x-no-futura / x-despues-de / x-antes-de messages
 
     @property
     def html_id(self) -> str:
@@ -58,6 +59,8 @@ def _options(schema: dict[str, Any]) -> list[tuple[str, str]] | None:
     if "enum" in schema:
         titles = schema.get("x-enumTitles") or schema.get("x-enumNames") or schema.get("enumNames") or []
         return [(_str(v), str(titles[i]) if i < len(titles) else _str(v)) for i, v in enumerate(schema["enum"])]
+    if isinstance(schema.get("const"), str):  # a fixed legal value (art. 54 «personal»): a choice, not free text
+        return [(schema["const"], str(schema.get("x-constTitle") or schema["const"].capitalize()))]
     for key in ("oneOf", "anyOf"):
         alts = schema.get(key)
         if isinstance(alts, list) and alts and all(isinstance(a, dict) and "const" in a for a in alts):
@@ -92,8 +95,12 @@ def is_file(schema: dict[str, Any]) -> bool:
 
 def build(schema: dict[str, Any] | None, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           *, raw: dict[str, Any] | None = None, identifying: Callable[[str, dict[str, Any]], bool] | None = None,
-          prefix: str = "") -> list[Field]:
-    """The fields of a form, filled from JSON values (or from raw submitted strings when re-rendering)."""
+          prefix: str = "", context: DateContext | None = None) -> list[Field]:
+    """The fields of a form, filled from JSON values (or from raw submitted strings when re-rendering).
+
+    ``context`` (today, the case data, the parameters) bounds date inputs with ``min``/``max`` from the
+    schema's date rules (engine.run.date_rules), the same rules the engine checks on submission.
+    """
     if not schema:
         return []
     props: dict[str, Any] = schema.get("properties") or {}
@@ -108,6 +115,12 @@ def build(schema: dict[str, Any] | None, values: dict[str, Any] | None = None, e
             continue
         path = f"{prefix}{name}"
         f = _field(path, name, sub, name in required, values, raw, errors or {}, identifying)
+        if f.kind in ("date", "datetime"):
+            titles = {k: str(v.get("title") or k) for k, v in props.items() if isinstance(v, dict)}
+            f.minimum, f.maximum, f.rules = date_limits(name, sub, context, titles)
+            if f.kind == "datetime":
+                f.minimum = f.minimum and f.minimum + "T00:00"
+                f.maximum = f.maximum and f.maximum + "T23:59"
         if name not in required:
             f.required_when = when.get(name, [])
         out.append(f)
@@ -163,6 +176,8 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
     value = _lookup(values, path) if values is not None else None
     if value is None and raw is None and "default" in sub:
         value = sub["default"]
+    if value is None and raw is None and isinstance(sub.get("const"), str):
+        value = sub["const"]
     if t == "object" and isinstance(sub.get("properties"), dict):
         f.kind = "group"
         f.children = build(sub, values, errors, raw=raw, identifying=identifying, prefix=path + ".")
@@ -175,7 +190,7 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         if _type(items) == "object" and isinstance(items.get("properties"), dict):
             f.kind = "rows"  # one row of fields per item, plus a blank one to add another
             count = len(_row_indexes(raw, path)) if raw is not None else len(value) if isinstance(value, list) else 0
-            wanted = int((raw or {}).get(ROWS_KEY + path) or 0)
+            wanted = _wanted_rows((raw or {}).get(ROWS_KEY + path), count)
             total = max(count + 1, int(f.minimum or 1), wanted)
             if f.maximum is not None:
                 total = max(count, min(total, int(f.maximum)))
@@ -197,7 +212,8 @@ def _field(path: str, name: str, sub: dict[str, Any], required: bool, values: di
         return f
     if opts is not None:
         widget = sub.get("x-widget")
-        f.kind = widget if widget in ("radio", "select") else ("radio" if len(opts) <= 3 else "select")
+        f.kind = widget if widget in ("radio", "select") else (
+            "select" if "const" in sub else "radio" if len(opts) <= 3 else "select")
         f.options = opts
         f.value = raw.get(path, "") if raw is not None else _str(value)
         return f
@@ -240,6 +256,18 @@ def _nest(path: str, index: int, item: Any) -> dict[str, Any]:
 def _renumber(key: str, path: str, n: int) -> str:
     rest = key[len(path) + 1:].split(".", 1)
     return f"{path}.{n}.{rest[1]}" if len(rest) == 2 else key
+
+
+MAX_NEW_ROWS = 50
+
+
+def _wanted_rows(raw: Any, count: int) -> int:
+    """How many rows a table asks to show: a number the browser sends, so not trusted past a few new rows."""
+    try:
+        wanted = int(str(raw or 0)[:12])
+    except ValueError:
+        return 0
+    return max(0, min(wanted, count + MAX_NEW_ROWS))
 
 
 def _row_indexes(raw: dict[str, Any], path: str) -> list[int]:
@@ -423,8 +451,27 @@ def labels(schema_props: dict[str, dict[str, Any]]) -> dict[str, str]:
     return {k: str(v.get("title") or k) for k, v in schema_props.items()}
 
 
+_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre")
+
+
+def long_date(value: Any, with_time: bool | None = None) -> str:
+    """«4 de diciembre de 2026, 23:59» (Hermosillo time); a bare date has no time."""
+    text = str(value)
+    local = to_local(text)
+    day = f"{local.day} de {_MONTHS[local.month - 1]} de {local.year}"
+    if with_time is False or (with_time is None and len(text.strip()) == 10):
+        return day
+    return f"{day}, {local:%H:%M}"
+
+
+def money(value: Any) -> str:
+    """«$5,865.50»: pesos with thousands separators and two decimals, as Mexican documents write them."""
+    return f"${float(value):,.2f}"
+
+
 def display(value: Any, schema: dict[str, Any] | None) -> str:
-    """A stored value as a person reads it (option titles, Sí/No, dates)."""
+    """A stored value as a person reads it: option titles, Sí/No, long dates in Hermosillo time, money."""
     schema = schema or {}
     if value is None or value == "" or value == {} or value == []:
         return "—"
@@ -440,13 +487,22 @@ def display(value: Any, schema: dict[str, Any] | None) -> str:
         props = schema.get("properties") or {}
         return "; ".join(f"{(props.get(k) or {}).get('title') or str(k).replace('_', ' ').capitalize()}: "
                          f"{display(v, props.get(k))}" for k, v in value.items())
+    if isinstance(value, (int, float)) and schema.get("x-formato") == "moneda":
+        return money(value)
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, str) and (schema.get("format") == "date-time" or _ISO_DATETIME.match(value)):
         try:
-            return to_local(value).strftime("%d/%m/%Y %H:%M")
+            return long_date(value, True)
         except ValueError:
             return value
     if isinstance(value, str) and len(value) == 10 and (schema.get("format") == "date" or _ISO_DATE.match(value)):
-        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+        try:
+            return long_date(value, False)
+        except ValueError:
+            return value
     return str(value)
 
 

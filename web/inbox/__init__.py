@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import InvalidInput, TramitaError
+from engine.errors import BadParameter, InvalidInput, TramitaError
 from engine.services import InboxFilters
 from web.auth import home_for, safe_next
 from web.security import me, tramita
@@ -24,8 +24,14 @@ def home():  # type: ignore[no-untyped-def]
     return redirect(home_for(current_user.role))
 
 
+def _values() -> Any:
+    """The filters: the form posts them (so a searched name never lands in a URL, the server's access log
+    or the browser's history); a link may still carry the other filters in its query string."""
+    return request.form if request.method == "POST" else request.args
+
+
 def _date(name: str) -> date | None:
-    value = request.args.get(name) or ""
+    value = _values().get(name) or ""
     if not value:
         return None
     try:
@@ -34,25 +40,27 @@ def _date(name: str) -> date | None:
         raise InvalidInput(_("Fecha no válida."), field=name) from None
 
 
-@bp.get("/bandeja")
+@bp.route("/bandeja", methods=["GET", "POST"])
 @roles_required("caseworker")
 def index():  # type: ignore[no-untyped-def]
-    error = None
+    values = _values()
+    error, status = None, 200
     try:
-        filters = InboxFilters(scope=request.args.get("vista") or "all",
-                               process_key=request.args.get("procedimiento") or None,
-                               task=request.args.get("tarea") or None, due_from=_date("desde"),
-                               due_to=_date("hasta"), text=(request.args.get("q") or "").strip() or None)
-        page = tramita().cases.inbox(me(), filters, page=request.args.get("page", 1, type=int) or 1,
-                               per_page=request.args.get("por_pagina", 25, type=int) or 25)
+        filters = InboxFilters(scope=values.get("vista") or "all",
+                               process_key=values.get("procedimiento") or None,
+                               task=values.get("tarea") or None, due_from=_date("desde"),
+                               due_to=_date("hasta"), text=(values.get("q") or "").strip() or None)
+        page = tramita().cases.inbox(me(), filters, page=values.get("page", 1, type=int) or 1,
+                               per_page=values.get("por_pagina", 25, type=int) or 25)
     except InvalidInput as exc:
-        error = exc.message
+        error, status = exc.message, exc.status if isinstance(exc, BadParameter) else 200
         filters = InboxFilters()
         page = tramita().cases.inbox(me(), filters)
     template = "inbox/_results.html" if request.headers.get("HX-Request") else "inbox/index.html"
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Links (pages) carry the filters but never the search text; a text search pages by posting the form.
+    args = {k: v for k, v in values.items() if k not in ("page", "q", "csrf_token") and v}
     return render_template(template, page=page, filters=filters, facets=tramita().cases.inbox_facets(me()), error=error,
-                           args=args)
+                           args=args), status
 
 
 def _back() -> str:
