@@ -58,7 +58,6 @@ def measure(url: str, backend: str, iterations: int) -> dict[str, Any]:
     from engine.time import clock
 
     t = Tramita(url)
-    t.runtime.workflows_dir = _data.WORKFLOWS
     with t.db.engine.begin() as c:
         t0 = time.perf_counter()
         n = rebuild_step_stats(c)

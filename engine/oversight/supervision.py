@@ -1,10 +1,13 @@
-"""The supervision thresholds of ``workflows/supervision.toml``: per step, with the article that sets them."""
+"""The supervision thresholds of ``workflows/supervision.toml``: per step, with the article that sets them.
+
+The file is a part of the bundle like ``lanes.toml``: deployed, pinned by each version, and read from
+the newest version of each procedure (``Runtime.newest_parts("supervision")``), never from disk. A
+procedure's thresholds are those under its own key in its own newest version.
+"""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
@@ -37,16 +40,13 @@ def _threshold(key: str, element: str, entry: Any, where: str) -> Threshold:
     return Threshold(key, element, entry["value"], unit, citation)
 
 
-def load(path: Path) -> Supervision:
-    """Read the file (absent: no thresholds); a malformed entry is refused, naming it."""
-    if not path.exists():
-        return Supervision({}, {})
-    with path.open("rb") as f:
-        raw = tomllib.load(f)
+def parse(raw: dict[str, Any], process_key: str | None = None) -> Supervision:
+    """The thresholds of a parsed ``supervision`` part (only ``process_key``'s when given); a malformed
+    entry is refused, naming it."""
     idle: dict[tuple[str, str], Threshold] = {}
     waits: dict[tuple[str, str], Threshold] = {}
     for key, tables in raw.items():
-        if not isinstance(tables, dict):
+        if not isinstance(tables, dict) or (process_key is not None and key != process_key):
             continue
         for element, entry in (tables.get("sin_actividad") or {}).items():
             t = _threshold(key, element, entry, f"{key}.sin_actividad.{element}")
@@ -55,4 +55,15 @@ def load(path: Path) -> Supervision:
             idle[(key, element)] = t
         for element, entry in (tables.get("espera_mensaje") or {}).items():
             waits[(key, element)] = _threshold(key, element, entry, f"{key}.espera_mensaje.{element}")
+    return Supervision(idle, waits)
+
+
+def of_procedures(parts: dict[str, dict[str, Any]]) -> Supervision:
+    """Every procedure's thresholds, each from its own part: process key -> its newest ``supervision``."""
+    idle: dict[tuple[str, str], Threshold] = {}
+    waits: dict[tuple[str, str], Threshold] = {}
+    for key, raw in parts.items():
+        own = parse(raw, key)
+        idle.update(own.idle)
+        waits.update(own.message_waits)
     return Supervision(idle, waits)

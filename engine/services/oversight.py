@@ -9,7 +9,6 @@ refusal never stops or undoes the others, and each case gets its own result.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Sequence
 
 from sqlalchemy import func, select, true, update
@@ -64,9 +63,10 @@ class OversightService:
         self.db = rt.db
         self.monitor = monitor
 
-    @cached_property
+    @property
     def supervision(self) -> supervision.Supervision:
-        return supervision.load(self.rt.workflows_dir / "supervision.toml")
+        """The stall thresholds, from the ``supervision`` part of each procedure's newest version."""
+        return supervision.of_procedures(self.rt.newest_parts("supervision"))
 
     def _require(self, user: Principal) -> None:
         require_role(user, *MONITOR_ROLES, field="user", message="Solo la coordinación consulta esta consola.")

@@ -19,9 +19,10 @@ class PeopleService:
         self.db = rt.db
 
     def directory(self, actor: Principal) -> list[dict[str, str]]:
-        """The user groups of ``workflows/lanes.toml`` with their names and institutions, for the pages."""
+        """The user groups (``[groups]`` of the deployed ``lanes`` part, newest version of every procedure) with
+        their names and institutions, for the pages."""
         self._admin(actor)
-        groups = self.rt._toml("lanes.toml").get("groups", {})
+        groups = self.rt.newest_part("lanes").get("groups", {})
         return [{"group": str(g), "name": str((info or {}).get("name") or g),
                  "institution": str((info or {}).get("institution") or "")} for g, info in groups.items()]
 

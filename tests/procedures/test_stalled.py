@@ -14,11 +14,12 @@ Calendar facts (America/Hermosillo, UTC−7; see test_sancion.py and test_orden_
 
 from __future__ import annotations
 
-from pathlib import Path
+import tomllib
 from typing import Any
 
 import pytest
 
+from engine.deploy.versions import BundleFile
 from engine.errors import ExecutionFailed, InvalidInput
 from engine.oversight import supervision
 from engine.services import SYSTEM
@@ -36,10 +37,10 @@ def reasons(t: Any, instance_id: int) -> list[tuple[str, str | None, str]]:
     return sorted((r.reason, r.step, local(r.since)) for r in stalled(t) if r.instance_id == instance_id)
 
 
-def use_supervision(t: Any, tmp_path: Path, text: str) -> None:
-    path = tmp_path / "supervision.toml"
-    path.write_text(text, encoding="utf-8")
-    t.oversight.__dict__["supervision"] = supervision.load(path)
+def use_supervision(t: Any, text: str) -> None:
+    """Deploy ``supervision.toml`` alone, as a legal designer would: a new version of each procedure it
+    changes, whose thresholds the console reads from then on."""
+    t.deploy([BundleFile("supervision.toml", text.encode())], "disenadora")
 
 
 def test_task_past_its_legal_due_date_then_the_unfired_timer(tramita_any: Any, start: Any) -> None:
@@ -65,8 +66,8 @@ def test_task_past_its_legal_due_date_then_the_unfired_timer(tramita_any: Any, s
     assert [(b.step, b.count) for b in overview.overdue_by_step] == [("resolver_recurso", 1)]
 
 
-def test_no_activity_for_n_business_days_at_a_step(tramita_sqlite: Any, start: Any, tmp_path: Path) -> None:
-    use_supervision(tramita_sqlite, tmp_path, '[sancion.sin_actividad.citar_partes]\nvalue = 3\n'
+def test_no_activity_for_n_business_days_at_a_step(tramita_sqlite: Any, start: Any) -> None:
+    use_supervision(tramita_sqlite, '[sancion.sin_actividad.citar_partes]\nvalue = 3\n'
                                               'citation = "Prueba: tres días hábiles"\n')
     c = registrada(tramita_sqlite, start)
     c.at("2026-03-17T23:59:58")
@@ -76,7 +77,7 @@ def test_no_activity_for_n_business_days_at_a_step(tramita_sqlite: Any, start: A
     [row] = stalled(tramita_sqlite, reason="idle")
     assert row.citation == "Prueba: tres días hábiles"
     # Activity at the step (the citation done) ends it.
-    c.do("citar_partes", example("sancion_citacion"))
+    c.do("citar_partes", example("sancion_citacion", fecha_citacion="2026-03-18"))  # cited that day
     assert reasons(tramita_sqlite, c.id) == []
 
 
@@ -87,8 +88,8 @@ def test_a_suspended_case_is_not_stalled(tramita_sqlite: Any, start: Any) -> Non
     assert reasons(tramita_sqlite, c.id) == []
 
 
-def test_waiting_for_a_message_past_its_limit(tramita_sqlite: Any, start: Any, tmp_path: Path) -> None:
-    use_supervision(tramita_sqlite, tmp_path, '[orden_proteccion.espera_mensaje.recibir_reporte_violacion]\n'
+def test_waiting_for_a_message_past_its_limit(tramita_sqlite: Any, start: Any) -> None:
+    use_supervision(tramita_sqlite, '[orden_proteccion.espera_mensaje.recibir_reporte_violacion]\n'
                                               'value = 2\nunit = "natural"\ncitation = "Prueba: dos días"\n')
     c = emitida(tramita_sqlite, start)
     c.at("2026-03-04T23:59:58")
@@ -134,18 +135,26 @@ def test_filters_sorting_and_bad_input(tramita_sqlite: Any, start: Any) -> None:
     assert exc.value.field == "orden"
 
 
-def test_the_shipped_thresholds_cite_their_articles() -> None:
-    s = supervision.load(ROOT / "workflows" / "supervision.toml")
+def test_the_shipped_thresholds_cite_their_articles(tramita_sqlite: Any) -> None:
+    """Read from the deployed ``supervision`` part, each procedure's from its own section."""
+    s = tramita_sqlite.oversight.supervision
     recurso = s.idle[("sancion", "resolver_recurso")]
     assert (recurso.value, recurso.unit, recurso.citation) == (10, "business", "Ley de Violencia Familiar art. 57")
     assert s.message_waits[("agravio", "esperar_reforma")].unit == "natural"
+    on_disk = supervision.parse(tomllib.loads((ROOT / "workflows" / "supervision.toml").read_text(encoding="utf-8")))
+    assert on_disk == s
 
 
-def test_a_threshold_without_its_article_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "supervision.toml"
-    path.write_text("[sancion.sin_actividad.citar_partes]\nvalue = 3\n", encoding="utf-8")
+def test_a_threshold_without_its_article_is_refused() -> None:
     with pytest.raises(InvalidInput, match="citation"):
-        supervision.load(path)
+        supervision.parse(tomllib.loads("[sancion.sin_actividad.citar_partes]\nvalue = 3\n"))
+
+
+def test_a_procedure_sets_only_its_own_thresholds() -> None:
+    """Another procedure's section in a version's part is ignored: each procedure answers for its own."""
+    raw = tomllib.loads('[sancion.sin_actividad.citar_partes]\nvalue = 3\ncitation = "art. 1"\n')
+    assert supervision.of_procedures({"agravio": raw}).idle == {}
+    assert list(supervision.of_procedures({"sancion": raw}).idle) == [("sancion", "citar_partes")]
 
 
 def test_heatmap_reads_the_durations_each_completion_records(tramita_any: Any, start: Any) -> None:
