@@ -44,6 +44,8 @@ EVENT_LABELS: dict[str, Any] = {
     EventKind.REGISTER_READ: _l("Registro de órdenes consultado"),
     EventKind.REGISTER_EXPORTED: _l("Registro de órdenes exportado"),
     EventKind.EVALUATION_EXPORTED: _l("Evaluación anual exportada"),
+    EventKind.TASK_REASSIGNED: _l("Tarea reasignada por la coordinación"),
+    EventKind.TASK_RELEASED: _l("Tarea devuelta al grupo por la coordinación"),
 }
 
 INSTANCE_STATUS_LABELS: dict[str, Any] = {

@@ -21,6 +21,7 @@ from engine.run.runtime import Runtime
 from engine.services.monitor import MONITOR_ROLES, MonitorService
 from engine.services.principal import Principal, is_system, require_role
 from engine.store.models import Definition, DeployedFile, Event, Instance, Task
+from engine.store.states import EventKind
 from engine.time import clock
 from engine.time.calendar import default_calendar
 
@@ -195,14 +196,14 @@ class OversightService:
             raise InvalidInput("La persona elegida no existe o está deshabilitada.", field="to")
         if task.candidate_group not in target.groups:
             raise InvalidInput("La persona elegida no pertenece al grupo que atiende esta tarea.", field="to")
-        self._set_assignee(user, task, target.username, "task_reassigned", text)
+        self._set_assignee(user, task, target.username, EventKind.TASK_REASSIGNED, text)
 
     def release(self, user: Principal, task_id: str, reason: str) -> None:
         """Return an open task to its group's inbox, whoever held it."""
         text = _reason(reason)
-        self._set_assignee(user, self._open_task(user, task_id), None, "task_released", text)
+        self._set_assignee(user, self._open_task(user, task_id), None, EventKind.TASK_RELEASED, text)
 
-    def _set_assignee(self, user: Principal, task: Task, to: str | None, kind: str, reason: str) -> None:
+    def _set_assignee(self, user: Principal, task: Task, to: str | None, kind: EventKind, reason: str) -> None:
         with self.db.write() as s:
             n = s.execute(update(Task).where(Task.id == task.id, Task.state == "READY")
                           .values(assignee=to).execution_options(synchronize_session=False)).rowcount

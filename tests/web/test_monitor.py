@@ -15,7 +15,7 @@ HMO = timezone(timedelta(hours=-7))
 
 
 @pytest.fixture
-def console(real: Any, browser: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def console(real: Any) -> Any:
     real.add_user("mp2", "contrasena-de-prueba", name="Mp2", role="caseworker", institution="FGJE",
                   groups=["autoridad_emisora_orden"])
     return real
