@@ -9,11 +9,11 @@ from engine.oversight import mail
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, is_system
 from engine.time import clock
-from engine.time.calendar import default_calendar
 
 
 class AlertService:
     def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
         self.db = rt.db
 
     def send_due(self, user: Principal, *, base_url: str | None = None, smtp_url: str | None = None
@@ -29,4 +29,4 @@ class AlertService:
         except ValueError as exc:
             raise InvalidInput(str(exc), field="TRAMITA_SMTP_URL") from None
         base = base_url or os.environ.get("TRAMITA_BASE_URL", "http://localhost:5000")
-        return mail.send_due(self.db, settings, base, clock.now(), default_calendar())
+        return mail.send_due(self.db, settings, base, clock.now(), self.rt.calendar()[1])

@@ -23,12 +23,12 @@ from engine.services.principal import Principal, is_system, require_role
 from engine.store.models import Definition, DeployedFile, Event, Instance, Task
 from engine.store.states import EventKind
 from engine.time import clock
-from engine.time.calendar import default_calendar
 
 CASE_ACTIONS = ("retry", "cancel", "suspend", "resume")
 ACTION_LABELS = {"retry": "Reintentar", "cancel": "Cancelar", "suspend": "Suspender", "resume": "Reanudar"}
 LISTS = ("stalled", "workload", "overview", "terms", "cases", "monthly")
 MAX_BULK = 500
+MAX_ID = 2**63 - 1  # the databases' integers: a larger case number cannot exist
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class OversightService:
             raise InvalidInput("Página fuera de rango.", field="page")
         f = stalled_sql.Filters(process_key, reason, step, holder, sort, descending)
         with self.db.read() as s:
-            rows, total = stalled_sql.page(s, scope, clock.now(), default_calendar(), self.supervision, f, per_page,
+            rows, total = stalled_sql.page(s, scope, clock.now(), self.rt.calendar()[1], self.supervision, f, per_page,
                                            (page - 1) * (per_page or 0))
             return self._named(s, rows), total
 
@@ -132,8 +132,8 @@ class OversightService:
         scope = self._scope(user)
         now = clock.now()
         with self.db.read() as s:
-            stalled_cases = stalled_sql.stalled_cases(s, scope, now, default_calendar(), self.supervision)
-            return stats.overview(s, scope, now, default_calendar(), stalled_cases)
+            stalled_cases = stalled_sql.stalled_cases(s, scope, now, self.rt.calendar()[1], self.supervision)
+            return stats.overview(s, scope, now, self.rt.calendar()[1], stalled_cases)
 
     def workload(self, user: Principal) -> list[stats.Load]:
         scope = self._scope(user)
@@ -236,11 +236,15 @@ class OversightService:
             raise InvalidInput("Elija al menos un caso.", field="cases")
         if len(ids) > MAX_BULK:
             raise InvalidInput(f"Demasiados casos: máximo {MAX_BULK} por acción.", field="cases")
+        real = [i for i in ids if 0 < i <= MAX_ID]  # a number no database row can have is not looked up
         with self.db.read() as s:
-            refs = dict(s.execute(select(Instance.id, Instance.reference).where(Instance.id.in_(ids),
+            refs = dict(s.execute(select(Instance.id, Instance.reference).where(Instance.id.in_(real),
                                                                                 self._scope(user))).all())
         results = []
         for instance_id in ids:
+            if not 0 < instance_id <= MAX_ID:
+                results.append(BulkResult(instance_id, False, f"El caso {instance_id} no existe."))
+                continue
             try:
                 self.act(user, action, instance_id, reason)
                 results.append(BulkResult(instance_id, True, "Hecho.", refs.get(instance_id)))

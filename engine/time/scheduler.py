@@ -52,12 +52,11 @@ class TimerService:
 
     def alerts_once(self) -> None:
         from engine.oversight import mail
-        from engine.time.calendar import default_calendar
 
         try:
             result = mail.send_due(self.rt.db, mail.SmtpSettings.parse(self.smtp_url or ""),
                                    os.environ.get("TRAMITA_BASE_URL", "http://localhost:5000"), clock.now(),
-                                   default_calendar())
+                                   self.rt.calendar()[1])
         except Exception:  # noqa: BLE001 - keep the service alive; the next pass retries
             log.exception("deadline e-mail pass failed")
             return

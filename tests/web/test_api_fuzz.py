@@ -34,14 +34,16 @@ def fuzzed(sqlite_url: str) -> Any:
     start_case(t)
     app = build_app(t)
     app.config["TESTING"] = False  # unexpected errors answer as in production (a JSON 500), not raised
-    yield app, t.create_token("ana", "pruebas")
+    yield app, {"caseworker": t.create_token("ana", "pruebas"), "manager": t.create_token("gerente", "pruebas")}
     t.db.dispose()
 
 
 OPERATIONS = ["GET /processes", "POST /processes/{key}/instances", "GET /instances/{instance_id}",
               "GET /instances/{instance_id}/messages", "POST /instances/{instance_id}/messages/{name}",
               "GET /tasks", "GET /tasks/{task_id}", "POST /tasks/{task_id}/complete",
-              "POST /instances/{instance_id}/rectifications", "GET /registro/ordenes", "GET /registro/evaluacion"]
+              "POST /instances/{instance_id}/rectifications", "GET /registro/ordenes", "GET /registro/evaluacion",
+              "GET /monitor/overview", "GET /monitor/stalled", "GET /monitor/workload", "GET /monitor/charts",
+              "GET /monitor/heatmap/{key}", "POST /monitor/actions", "POST /monitor/tasks/{task_id}/reassign"]
 
 
 def test_every_operation_is_fuzzed(fuzzed: Any) -> None:
@@ -54,7 +56,8 @@ def test_every_operation_is_fuzzed(fuzzed: Any) -> None:
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_api_answers_as_it_describes(fuzzed: Any, label: str, mode: GenerationMode) -> None:
     """(Schemathesis's pytest plugin does not run under pytest 9: its strategies are driven here directly.)"""
-    app, token = fuzzed
+    app, tokens = fuzzed
+    token = tokens["manager" if "/monitor/" in label else "caseworker"]  # the console is the managers'
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).find_operation_by_label(label)
 
     @given(case=operation.as_strategy(generation_mode=mode))

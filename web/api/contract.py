@@ -40,14 +40,15 @@ class Operation:
     body_required: bool = False
     descriptions: dict[str, str] = field(default_factory=dict)  # query or path parameter -> what it is
     check_body: bool = True  # False: the route checks the body itself, with messages by field
+    files: tuple[str, ...] = ()  # other media types the 200 answer may be (a CSV or XLSX export)
 
 
 def operation(summary: str, *, ok: tuple[int, str, dict[str, Any]], query: dict[str, dict[str, Any]] | None = None,
               body: dict[str, Any] | None = None, body_required: bool = False,
-              descriptions: dict[str, str] | None = None,
-              check_body: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              descriptions: dict[str, str] | None = None, check_body: bool = True,
+              files: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's contract; the request half is checked before the route runs."""
-    op = Operation(summary, ok, dict(query or {}), body, body_required, dict(descriptions or {}), check_body)
+    op = Operation(summary, ok, dict(query or {}), body, body_required, dict(descriptions or {}), check_body, files)
     body_validator = Draft202012Validator(body if check_body else {"type": "object"}) if body is not None else None
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -153,7 +154,9 @@ def paths(app: Flask, blueprint: str, prefix: str, components: dict[str, dict[st
         entry: dict[str, Any] = {
             "summary": op.summary, "operationId": rule.endpoint.split(".", 1)[1],
             "responses": {str(code): {"description": description,
-                                      "content": {"application/json": {"schema": ref(schema)}}},
+                                      "content": {"application/json": {"schema": ref(schema)},
+                                                  **{t: {"schema": {"type": "string", "format": "binary"}}
+                                                     for t in op.files}}},
                           **{str(c): {"description": _DESCRIPTIONS[c],
                                       "content": {"application/json": {"schema": error_schema}}}
                              for c in ERROR_CODES}}}
