@@ -114,10 +114,18 @@ def _body(validator: Draft202012Validator, required: bool) -> dict[str, Any]:
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path) or "body"
-        raise InvalidInput(f"{where}: {first.message}", field=where,
-                           fields={".".join(str(p) for p in e.absolute_path) or "body": e.message for e in errors})
+        where = _where(first)
+        raise InvalidInput(f"{where}: {first.message}", field=where, fields={_where(e): e.message for e in errors})
     return body
+
+
+def _where(error: Any) -> str:
+    """The dotted path of the field an error concerns; a missing required property is named itself."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        path += missing[:1]
+    return ".".join(path) or "body"
 
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
