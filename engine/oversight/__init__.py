@@ -2,7 +2,8 @@
 
 - ``hooks``: the read models each transition keeps in its own transaction (message waits, and the
   per-version duration histogram ``step_stats``);
-- ``supervision``: the per-step thresholds of ``workflows/supervision.toml``, with their citations;
+- ``supervision``: the per-step thresholds of the deployed ``supervision`` part (``workflows/supervision.toml``),
+  with their citations;
 - ``stalled``: which cases stopped moving, why, and since when (the rules and the rows);
 - ``stalled_sql``: finding them with the database filtering, sorting, counting and paging;
 - ``stats``: the overview, the workload, the weekly trends and the heatmap on the diagram;

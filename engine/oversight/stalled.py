@@ -3,13 +3,14 @@
 A case is stalled, with one row per reason and step, when
 
 - ``overdue``: an open task is past its legal due date (since: the due date);
-- ``idle``: an open task has not moved for N días hábiles, N from ``workflows/supervision.toml``
-  for that step, else the step's own legal term when it is counted in días hábiles (since: the end of
-  the N-th business day after the step opened; claiming or reassigning it is not progress);
+- ``idle``: an open task has not moved for N días hábiles, N from the procedure's deployed
+  ``supervision`` part (``workflows/supervision.toml``) for that step, else the step's own legal term
+  when it is counted in días hábiles (since: the end of the N-th business day after the step opened;
+  claiming or reassigning it is not progress);
 - ``timer``: a timer is past due and has not fired: the timer service is down or failing (since: its
   due date, after a grace of :data:`TIMER_GRACE`);
-- ``message``: it waits for a message longer than supervision.toml allows at that event (since: the
-  end of that term);
+- ``message``: it waits for a message longer than its ``supervision`` part allows at that event
+  (since: the end of that term);
 - ``error``: it is in error (since: its unresolved incident, i.e. the last failure; a failed retry
   resolves the old incident and opens a new one).
 
