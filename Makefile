@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/web_load.py
 	$(BIN)/python bench/monitor.py
 

@@ -83,7 +83,7 @@ def bench_interactive(runs: int) -> float:
         httpd = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{httpd.server_port}"
-        draft = t.design.create_draft(t.people.find_user(designer.username), largest.stem)
+        draft = t.drafts.create_draft(t.people.find_user(designer.username), largest.stem)
         ready, drawn = [], []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",

@@ -110,7 +110,7 @@ def load_context(sqlite_path: Path, usernames: list[str], rng: random.Random) ->
 def inbox_args(rng: random.Random, ctx: Context) -> dict[str, str]:
     """One inbox request as the page's filter form would send it."""
     from engine.time import clock
-    from engine.time.calendar import HERMOSILLO
+    from engine.time.hermosillo import HERMOSILLO
 
     x = rng.random()
     if x < 0.45:

@@ -55,12 +55,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
 
     from web import admin, api, auth, cases, design, inbox, monitor, registro, vendor
+    from web.design import scenarios as design_scenarios
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(registro.bp)
     app.register_blueprint(design.bp)
+    app.register_blueprint(design_scenarios.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(vendor.bp)

@@ -37,6 +37,7 @@ EVENT_LABELS: dict[str, Any] = {
     EventKind.MESSAGE_RECEIVED: _l("Mensaje recibido"),
     EventKind.TERM_SUSPENDED: _l("Plazo suspendido"),
     EventKind.TERM_RECALENDARED: _l("Plazo recomputado por cambio de calendario"),
+    EventKind.INSTANCE_MOVED: _l("Caso movido a otra versión del trámite"),
     EventKind.TIMER_REARMED: _l("Vencimiento fijado de nuevo"),
     EventKind.CASE_STARTED: _l("Caso relacionado iniciado"),
     EventKind.MESSAGE_NOT_DELIVERED: _l("Caso relacionado no iniciado"),

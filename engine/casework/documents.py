@@ -24,7 +24,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from engine.time.calendar import HERMOSILLO, to_local
+from engine.time.hermosillo import HERMOSILLO, to_local
 from engine.errors import NotFound
 
 # The procedure whose cases produce a protection order, and the key its diagram writes the document to.

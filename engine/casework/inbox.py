@@ -18,7 +18,8 @@ from engine.casework import paging
 from engine.time import clock
 from engine.casework.access import task_access
 from engine.casework.people import UserView
-from engine.time.calendar import HERMOSILLO, default_calendar
+from engine.time.calendar import default_calendar
+from engine.time.hermosillo import HERMOSILLO
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.store.db import Database
 from engine.store.models import Definition, Event, Instance, Task

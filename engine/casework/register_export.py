@@ -22,7 +22,7 @@ from engine.store.db import Database
 from engine.store.models import Event, Instance, RegisterEntry, Task
 from engine.store.states import EventKind
 from engine.time import clock
-from engine.time.calendar import HERMOSILLO
+from engine.time.hermosillo import HERMOSILLO
 
 ORDER_FIELDS = ("folio", "estado", "institucion", "tipo_orden", "medidas", "autoridad_emisora", "persona_sujeta",
                 "emitida", "vigencia_dias", "vigente_hasta", "prorrogas", "levantada", "sustituida_por",

@@ -78,7 +78,7 @@ def cmd_deploy(args: argparse.Namespace) -> None:
 
 def cmd_affected(args: argparse.Namespace) -> None:
     t = _tramita()
-    latest, cases = t.design.affected(_actor(t, args), args.key)
+    latest, cases = t.migration.affected(_actor(t, args), args.key)
     if args.json:
         _print_json({"process": args.key, "latest_version": latest, "cases": cases})
         return
@@ -175,7 +175,8 @@ def cmd_term(args: argparse.Namespace) -> None:
 def cmd_deadline(args: argparse.Namespace) -> None:
     from engine.services.terms import deadline as compute
 
-    deadline = compute(args.start, args.count, args.unit, calendars=args.calendar or (), citation=args.cite)
+    deadline = compute(args.start, args.count, args.unit, calendars=args.calendar or (), citation=args.cite,
+                       rule=args.rule)
     if args.json:
         _print_json(deadline.to_dict())
         return
@@ -255,7 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl = sub.add_parser("deadline", help="compute a legal deadline and explain it")
     dl.add_argument("start", help="the starting date or instant (ISO 8601)")
     dl.add_argument("count", type=int)
-    dl.add_argument("--unit", required=True, help="business | natural | hours")
+    dl.add_argument("--unit", required=True, help="business | natural | hours | months (a year is 12)")
+    dl.add_argument("--rule", help="for months: administrativa (LFPA art. 29) | prescripcion (Código Civil art. 1180); "
+                                   "the diagrams take it from a cited parameter, e.g. sancion.prescripcion_regla")
     dl.add_argument("--calendar", action="append", help="extra TOML calendar file (repeatable)")
     dl.add_argument("--cite", help="the article that sets the term")
     dl.add_argument("--json", action="store_true")

@@ -58,7 +58,56 @@ def cmd_export(args: argparse.Namespace) -> None:
         print(f"written {path}")
 
 
+def _positive(text: str, what: str, field: str) -> int:
+    from engine.errors import InvalidInput
+
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InvalidInput(f"{what} must be a positive whole number, not {text!r}", field=field)
+    return int(text)
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    """Move running cases to version --to, each in its own transaction: exit 0 when every case moved,
+    3 when some were refused (each refusal printed with its reason), 2 on bad input."""
+    from engine.errors import InvalidInput
+
+    to = _positive(args.to, "--to", "to_version") if args.to is not None else None
+    if bool(args.case) == bool(args.all):
+        raise InvalidInput("name the cases with --case NUM... or move every open case with --all (one of them)",
+                           field="instances")
+    cases = [_positive(c, "--case", "instances") for c in args.case] if args.case else None
+    if not args.reason or not args.reason.strip():
+        raise InvalidInput("say why the cases move with --reason TEXT (kept in each case's audit trail)",
+                           field="reason")
+    t = _tramita()
+    results = t.migration.move(_actor(t, args), args.key, to, cases, args.reason)
+    if args.json:
+        print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2, default=list))
+    else:
+        for r in results:
+            name = f"instance {r.instance_id}" + (f" ({r.reference})" if r.reference else "")
+            if r.moved:
+                print(f"{name}: moved from version {r.from_version} to {r.to_version}")
+            else:
+                print(f"{name}: refused: {r.reason}")
+        if not results:
+            print("no open case on another version")
+    moved = sum(r.moved for r in results)
+    print(f"{moved} moved, {len(results) - moved} refused", file=sys.stderr)
+    return 0 if moved == len(results) else 3
+
+
 def add_commands(sub: Any) -> None:
+    mv = sub.add_parser("move", help="move running cases to another version of their procedure (legal designers): "
+                                     "exit 0 when all moved, 3 when some were refused")
+    mv.add_argument("key")
+    mv.add_argument("--to", help="the version to move to (default: the latest)")
+    mv.add_argument("--case", nargs="+", metavar="NUM", help="the cases (instance numbers) to move")
+    mv.add_argument("--all", action="store_true", help="every open case on another version")
+    mv.add_argument("--reason", help="why they move (required; kept in each case's audit trail)")
+    mv.add_argument("--json", action="store_true")
+    mv.set_defaults(func=cmd_move)
+
     lt = sub.add_parser("lint", help="check .bpmn/.dmn files: one finding a line; exit 2 when there are errors")
     lt.add_argument("paths", nargs="+")
     lt.add_argument("--json", action="store_true")

@@ -18,7 +18,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     files = folder_files(args.files) if args.files else None
     failed = []
     for path in args.scenarios:
-        view = t.simulator.run(SYSTEM, path, version=args.version, files=files)
+        view = t.simulator.run(SYSTEM, path, version=args.version, files=files, draft_id=args.draft)
         print(f"== {view.title} ({view.procedure} {view.version}) — {path}")
         for e in view.timeline:
             print(f"  {e.at.astimezone(_HMO).strftime('%Y-%m-%d %H:%M:%S')}  {e.kind:<12} {e.text}")
@@ -36,6 +36,7 @@ def add_commands(sub: Any) -> None:
     s.add_argument("scenarios", nargs="+", help="scenario files (workflows/scenarios/<procedimiento>/*.toml)")
     how = s.add_mutually_exclusive_group()
     how.add_argument("--version", type=int, help="the deployed version of the procedure (default: the latest)")
+    how.add_argument("--draft", type=int, help="a draft of the studio (its diagram, forms, parameters, scenarios)")
     how.add_argument("--files", nargs="+", help="run on these procedure files or folders instead (a draft)")
     s.set_defaults(func=cmd_simulate)
 

@@ -36,24 +36,27 @@ class BundleParts:
     shared: dict[str, Any] = field(default_factory=dict)  # part name -> BundleFile (lanes, messages, ...)
     datos: dict[str, Any] = field(default_factory=dict)  # process key -> BundleFile
     standalone: dict[str, list[Any]] = field(default_factory=dict)  # kind -> BundleFiles of calendar/, periodos/
+    scenarios: dict[str, list[Any]] = field(default_factory=dict)  # process key -> its scenarios' BundleFiles
 
     @classmethod
     def of(cls, files: Sequence[Any]) -> BundleParts:
         found = cls()
         for f in files:
             kind = f.kind
-            if kind in ("part", "datos", *parts.STANDALONE):
+            if kind in ("part", "datos", "scenario", *parts.STANDALONE):
                 parts.check(f.name, f.content)
             if kind == "part":
                 found.shared[parts.part_name(f.name)] = f
             elif kind == "datos":
                 found.datos[parts.datos_key(f.name)] = f
+            elif kind == "scenario":
+                found.scenarios.setdefault(parts.scenario_key(f.name), []).append(f)
             elif kind in parts.STANDALONE:
                 found.standalone.setdefault(kind, []).append(f)
         return found
 
     def __bool__(self) -> bool:
-        return bool(self.shared or self.datos or self.standalone)
+        return bool(self.shared or self.datos or self.standalone or self.scenarios)
 
     def for_process(self, session: Any, key: str) -> dict[str, PartRef]:
         """The parts a new version of ``key`` would pin: the bundle's over those of its latest version."""
@@ -68,6 +71,8 @@ class BundleParts:
             refs[name] = PartRef(f.sha256, file_name=f.name)
         if key in self.datos:
             refs["datos"] = PartRef(self.datos[key].sha256, file_name=self.datos[key].name)
+        for f in self.scenarios.get(key, []):
+            refs[parts.part_name(f.name)] = PartRef(f.sha256, file_name=f.name)
         return refs
 
 

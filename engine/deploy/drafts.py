@@ -1,11 +1,13 @@
-"""Drafts of a procedure: kept on the server per author, submitted with a change note and no lint
-errors, approved by another legal designer (deployed as the next version) or rejected with a comment.
+"""Drafts of a procedure: kept on the server per author (with edited forms and legal scenarios),
+submitted with a change note, no lint errors and no failing scenario, approved by another legal
+designer (deployed as the next version) or rejected with a comment.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
@@ -30,7 +32,7 @@ def _audit(session: Any, draft: Draft | None, actor: str, action: str, detail: s
 
 def get(session: Any, draft_id: int) -> Draft:
     draft = session.get(Draft, draft_id)
-    if draft is None:
+    if draft is None or draft.process_key == "calendario":  # the calendar's drafts: engine.deploy.calendar_drafts
         raise NotFound(f"El borrador {draft_id} no existe.", field="draft")
     return draft
 
@@ -39,6 +41,8 @@ def listing(session: Any, key: str | None = None) -> list[Draft]:
     q = select(Draft).order_by(Draft.updated_at.desc())
     if key:
         q = q.where(Draft.process_key == key)
+    else:  # the legal calendar's drafts have their own editor (engine.deploy.calendar_drafts)
+        q = q.where(Draft.process_key != "calendario")
     return list(session.execute(q).scalars())
 
 
@@ -105,6 +109,33 @@ def save_form(session: Any, draft: Draft, user: str, name: str, text: str) -> Dr
     return draft
 
 
+PARAMETERS = "parameters.toml"
+_SCENARIO_NAME = re.compile(r"^scenarios/([A-Za-z0-9_.-]+)/[A-Za-z0-9_-]+\.toml$")
+
+
+def save_file(session: Any, draft: Draft, user: str, name: str, text: str) -> Draft:
+    """Keep an edited bundle file with the draft, like a form: one of its procedure's scenarios
+    (``scenarios/<key>/<file>.toml``) or the legal parameters (``parameters.toml``). The caller has
+    checked what the text says; here, that it belongs to this draft and is TOML."""
+
+    _own(draft, user)
+    if draft.status not in EDITABLE:
+        raise InvalidState("El borrador ya se envió a aprobación: espere la revisión para modificarlo.",
+                           field="draft")
+    found = _SCENARIO_NAME.match(name)
+    if name != PARAMETERS and (found is None or found.group(1) != draft.process_key):
+        raise InvalidInput(f"«{name}» no es un escenario de {draft.process_key} ni los parámetros legales.",
+                           field="name")
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise InvalidInput("El archivo no es TOML válido.", field="scenario") from None
+    draft.forms = {**(draft.forms or {}), name: text}
+    draft.updated_at = clock.now()
+    _audit(session, draft, user, "file_saved", name)
+    return draft
+
+
 def parse_form(text: str) -> dict[str, Any]:
     """The JSON Schema of a form, or InvalidInput saying (in Spanish) what is wrong and where."""
     try:
@@ -123,7 +154,9 @@ def parse_form(text: str) -> dict[str, Any]:
 
 
 def submit(session: Any, draft: Draft, user: str, note: str, findings: Sequence[Finding],
-           effective_from: datetime | None = None) -> Draft:
+           effective_from: datetime | None = None, scenario_failures: Sequence[str] = ()) -> Draft:
+    """Send the draft for approval: it needs a change note, no lint error and no failing legal scenario
+    (``scenario_failures``: "<file>: <expectation, expected and actual>", from the simulator)."""
     _own(draft, user)
     if draft.status not in EDITABLE:
         raise InvalidState("El borrador ya está en revisión.", field="draft")
@@ -134,6 +167,10 @@ def submit(session: Any, draft: Draft, user: str, note: str, findings: Sequence[
     if errs:
         raise InvalidInput(f"El diagrama tiene {len(errs)} error(es): corríjalos antes de enviarlo "
                            f"(el primero: {errs[0].element_id} — {errs[0].message})", field="content")
+    if scenario_failures:
+        raise InvalidInput(f"{len(scenario_failures)} expectativa(s) de los escenarios legales no se cumplen con "
+                           f"el borrador: corríjalas antes de enviarlo (la primera: {scenario_failures[0]})",
+                           field="scenarios")
     draft.change_note = note.strip()
     draft.effective_from = effective_from
     draft.status = "submitted"

@@ -11,6 +11,8 @@ folders whose files are not forms or parts):
 - ``datos/<key>.schema.json``: the data dictionary of procedure ``<key>`` (its part ``datos``);
 - ``calendar/*.toml``: the legal calendar, and ``periodos/*.toml``: the values that change by period
   (the UMA); they belong to no procedure and are versioned on their own (``STANDALONE``);
+- ``scenarios/<key>/*.toml``: the legal scenarios of procedure ``<key>`` (engine.simulate), each a
+  part ``scenarios/<file>.toml`` of that procedure alone;
 - any other ``*.toml`` (``lanes.toml``, ``messages.toml``, ``parameters.toml``, ``eventos.toml``...):
   a part named by its stem, given to every procedure deployed with the bundle;
 - any other ``*.json``: a form.
@@ -35,12 +37,14 @@ from sqlalchemy import select
 from engine.deploy.parameters import parameter_values
 from engine.errors import DeploymentRejected
 from engine.store.models import DefinitionPart, DeployedFile
-from engine.time.calendar import CalendarError, calendar_from_texts
+from engine.time.calendar import calendar_from_texts
+from engine.time.calendar_file import CalendarError
 
 DATOS = "datos/"
 CALENDAR = "calendar/"
 CALENDAR_KEY = "calendario"
 PERIODOS = "periodos/"
+SCENARIOS = "scenarios/"
 # What is versioned on its own, by kind (also the folder its files are in): key and name of its versions.
 STANDALONE = {"calendar": (CALENDAR_KEY, "Calendario legal"), "periodos": ("periodos", "Valores por periodo")}
 FOLDERS = (DATOS.rstrip("/"), CALENDAR.rstrip("/"), PERIODOS.rstrip("/"))
@@ -60,6 +64,8 @@ def file_kind(name: str) -> str:
         return "calendar"
     if name.startswith(PERIODOS) and name.endswith(".toml"):
         return "periodos"
+    if name.startswith(SCENARIOS) and name.endswith(".toml") and name.count("/") == 2:
+        return "scenario"
     if name.endswith(".json"):
         return "form"
     if name.endswith(".toml"):
@@ -69,10 +75,25 @@ def file_kind(name: str) -> str:
 
 
 def part_name(name: str) -> str:
-    """The part a file is: ``datos`` for a data dictionary, else the TOML file's stem (``lanes``)."""
-    if file_kind(name) == "datos":
+    """The part a file is: ``datos`` for a data dictionary, ``scenarios/<file>.toml`` for a scenario,
+    else the TOML file's stem (``lanes``)."""
+    kind = file_kind(name)
+    if kind == "datos":
         return "datos"
+    if kind == "scenario":
+        return SCENARIOS + name.rsplit("/", 1)[-1]
     return name.rsplit("/", 1)[-1].removesuffix(".toml")
+
+
+def scenario_key(name: str) -> str:
+    """The procedure a scenario belongs to: ``scenarios/sancion/x.toml`` -> ``sancion``."""
+    return name.split("/")[1]
+
+
+def scenario_file(key: str, part: str) -> str:
+    """The bundle file name of a procedure's scenario part: (``sancion``, ``scenarios/x.toml``) ->
+    ``scenarios/sancion/x.toml``."""
+    return f"{SCENARIOS}{key}/{part.removeprefix(SCENARIOS)}"
 
 
 def datos_key(name: str) -> str:
@@ -98,7 +119,7 @@ def check(name: str, content: bytes) -> None:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             raise DeploymentRejected(f"{name}: not a valid JSON Schema: {exc.message}", field="files") from None
-    elif kind in ("part", *STANDALONE):
+    elif kind in ("part", "scenario", *STANDALONE):
         try:
             tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -83,7 +83,7 @@ def collect_files(paths: Iterable[str | Path]) -> list[BundleFile]:
 
     A file in a folder named ``datos``, ``calendar`` or ``periodos`` keeps that folder in its name
     (``datos/sancion.schema.json``): that is how a data dictionary is told from a form, and the
-    legal calendar from a procedure's parts.
+    legal calendar from a procedure's parts; a scenario keeps two (``scenarios/sancion/x.toml``).
     """
     files: list[BundleFile] = []
     for raw in paths:
@@ -107,6 +107,8 @@ def collect_files(paths: Iterable[str | Path]) -> list[BundleFile]:
 
 def _bundle_name(path: Path) -> str:
     folder = path.parent.name
+    if path.parent.parent.name == parts.SCENARIOS.rstrip("/") and path.suffix == ".toml":
+        return f"{parts.SCENARIOS}{folder}/{path.name}"  # a procedure's scenario: scenarios/<key>/<file>
     return f"{folder}/{path.name}" if folder in parts.FOLDERS else path.name
 
 
@@ -231,7 +233,7 @@ def _add_affected(session: Any, parser: Any, roots: dict[str, etree._Element], e
     """Deployed processes the bundle changes without their diagram (a part they pin, their data
     dictionary, a form they use): their stored diagram is parsed again, so they get a new version
     with the bundle's files. Returns the stored file id of each diagram so added, by file name."""
-    if not (extras.shared or extras.datos or forms):
+    if not (extras.shared or extras.datos or extras.scenarios or forms):
         return {}
     added: dict[str, int] = {}
     for definition in list_processes(session):
@@ -239,7 +241,7 @@ def _add_affected(session: Any, parser: Any, roots: dict[str, etree._Element], e
             continue
         info = session.get(Definition, definition.id).task_info or {}
         pinned = parts.stored_parts(session, definition.id)
-        if not (set(extras.shared) & set(pinned) or definition.key in extras.datos
+        if not (set(extras.shared) & set(pinned) or definition.key in extras.datos or definition.key in extras.scenarios
                 or any(item.get("form") in forms for item in info.values())):
             continue
         stored = session.get(DeployedFile, definition.file_id)

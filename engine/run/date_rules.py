@@ -16,7 +16,8 @@ the field or act the date must follow::
     {"hoy": true, "mensaje": "..."}                          # today
     ... "estricto": true                                     # strictly after / before (not the same day)
 
-Dates compare as Hermosillo calendar days when either side is a bare date, as instants otherwise. A
+Dates compare as Hermosillo calendar days when either side is a bare date, as instants otherwise (a date
+that must follow an instant may fall in the same minute: people type minutes, the engine stamps seconds). A
 reference with no value (an optional field left empty, data not yet written) is skipped. The server
 validation (``engine.run.forms``) and the page renderer (``web.cases.schema_form``: min/max on the
 input, the rules as hints) read the same keywords through :func:`rules` and :func:`limits`.
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterator, Mapping
 
-from engine.time.calendar import HERMOSILLO, CalendarError, to_local
+from engine.time.calendar_file import CalendarError
+from engine.time.hermosillo import HERMOSILLO, to_local
 
 KEYWORDS = ("x-no-futura", "x-despues-de", "x-antes-de")
 SOURCES = ("campo", "dato", "parametro", "hoy")
@@ -117,21 +119,32 @@ def broken(rule: Rule, value: Any, form: Mapping[str, Any], ctx: Context) -> boo
         return False
     a, b = pair
     if rule.direction == "after":
+        if isinstance(b, datetime):  # typed «11:00» follows an act the engine stamped at 11:00:40
+            b = b.replace(second=0, microsecond=0)
         return a <= b if rule.strict else a < b
     return a >= b if rule.strict else a > b
 
 
-def check(schema: Mapping[str, Any], data: Mapping[str, Any], ctx: Context) -> dict[str, str]:
-    """Field -> message for every top-level date of ``data`` that breaks a rule of its schema."""
+def check(schema: Mapping[str, Any], data: Mapping[str, Any], ctx: Context, prefix: str = "") -> dict[str, str]:
+    """Field -> message for every date of ``data`` that breaks a rule of its schema.
+
+    A date inside an object (the notification of the person an order is issued against) is checked too, named
+    by its dotted path; its ``campo`` references name fields of the same object.
+    """
     props = schema.get("properties") or {}
     titles = {k: _title(v, k) for k, v in props.items() if isinstance(v, Mapping)}
     errors: dict[str, str] = {}
     for name, sub in props.items():
-        if not isinstance(sub, Mapping) or not any(k in sub for k in KEYWORDS) or name not in data:
+        if not isinstance(sub, Mapping) or name not in data:
+            continue
+        if isinstance(sub.get("properties"), Mapping) and isinstance(data[name], Mapping):
+            errors.update(check(sub, data[name], ctx, f"{prefix}{name}."))
+            continue
+        if not any(k in sub for k in KEYWORDS):
             continue
         for rule in rules(name, sub, titles):
             if broken(rule, data[name], data, ctx):
-                errors.setdefault(name, rule.message)
+                errors.setdefault(prefix + name, rule.message)
     return errors
 
 

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from engine.errors import InvalidInput
-from engine.run import date_rules
+from engine.run import date_rules, form_limits
 
 _FORMAT_CHECKER = FormatChecker()
 
@@ -85,6 +85,8 @@ def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.C
 
     With a ``context`` (the engine's clock, the case data, the parameters) the date rules are checked too.
     """
+    if context is not None:  # bounds read from the legal parameters (``x-maximo-parametro``)
+        schema = form_limits.resolve(schema, context.parametros) or schema
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     fields: dict[str, str] = {}
     props = schema.get("properties") or {}
@@ -97,26 +99,9 @@ def validate(schema: dict[str, Any], data: dict[str, Any], context: date_rules.C
     if context is not None and isinstance(data, dict):
         for name, message in date_rules.check(schema, data, context).items():
             fields.setdefault(name, message)
-    for name, sub in (schema.get("properties") or {}).items():
-        if isinstance(sub, dict) and sub.get("x-no-posterior-a-ahora") and name not in fields \
-                and isinstance(data.get(name), str) and _after_now(data[name]):
-            fields[name] = str(sub.get("x-error") or "La fecha no puede ser posterior a este momento.")
     if fields:
         first = next(iter(fields))
         raise InvalidInput(f"{first}: {fields[first]}", field=first, fields=fields)
-
-
-def _after_now(value: str) -> bool:
-    """A date-time that records something already known (``x-no-posterior-a-ahora``) cannot be in the future."""
-    from datetime import datetime
-
-    from engine.time import clock
-
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return when.tzinfo is not None and when > clock.now()
 
 
 def _field(error: ValidationError) -> str:

@@ -29,7 +29,7 @@ from engine.run.transitions import TransitionResult
 from engine.store.models import Instance, Task, Timer
 from engine.store.states import EventKind, TimerStatus
 from engine.time import clock
-from engine.time.calendar import HERMOSILLO
+from engine.time.hermosillo import HERMOSILLO
 
 
 

@@ -26,7 +26,7 @@ from engine.script.sandbox import RestrictedScriptEngine
 from engine.store.db import Database
 from engine.store.models import Definition, Instance
 from engine.run.cache import WorkflowCache
-from engine.time.calendar import LegalCalendar, bound_calendar, calendar_from_texts, default_calendar
+from engine.time.calendar import bound_calendar, calendar_from_texts, default_calendar, LegalCalendar
 
 clock.install()
 

@@ -35,7 +35,10 @@ from SpiffWorkflow.util.task import TaskState
 from engine.time import clock
 from engine.run import transitions as instances
 from engine.run import timers
-from engine.time.calendar import HERMOSILLO, CalendarError, LegalCalendar
+from engine.time.calendar import LegalCalendar
+from engine.time.deadline import long_date
+from engine.time.calendar_file import CalendarError
+from engine.time.hermosillo import HERMOSILLO
 from engine.time.recount import recompute
 from engine.errors import InvalidInput, InvalidState, NotFound
 from engine.run.transitions import TransitionResult
@@ -216,21 +219,57 @@ __all__ = ["rearm_timer", "recalendar", "suspend_term"]
 
 
 def recalendar(rt: Runtime, instance_id: int, timer_task_name: str, calendar: LegalCalendar, user: str,
-               change: str) -> TransitionResult:
+               change: str, calendar_version: int | None = None) -> TransitionResult:
     """Count a waiting timer's term again on ``calendar`` (a new calendar version) and re-arm it; the
-    explanation says which calendar change moved it. Nothing moves for a term that already ended."""
+    explanation says which calendar change moved it. Nothing moves for a term that already ended. The
+    case data that holds the same due instant (e.g. ``fecha_limite_recurso``, which later decides whether
+    a filing was timely) follows the timer."""
 
     def compute(task: SpiffTask, old_due: datetime, old: dict[str, Any] | None
                 ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
         again = recompute(old or {}, calendar)
         if again is None or again.due == old_due:
             raise InvalidState(f"the term of {timer_task_name!r} does not move with this calendar", field="timer")
+        if old_due <= clock.now():
+            raise InvalidState(f"the term of {timer_task_name!r} already ended; it does not move", field="timer")
+        derived = _follow(task, str(task._get_internal_data("event_value")), again.iso())
         explanation = again.to_dict()
+        if calendar_version is not None:
+            explanation["calendar_version"] = calendar_version
         explanation["rule"] = (f"Plazo recomputado por el cambio de calendario ({change}); vencía el "
-                               f"{_local(old_due)}. " + explanation["rule"])
+                               f"{people_instant(old_due)}. " + explanation["rule"])
         explanation["recalendared"] = {"previous_due": _local(old_due), "change": change, "by": user,
                                        "at": _local(clock.now())}
         explanation["previous"] = old
-        return again.iso(), explanation, {"change": change, "previous_due": _local(old_due)}
+        return again.iso(), explanation, {"change": change, "previous_due": _local(old_due),
+                                      **({"data": {k: again.iso() for k in derived}} if derived else {})}
 
     return _rearm(rt, instance_id, timer_task_name, user, change, EventKind.TERM_RECALENDARED, compute)
+
+
+def people_instant(instant: datetime) -> str:
+    """An instant as people read it in Hermosillo: «lunes 28 de diciembre de 2026 a las 23:59:59»."""
+
+    local = instant.astimezone(HERMOSILLO)
+    return f"{long_date(local.date())} a las {local:%H:%M:%S}"
+
+
+def _follow(task: SpiffTask, old_iso: str, new_iso: str) -> list[str]:
+    """Case data holding the timer's old instant takes the new one; the names changed."""
+    wf = task.workflow.top_workflow
+    found = list(wf.get_tasks())
+    for sub in getattr(wf, "subprocesses", {}).values():
+        found.extend(sub.get_tasks())
+    names: set[str] = set()
+    for t in found:
+        for key, value in list(t.data.items()):
+            if isinstance(value, str) and value == old_iso:
+                t.__dict__.pop("_tramita_json", None)  # a finished task's serialized text is memoized: drop it
+                t.data[key] = new_iso
+                names.add(key)
+    if isinstance(wf.data, dict):
+        for key, value in list(wf.data.items()):
+            if isinstance(value, str) and value == old_iso:
+                wf.data[key] = new_iso
+                names.add(key)
+    return sorted(names)

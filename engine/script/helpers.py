@@ -112,7 +112,7 @@ def dia_siguiente(fecha: Any) -> str:
     """The calendar day after ``fecha`` (its Hermosillo date), e.g. the first day a barred request is admissible."""
     from datetime import timedelta
 
-    from engine.time.calendar import to_local
+    from engine.time.hermosillo import to_local
 
     return (to_local(fecha).date() + timedelta(days=1)).isoformat()
 
@@ -141,7 +141,7 @@ def uma_vigente(periodos: Any, fecha: Any) -> float | None:
 
 
 def ahora() -> str:
-    from engine.time.calendar import HERMOSILLO
+    from engine.time.hermosillo import HERMOSILLO
 
     return clock.now().astimezone(HERMOSILLO).isoformat(timespec="seconds")
 
@@ -176,7 +176,7 @@ def publicar(nombre: str, valor: Any) -> bool:
 
 def hora_local(valor: Any) -> str:
     """An instant as Hermosillo ISO text (``2026-03-05T22:00:00-07:00``), so instants compare as text."""
-    from engine.time.calendar import to_local
+    from engine.time.hermosillo import to_local
 
     return to_local(valor).isoformat(timespec="seconds")
 

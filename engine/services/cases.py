@@ -156,7 +156,7 @@ class CaseService:
             definition = versions.latest_process(s, key)
             for element, info in (definition.task_info or {}).items():
                 if info.get("type") == "StartEvent" and info.get("process") == key:
-                    return form_spec(key, element, info)
+                    return form_spec(key, element, info, self.rt.specs.get(s, definition.id).parts.parameters)
             return FormSpec(key, "", definition.name, None, None, None)
 
     def may_start(self, user: Principal, key: str) -> bool:

@@ -51,7 +51,7 @@ class MonitorService:
         """Legal parameters that must be loaded soon (from January: next year's UMA), for the managers' pages."""
         from engine.deploy.parameters import uma_warnings
         from engine.time import clock
-        from engine.time.calendar import HERMOSILLO
+        from engine.time.hermosillo import HERMOSILLO
 
         self._require(user)
         return uma_warnings(self.rt.periods()[1], clock.now().astimezone(HERMOSILLO).date())

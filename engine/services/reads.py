@@ -52,8 +52,9 @@ def task_form(rt: Runtime, task_id: str) -> FormSpec:
         if row is None:
             raise NotFound(f"task {task_id!r} does not exist", field="task")
         definition_id = s.execute(select(Instance.definition_id).where(Instance.id == row.instance_id)).scalar_one()
-        info = rt.specs.get(s, definition_id).task_info.get(row.name, {})
-        return form_spec(row.process_key, row.name, info)
+        loaded = rt.specs.get(s, definition_id)
+        info = loaded.task_info.get(row.name, {})
+        return form_spec(row.process_key, row.name, info, loaded.parts.parameters)
 
 
 def case_forms(rt: Runtime, instance_id: int) -> dict[str, FormSpec]:

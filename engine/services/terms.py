@@ -6,7 +6,11 @@ from datetime import date, datetime
 from typing import Sequence
 
 from engine.errors import InvalidInput
-from engine.time.calendar import HERMOSILLO, CalendarError, Deadline, LegalCalendar, to_local
+from engine.time.calendar import UNITS, LegalCalendar
+from engine.time.calendar_file import CalendarError
+from engine.time.deadline import Deadline
+from engine.time.hermosillo import HERMOSILLO, to_local
+from engine.time.months import RULES, months
 
 __all__ = ["HERMOSILLO", "DateContext", "date_limits", "deadline", "to_local", "local_instant"]
 
@@ -15,10 +19,26 @@ from engine.run.date_rules import limits as date_limits  # noqa: E402
 
 
 def deadline(start: str, count: int, unit: str, *, calendars: Sequence[str] = (),
-             citation: str | None = None) -> Deadline:
-    """The ``tramita deadline`` calculator: the legal calendar plus any extra calendar files."""
+             citation: str | None = None, rule: str | None = None) -> Deadline:
+    """The ``tramita deadline`` calculator: the legal calendar plus any extra calendar files.
+
+    A term in months (``unit="months"``) needs the rule that governs it, because which one applies is a
+    legal judgement (docs/terms.md): ``administrativa`` (LFPA art. 29) or ``prescripcion`` (Código Civil
+    art. 1180); the diagrams take it from a cited parameter, the calculator from ``rule``.
+    """
+    if unit not in (*UNITS, "months"):
+        raise InvalidInput(f"unidad de plazo desconocida: {unit!r}; unidades permitidas: "
+                           f"{', '.join((*UNITS, 'months'))}", field="unit")
+    if unit == "months" and rule is None:
+        raise InvalidInput(f"un plazo en meses necesita la regla de cómputo: --rule {' o '.join(RULES)} "
+                           "(docs/terms.md)", field="rule")
+    if unit != "months" and rule is not None:
+        raise InvalidInput(f"--rule solo aplica a plazos en meses (--unit months), no a {unit!r}", field="rule")
     try:
-        return LegalCalendar.load(calendars).deadline(start, count, unit, citation=citation)
+        cal = LegalCalendar.load(calendars)
+        if unit == "months":
+            return months(cal, start, count, str(rule), citation)
+        return cal.deadline(start, count, unit, citation=citation)
     except CalendarError as exc:
         raise InvalidInput(str(exc), field="deadline") from None
 

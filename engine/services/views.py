@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.run import form_limits
 from engine.store.models import Instance, Task
 from engine.store.states import EventKind, InstanceStatus, TaskState, TimerStatus
 
@@ -125,8 +126,10 @@ class CaseFile:
     documents: list[Any]
 
 
-def form_spec(key: str, element: str, info: dict[str, Any]) -> FormSpec:
-    return FormSpec(key, element, info.get("title"), info.get("documentation"), info.get("lane"), info.get("schema"))
+def form_spec(key: str, element: str, info: dict[str, Any], parametros: dict[str, Any] | None = None) -> FormSpec:
+    """A task's form; with the version's parameters, its limits read from them (``x-maximo-parametro``)."""
+    return FormSpec(key, element, info.get("title"), info.get("documentation"), info.get("lane"),
+                    form_limits.resolve(info.get("schema"), parametros))
 
 
 def instance_view(inst: Instance, version: int) -> InstanceView:

@@ -147,7 +147,8 @@ def _play(rt: Runtime, frozen: clock.FrozenClock, sc: Scenario, forms: dict[str,
             result.timeline.append(Entry(act.at, "error", act.complete or act.message or "", exc.message))
             result.failures.append(f"{where}: {exc.message}")
             break
-        _observe(rt, iid, act.at, result, seen)
+        if act.complete or act.message:  # an act that only lets time pass changed nothing since the timers fired
+            _observe(rt, iid, act.at, result, seen)
         if act.open_after is not None:
             actual = sorted(_open(rt, iid))
             if sorted(act.open_after) != actual:
@@ -158,11 +159,13 @@ def _play(rt: Runtime, frozen: clock.FrozenClock, sc: Scenario, forms: dict[str,
 
 def _pass_time(rt: Runtime, frozen: clock.FrozenClock, iid: int, until: datetime, result: Result,
                seen: set[str]) -> None:
-    """Fire, earliest first and each at its own instant, every timer due by ``until``."""
+    """Fire, earliest first and each at its own instant, every timer that fires by ``until``: a term's last
+    second still belongs to it, so a timer due at ``until`` itself has not fired yet at that instant."""
     for _ in range(10_000):
         with rt.db.read() as s:
             due = s.execute(select(Timer.due_at).where(Timer.instance_id == iid, Timer.status == TimerStatus.PENDING,
-                                                       Timer.due_at <= until).order_by(Timer.due_at).limit(1)).scalar()
+                                                       Timer.due_at <= until - timedelta(seconds=1))
+                                .order_by(Timer.due_at).limit(1)).scalar()
         if due is None:
             return
         # A term's last second still belongs to it: its timer fires the second after it ends.
@@ -207,27 +210,41 @@ def _observe(rt: Runtime, iid: int, at: datetime, result: Result, seen: set[str]
 
 
 def _finish(rt: Runtime, iid: int, result: Result) -> None:
+    """The end reached, and the path taken, read from SpiffWorkflow's task tree.
+
+    A task of the tree was *reached* when it completed, is waiting or open, or was opened as a task
+    of the inbox (a user task a boundary timer later cancelled was reached all the same). The tree's
+    parent of a reached task is the task that created it, so the nearest ancestor that is a diagram
+    element (skipping Spiff's hidden Start, BoundaryEventSplit and EndJoin specs) is where the token
+    came from: the pair (that ancestor, the task) is a transition taken. A pair names a sequence flow
+    when the diagram has one from the first to the second (the coverage test checks that; a boundary
+    event's pair with its host names no flow).
+    """
     with rt.db.read() as s:
         inst = s.get(Instance, iid)
         info = s.get(Definition, inst.definition_id).task_info or {}
         state = json.loads(inst.state)
+        opened = set(s.execute(select(Task.id).where(Task.instance_id == iid)).scalars())
     result.status = inst.status
     tasks = {tid: t for tid, t in state.get("tasks", {}).items()}
     for sp in state.get("subprocesses", {}).values():
         tasks.update(sp.get("tasks", {}))
-    done = {tid for tid, t in tasks.items() if t["state"] == TaskState.COMPLETED}
-    for tid in done:
+    alive = (TaskState.COMPLETED, TaskState.READY, TaskState.WAITING, TaskState.STARTED)
+    reached = {tid for tid, t in tasks.items() if t["state"] in alive or tid in opened}
+    for tid in reached:
         name = tasks[tid]["task_spec"]
-        if name in info:
+        if name not in info:
+            continue
+        if tasks[tid]["state"] == TaskState.COMPLETED:
             result.completed.add(name)
             if info[name].get("type") == "EndEvent":
                 result.ends.append(name)
-            parent = tasks[tid].get("parent")
-            while parent and parent in tasks and tasks[parent]["task_spec"] not in info:
-                parent = tasks[parent].get("parent")
-            if parent and parent in done:
-                result.flows.add((tasks[parent]["task_spec"], name))
-    result.ends.sort()
+        parent = tasks[tid].get("parent")
+        while parent and parent in tasks and tasks[parent]["task_spec"] not in info:
+            parent = tasks[parent].get("parent")
+        if parent and parent in tasks and tasks[parent]["state"] == TaskState.COMPLETED:
+            result.flows.add((tasks[parent]["task_spec"], name))
+    result.ends = sorted(set(result.ends))
     result.timeline.append(Entry(clock.now(), "fin", ",".join(result.ends) or "-",
                                  f"Estado del caso: {inst.status}; fin alcanzado: {', '.join(result.ends) or 'ninguno'}"))
 

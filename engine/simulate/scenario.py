@@ -29,6 +29,7 @@ documented example of a form (its ``examples``) with changes.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -93,6 +94,32 @@ def load(path: str | Path) -> Scenario:
     return parse(raw, str(path))
 
 
+_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+_ACT = re.compile(r": acto (\d+)")
+
+
+def parse_text(text: str, where: str) -> Scenario:
+    """A scenario as a designer typed it in the studio: its errors in Spanish, naming the line (the
+    TOML reader's own, or the line of the ``[[actos]]`` the error is about) and the field."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = _AT.search(str(exc))
+        at = f" en la línea {found.group(1)}, columna {found.group(2)}" if found else ""
+        raise InvalidInput(f"El escenario no es TOML válido{at}: revise las comillas, los corchetes y el signo «=» "
+                           "(cada valor de texto va entre comillas).", field="scenario") from None
+    try:
+        return parse(raw, where)
+    except InvalidInput as exc:
+        act = _ACT.search(exc.message)
+        if act:
+            headers = [i for i, line in enumerate(text.splitlines(), 1) if line.strip() == "[[actos]]"]
+            number = int(act.group(1))
+            if 0 < number <= len(headers):
+                raise InvalidInput(f"{exc.message} (línea {headers[number - 1]})", field=exc.field) from None
+        raise
+
+
 def parse(raw: dict[str, Any], where: str) -> Scenario:
     unknown = set(raw) - {"procedimiento", "titulo", "inicio", "datos", "actos", "esperado", "calendario"}
     if unknown:
@@ -120,6 +147,12 @@ def parse(raw: dict[str, Any], where: str) -> Scenario:
         acts.append(Act(at, entry.get("completar"), entry.get("mensaje"), entry.get("datos", {}),
                         tuple(opened) if opened is not None else None))
     expected = raw.get("esperado") or {}
+    if not isinstance(expected, dict):
+        raise InvalidInput(f"{where}: «esperado» debe ser una tabla [esperado]", field="esperado")
+    for d in expected.get("plazos") or []:
+        if not isinstance(d, dict) or not d.get("elemento"):
+            raise InvalidInput(f"{where}: cada [[esperado.plazos]] lleva «elemento» (el id del paso) y «vence»",
+                               field="esperado.plazos")
     deadlines = tuple(ExpectedDeadline(str(d["elemento"]), instant(d.get("vence"), f"{where}: esperado.plazos"),
                                        d.get("articulo")) for d in expected.get("plazos") or [])
     return Scenario(where, procedure, str(raw.get("titulo") or Path(where).stem),

@@ -80,6 +80,7 @@ class EventKind(StrEnum):
     TERM_SUSPENDED = "term_suspended"  # a term extended by días hábiles (engine.run.terms)
     TIMER_REARMED = "timer_rearmed"  # a timer set to a new instant (engine.run.terms)
     TERM_RECALENDARED = "term_recalendared"  # a term counted again on a new calendar version
+    INSTANCE_MOVED = "instance_moved"  # a running case moved to another version (engine.run.moving)
     REGISTER_READ = "register_read"  # the register of orders read (Reglamento art. 28)
     REGISTER_EXPORTED = "register_exported"  # ... or exported for the Banco Estatal
     EVALUATION_EXPORTED = "evaluation_exported"  # the annual evaluation exported (art. 23 III-IV)

@@ -19,6 +19,11 @@ Legal facts implemented (see the shared legal README, "Counting deadlines"):
   until its acuerdo is cited; deadlines list it as counted (see
   ``engine.time.calendar_file``).
 * Terms in months and years: ``engine.time.months`` (docs/terms.md).
+
+The pieces live apart, each with one job: Hermosillo time (``hermosillo``), the
+computed term and its Spanish explanation (``deadline``), the LFT holidays
+(``federal_holidays``), the calendar files (``calendar_file``); this module
+holds the calendar that combines them and the one bound for the engine at work.
 * A natural-day term that ends on a día inhábil moves to the next business
   day (LFPA art. 29) unless the deadline says otherwise.
 """
@@ -30,252 +35,35 @@ import contextvars
 import functools
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
-from zoneinfo import ZoneInfo
 
 from engine import config
 from engine.time.calendar_file import CalendarError, read_calendar_file, read_calendar_text
-
-import holidays
+from engine.time.deadline import (
+    RULE_BUSINESS, RULE_HOURS, RULE_NATURAL_FIXED, RULE_NATURAL_MOVE, Deadline, SkippedDay, check_count,
+)
+from engine.time.federal_holidays import federal_holidays
+from engine.time.hermosillo import HERMOSILLO, as_day, end_of_day, to_local
 
 __all__ = [
-    "HERMOSILLO",
     "SHIPPED_CALENDAR",
     "UNITS",
-    "CalendarError",
-    "SkippedDay",
-    "Deadline",
     "LegalCalendar",
-    "to_local",
     "default_calendar",
     "calendar_from_texts",
+    "bound_calendar",
+    "using",
+    "with_days",
 ]
 
-HERMOSILLO: ZoneInfo = ZoneInfo("America/Hermosillo")
 SHIPPED_CALENDAR: Path = config.WORKFLOWS_DIR / "calendar" / "sonora.toml"
 UNITS: tuple[str, ...] = ("business", "natural", "hours")
 
-_END_OF_DAY = time(23, 59, 59)
 _ONE_DAY = timedelta(days=1)
 
 _WEEKEND_REASON = {5: "Sábado", 6: "Domingo"}
-_WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-_MONTH_ES = (
-    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-    "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-)
-_UNIT_LABEL = {  # (singular, plural)
-    "business": ("día hábil", "días hábiles"),
-    "natural": ("día natural", "días naturales"),
-    "hours": ("hora", "horas"),
-    "months": ("mes", "meses"),
-}
-
-# Only used if the installed ``holidays`` cannot localise MX names to Spanish
-# (older releases); the names match what it returns with language="es".
-_MX_NAMES_ES = {
-    "New Year's Day": "Año Nuevo",
-    "Constitution Day": "Día de la Constitución",
-    "Benito Juárez's birthday": "Natalicio de Benito Juárez",
-    "Labor Day": "Día del Trabajo",
-    "Labour Day": "Día del Trabajo",
-    "Independence Day": "Día de la Independencia",
-    "Change of Federal Government": "Transmisión del Poder Ejecutivo Federal",
-    "Revolution Day": "Día de la Revolución",
-    "Christmas Day": "Navidad",
-}
-
-
-@dataclass(frozen=True)
-class SkippedDay:
-    """A día inhábil that changed a deadline, kept so the result can be justified."""
-
-    day: date
-    reason: str
-
-
-def _long_date(day: date) -> str:
-    return f"{_WEEKDAY_ES[day.weekday()]} {day.day} de {_MONTH_ES[day.month - 1]} de {day.year}"
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A computed term with everything needed to show an official why it ends when it does."""
-
-    start: datetime
-    unit: str
-    count: int
-    rule: str
-    due: datetime
-    skipped: tuple[SkippedDay, ...]
-    citation: str | None = None
-    pending: tuple[SkippedDay, ...] = ()  # file days still "pendiente de confirmar", counted as hábiles
-
-    def iso(self) -> str:
-        """The due instant as stored/shown: local Hermosillo time with its offset."""
-        return self.due.isoformat()
-
-    def explain(self) -> str:
-        """Spanish text an official can read (or paste into an acuerdo) to justify the due date."""
-        singular, plural = _UNIT_LABEL.get(self.unit, (self.unit, self.unit))
-        label = singular if self.count == 1 else plural
-        lines = [
-            f"Inicio: {_long_date(self.start.date())}, {self.start:%H:%M:%S} "
-            f"({self.start.isoformat()})",
-            f"Plazo: {self.count} {label}",
-            f"Regla: {self.rule}",
-            f"Vencimiento: {_long_date(self.due.date())}, {self.due:%H:%M:%S} "
-            f"({self.due.isoformat()})",
-        ]
-        if self.unit == "natural":
-            heading = "Días inhábiles por los que se recorrió el vencimiento"
-        else:
-            heading = "Días inhábiles no computados"
-        if self.skipped:
-            lines.append(f"{heading}:")
-            lines.extend(f"  - {_long_date(s.day)}: {s.reason}" for s in self.skipped)
-        elif self.unit != "hours":
-            lines.append(f"{heading}: ninguno")
-        if self.pending:
-            lines.append("Días con inhabilidad pendiente de confirmar (se computaron como hábiles):")
-            lines.extend(f"  - {_long_date(s.day)}: {s.reason}" for s in self.pending)
-        lines.append(f"Fundamento: {self.citation if self.citation else 'no indicado'}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form, so deadlines can be persisted in workflow data and audit logs."""
-        return {
-            "start": self.start.isoformat(),
-            "unit": self.unit,
-            "count": self.count,
-            "rule": self.rule,
-            "due": self.due.isoformat(),
-            "skipped": [{"day": s.day.isoformat(), "reason": s.reason} for s in self.skipped],
-            "citation": self.citation,
-            **({"pending": [{"day": s.day.isoformat(), "reason": s.reason} for s in self.pending]}
-               if self.pending else {}),
-        }
-
-
-# --------------------------------------------------------------------------
-# Conversions and validation
-# --------------------------------------------------------------------------
-
-
-def to_local(value: date | datetime | str) -> datetime:
-    """Turn any accepted start into an aware Hermosillo datetime.
-
-    Legal days are Hermosillo days, so the calendar day of an event is only
-    known after conversion (03:00Z Saturday is still Friday in Sonora).
-    Naive values are taken as already local because that is how officials
-    write times; a bare date means the start of that local day.
-    """
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise CalendarError(
-                f"fecha u hora ISO 8601 no válida: {value!r} "
-                "(se espera p. ej. '2026-12-18' o '2026-12-18T10:30:00-07:00')"
-            ) from None
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            return value.replace(tzinfo=HERMOSILLO)
-        try:
-            return value.astimezone(HERMOSILLO)
-        except OverflowError:
-            raise CalendarError(f"fecha fuera del intervalo admitido: {value!r}") from None
-    if isinstance(value, date):
-        return datetime.combine(value, time(0, 0), HERMOSILLO)
-    raise CalendarError(
-        f"inicio no válido: {value!r} ({type(value).__name__}); "
-        "se espera date, datetime o texto ISO 8601"
-    )
-
-
-def _as_day(value: date | datetime | str) -> date:
-    if type(value) is date:
-        return value
-    return to_local(value).date()
-
-
-def _check_count(count: object) -> int:
-    # bool is an int subclass; "True days" is always a bug upstream.
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise CalendarError(
-            f"el número de unidades del plazo debe ser un entero positivo, no {count!r} "
-            f"({type(count).__name__})"
-        )
-    if count <= 0:
-        raise CalendarError(f"el número de unidades del plazo debe ser un entero positivo, no {count}")
-    return count
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day, _END_OF_DAY, HERMOSILLO)
-
-
-# --------------------------------------------------------------------------
-# Built-in días inhábiles (LFT art. 74 holidays), cached per year
-# --------------------------------------------------------------------------
-
-
-def _mx_supports_spanish() -> bool:
-    try:
-        return "es" in getattr(holidays.MX, "supported_languages", ())
-    except Exception:  # pragma: no cover - defensive against odd packaging
-        return False
-
-
-_MX_SPANISH = _mx_supports_spanish()
-
-
-@functools.lru_cache(maxsize=None)
-def _builtin_reasons(year: int) -> Mapping[date, tuple[str, ...]]:
-    """The Ley Federal del Trabajo art. 74 holidays of one year; shared by all calendars."""
-    reasons: dict[date, list[str]] = {}
-    try:
-        if _MX_SPANISH:
-            mx = holidays.country_holidays("MX", years=year, language="es")
-            items = [(d, str(n)) for d, n in mx.items()]
-        else:  # pragma: no cover - only with very old `holidays`
-            mx = holidays.country_holidays("MX", years=year)
-            items = [
-                (d, "; ".join(_MX_NAMES_ES.get(p.strip(), p.strip()) for p in str(n).split(";")))
-                for d, n in mx.items()
-            ]
-    except (NotImplementedError, ValueError, OverflowError):  # pragma: no cover
-        items = []
-    for day, name in items:
-        if day.year == year:
-            reasons.setdefault(day, []).append(name)
-    return {d: tuple(names) for d, names in reasons.items()}
-
-
-# --------------------------------------------------------------------------
-# The calendar
-# --------------------------------------------------------------------------
-
-
-_RULE_BUSINESS = (
-    "Días hábiles: se cuenta a partir del día siguiente al inicio, sin computar "
-    "sábados, domingos ni días inhábiles; vence a las 23:59:59 (hora de Hermosillo) "
-    "del último día hábil."
-)
-_RULE_NATURAL_MOVE = (
-    "Días naturales: se cuenta a partir del día siguiente al inicio, computando todos "
-    "los días; vence a las 23:59:59 (hora de Hermosillo) del último día y, si este es "
-    "inhábil, el siguiente día hábil."
-)
-_RULE_NATURAL_FIXED = (
-    "Días naturales: se cuenta a partir del día siguiente al inicio, computando todos "
-    "los días; vence a las 23:59:59 (hora de Hermosillo) del último día aunque sea inhábil."
-)
-_RULE_HOURS = "Horas: vence exactamente ese número de horas después del momento de inicio."
 
 
 class LegalCalendar:
@@ -341,7 +129,7 @@ class LegalCalendar:
                 table = self._years.get(year)
                 if table is None:
                     combined: dict[date, list[str]] = {
-                        d: list(names) for d, names in _builtin_reasons(year).items()
+                        d: list(names) for d, names in federal_holidays(year).items()
                     }
                     for d, reason in self._extra_by_year.get(year, {}).items():
                         names = combined.setdefault(d, [])
@@ -364,11 +152,11 @@ class LegalCalendar:
 
     def inhabil_reason(self, day: date) -> str | None:
         """Why ``day`` is inhábil (None if it is a business day), for explanations and UIs."""
-        return self._reason(_as_day(day))
+        return self._reason(as_day(day))
 
     def is_business_day(self, day: date) -> bool:
         """Whether acts can be performed and terms run on ``day``."""
-        return self._reason(_as_day(day)) is None
+        return self._reason(as_day(day)) is None
 
     # -- deadlines ------------------------------------------------------------
 
@@ -377,7 +165,7 @@ class LegalCalendar:
     ) -> Deadline:
         """Term of ``count`` días hábiles counted from the day after ``start``."""
         begin = to_local(start)
-        n = _check_count(count)
+        n = check_count(count)
         day = begin.date()
         skipped: list[SkippedDay] = []
         try:
@@ -390,7 +178,7 @@ class LegalCalendar:
                     skipped.append(SkippedDay(day, reason))
         except OverflowError:
             raise CalendarError("el plazo excede la última fecha representable") from None
-        return Deadline(begin, "business", count, _RULE_BUSINESS, _end_of(day), tuple(skipped), citation,
+        return Deadline(begin, "business", count, RULE_BUSINESS, end_of_day(day), tuple(skipped), citation,
                         _pending_between(self, begin.date(), day))
 
     def natural_days(
@@ -402,7 +190,7 @@ class LegalCalendar:
     ) -> Deadline:
         """Term of ``count`` calendar days; by default it cannot expire on a día inhábil (LFPA art. 29)."""
         begin = to_local(start)
-        n = _check_count(count)
+        n = check_count(count)
         skipped: list[SkippedDay] = []
         try:
             day = begin.date() + timedelta(days=n)
@@ -414,8 +202,8 @@ class LegalCalendar:
                     reason = self._reason(day)
         except OverflowError:
             raise CalendarError("el plazo excede la última fecha representable") from None
-        rule = _RULE_NATURAL_MOVE if move_if_inhabil else _RULE_NATURAL_FIXED
-        return Deadline(begin, "natural", count, rule, _end_of(day), tuple(skipped), citation,
+        rule = RULE_NATURAL_MOVE if move_if_inhabil else RULE_NATURAL_FIXED
+        return Deadline(begin, "natural", count, rule, end_of_day(day), tuple(skipped), citation,
                         _pending_between(self, day - _ONE_DAY, day))
 
     def hours(
@@ -423,13 +211,13 @@ class LegalCalendar:
     ) -> Deadline:
         """Term of exactly ``count`` hours; hours run on días inhábiles too (e.g. protection orders)."""
         begin = to_local(start)
-        n = _check_count(count)
+        n = check_count(count)
         try:
             # Arithmetic in UTC so it stays exact even for historical Sonora DST dates.
             due = (begin.astimezone(timezone.utc) + timedelta(hours=n)).astimezone(HERMOSILLO)
         except OverflowError:
             raise CalendarError("el plazo excede la última fecha representable") from None
-        return Deadline(begin, "hours", count, _RULE_HOURS, due, (), citation)
+        return Deadline(begin, "hours", count, RULE_HOURS, due, (), citation)
 
     def deadline(
         self, start: date | datetime | str, count: int, unit: str, citation: str | None = None
@@ -453,8 +241,8 @@ class LegalCalendar:
         ``due`` up to and including ``today``, but never 0 (at least -1), so
         the sign alone always tells whether the term has expired.
         """
-        today_d = _as_day(today)
-        due_d = _as_day(due)
+        today_d = as_day(today)
+        due_d = as_day(due)
         if due_d == today_d:
             return 0
         low, high = sorted((today_d, due_d))
@@ -480,6 +268,7 @@ def bound_calendar() -> LegalCalendar | None:
 
 
 def extra_days(by_year: Mapping[int, Mapping[date, str]]) -> set[date]:
+    """Every additional día inhábil of a calendar, whatever its year."""
     return {d for days in by_year.values() for d in days}
 
 

@@ -20,7 +20,10 @@ from __future__ import annotations
 import calendar as _gregorian
 from datetime import date, datetime, time, timedelta
 
-from engine.time.calendar import HERMOSILLO, CalendarError, Deadline, LegalCalendar, SkippedDay, to_local
+from engine.time.calendar import LegalCalendar
+from engine.time.calendar_file import CalendarError
+from engine.time.deadline import Deadline, SkippedDay
+from engine.time.hermosillo import HERMOSILLO, to_local
 
 __all__ = ["RULES", "ADMINISTRATIVA", "PRESCRIPCION", "months"]
 

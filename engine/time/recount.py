@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from engine.time.calendar import _RULE_NATURAL_FIXED, Deadline, LegalCalendar
+from engine.time.calendar import LegalCalendar
+from engine.time.deadline import RULE_NATURAL_FIXED, Deadline
 
 
 def recompute(explanation: Mapping[str, Any], calendar: LegalCalendar) -> Deadline | None:
@@ -23,5 +24,5 @@ def recompute(explanation: Mapping[str, Any], calendar: LegalCalendar) -> Deadli
         return calendar.business_days(start, count, citation=citation)
     if unit == "natural":
         return calendar.natural_days(start, count, citation=citation,
-                                     move_if_inhabil=explanation.get("rule") != _RULE_NATURAL_FIXED)
+                                     move_if_inhabil=explanation.get("rule") != RULE_NATURAL_FIXED)
     return None

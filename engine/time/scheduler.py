@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine.time import calendar, clock
 from engine.run import firing as timers
+from engine.run import recalendar
 from engine.run.runtime import Runtime
 from engine.store.states import FiringOutcome
 
@@ -67,6 +68,7 @@ class TimerService:
         try:
             with clock.using(self.rt.clock), calendar.using(self.rt.own_calendar):
                 fired = timers.fire_due(self.rt, worker=self.worker, batch=self.batch)
+                recalendar.run_pending(self.rt, limit=20)  # an approved calendar's recount, a few cases a pass
         except Exception:  # noqa: BLE001 - keep the service alive; the next pass retries
             log.exception("timer pass failed")
             return 0

@@ -18,17 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.time.calendar import (
-    HERMOSILLO,
-    SHIPPED_CALENDAR,
-    UNITS,
-    CalendarError,
-    Deadline,
-    LegalCalendar,
-    SkippedDay,
-    default_calendar,
-    to_local,
-)
+from engine.time.calendar import SHIPPED_CALENDAR, UNITS, default_calendar, LegalCalendar
+from engine.time.calendar_file import CalendarError
+from engine.time.deadline import Deadline, SkippedDay
+from engine.time.hermosillo import HERMOSILLO, to_local
 
 H = HERMOSILLO
 

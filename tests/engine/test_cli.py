@@ -310,6 +310,46 @@ def test_deadline_prints_the_instant_then_the_explanation(tramita_cli) -> None: 
     assert natural.code == 0 and natural.out.splitlines()[0].startswith("2026-12-2")
 
 
+def test_deadline_in_months_by_the_rule_named(tramita_cli) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10, item 15: months by the administrative rule (LFPA art. 29) or the prescription rule (Código
+    Civil art. 1180), named on the command line as the diagrams name it from a cited parameter.
+
+    Worked by hand (Hermosillo):
+    * 16 February 2026 + 3 months: 16 May 2026 is a Saturday. Administrative: moved past Saturday 16 and
+      Sunday 17 to Monday 18 May, 23:59:59. Prescription: the first day counts whole and the last must be
+      complete, so it has run at 00:00 of Saturday 16 May, not moved by días inhábiles.
+    * 31 August 2026 + 6 months: February 2027 has no day 31. Administrative: the first business day of the
+      following month, Monday 1 March 2027, 23:59:59. Prescription: once 28 February is complete, 00:00 of
+      1 March 2027.
+    * Art. 53 (one year): an infraction on Tuesday 15 December 2026 prescribes at 00:00 of 15 December 2027.
+    """
+    cases = {
+        ("2026-02-16", "3", "administrativa"): "2026-05-18T23:59:59-07:00",
+        ("2026-02-16", "3", "prescripcion"): "2026-05-16T00:00:00-07:00",
+        ("2026-08-31", "6", "administrativa"): "2027-03-01T23:59:59-07:00",
+        ("2026-08-31", "6", "prescripcion"): "2027-03-01T00:00:00-07:00",
+        ("2026-12-15", "12", "prescripcion"): "2027-12-15T00:00:00-07:00",
+    }
+    for (start, n, rule), due in cases.items():
+        result = tramita_cli("deadline", start, n, "--unit", "months", "--rule", rule, "--cite", "Ley art. 53")
+        assert result.code == 0, result.err
+        lines = result.out.splitlines()
+        assert lines[0] == due, (start, n, rule)
+        assert ("LFPA art. 29" if rule == "administrativa" else "Código Civil art. 1180") in result.out
+        assert lines[-1] == "Fundamento: Ley art. 53"
+    moved = tramita_cli("deadline", "2026-02-16", "3", "--unit", "months", "--rule", "administrativa", "--json")
+    assert [d["day"] for d in json.loads(moved.out)["skipped"]] == ["2026-05-16", "2026-05-17"]
+    refusals = {
+        ("2026-02-16", "3", "--unit", "months"): "--rule administrativa o prescripcion",
+        ("2026-02-16", "3", "--unit", "months", "--rule", "civil"): "regla de meses desconocida: 'civil'",
+        ("2026-02-16", "3", "--unit", "natural", "--rule", "prescripcion"): "--rule solo aplica a plazos en meses",
+        ("2026-02-16", "0", "--unit", "months", "--rule", "prescripcion"): "entero positivo",
+    }
+    for args, message in refusals.items():
+        bad = tramita_cli("deadline", *args)
+        assert bad.code == 2 and message in bad.one_line_error, (args, bad.err)
+
+
 # --- the real program ----------------------------------------------------------------------------
 
 

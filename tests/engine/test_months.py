@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine.time.calendar import CalendarError, default_calendar
+from engine.time.calendar import default_calendar
+from engine.time.calendar_file import CalendarError
 from engine.time.months import months
 
 H = timezone(timedelta(hours=-7))

@@ -40,7 +40,9 @@ def test_lista_los_casos_en_curso_que_aun_pueden_caducar(tmp_path: Path, sqlite_
     emitir = [x for x in t.tasks(instance_id=viejo) if x.name == "emitir_orden"][0]
     t.complete(emitir.id, example("orden_proteccion_emision", 0), USER)
     notificar = [x for x in t.tasks(instance_id=viejo) if x.name == "notificar_orden"][0]
-    t.complete(notificar.id, example("orden_proteccion_notificacion"), USER)
+    notificada = example("orden_proteccion_notificacion", fecha_hora_notificacion="2026-03-02T10:00:00-07:00")
+    notificada["notificacion_persona_agresora"]["fecha_hora"] = "2026-03-02T10:00:00-07:00"
+    t.complete(notificar.id, notificada, USER)  # notified as issued, at 10:00: not later than now (item 19)
     denegado = t.start("orden_proteccion", inicio, USER).instance_id  # denied: it ends, never affected
     valorar = [x for x in t.tasks(instance_id=denegado) if x.name == "valorar_riesgo"][0]
     t.complete(valorar.id, example("orden_proteccion_valoracion_riesgo", 0), USER)
@@ -49,6 +51,15 @@ def test_lista_los_casos_en_curso_que_aun_pueden_caducar(tmp_path: Path, sqlite_
     # Version 2: the diagram of issue 10; a case started now is on it and is not listed.
     t.deploy_paths([WORKFLOWS], "instalacion")
     nuevo = t.start("orden_proteccion", inicio, USER).instance_id
+    from engine.services import SYSTEM
+
+    # The studio's preview of a move says the same of the case (issue 12, item 7).
+    [preview] = [p for p in t.migration.move_previews(SYSTEM, "orden_proteccion") if p.instance_id == viejo]
+    assert "registrar_caducidad" in preview.reachable_removed
+    # It waits at boundary events the newest version removed: it cannot move, it is handled by hand.
+    assert not preview.can_move
+    assert any("«Cada 24 horas, primeros 6 días» (contacto_24_horas) no existe en la versión 2" in line
+               for line in preview.lines), preview.lines
     t.db.dispose()
 
     run = runner(f"sqlite:///{db}", monkeypatch, capsys)

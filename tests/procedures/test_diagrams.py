@@ -246,3 +246,43 @@ def test_every_parameter_has_its_citation(name: str) -> None:
     assert len(found) > (15 if name == "parameters.toml" else 0)
     for path, leaf in found:
         assert CITATION.search(leaf.get("citation", "")), path
+
+
+def test_una_orden_violada_no_se_sanciona_por_el_art_48_ni_por_el_art_44() -> None:
+    """Issue 10, item 16. Ley de Violencia Familiar art. 48 fines the breach of a mediation agreement or award,
+    and Reglamento art. 44 is the police's duty to intervene: neither is the basis for sanctioning a violated
+    protection order. What applies: the act of violence with which the order is violated is an infraction
+    (LVF arts. 8o and 46), sanctioned under art. 47 after citing the parties (art. 50); the sanction of the
+    breach of the order as such is the Ley de Acceso's."""
+    tramita_ns = "http://tramita.mx/schema/bpmn/1.0"
+    tree = etree.parse(str(WORKFLOWS / "bpmn" / "orden_proteccion.bpmn"))
+    sancion_ids = ("valorar_inicio_sancion", "gw_sancion", "inscribir_solicitud_sancion",
+                   "solicitar_procedimiento_sancion")
+    for element_id in sancion_ids:
+        [element] = tree.xpath(f"//*[@id='{element_id}']")
+        bases = {(f.get("ley"), f.get("articulo")) for f in element.iter(f"{{{tramita_ns}}}fundamento")}
+        assert ("Reglamento", "44") not in bases, element_id
+        assert not any(art == "48" for _, art in bases), element_id
+        text = " ".join(element.xpath("bpmn:documentation/text()", namespaces=NS))
+        assert not re.search(r"\b48\b", text), (element_id, text)
+    [valorar] = tree.xpath("//*[@id='valorar_inicio_sancion']")
+    assert {(f.get("articulo")) for f in valorar.iter(f"{{{tramita_ns}}}fundamento")} == {"46", "47"}
+    assert "Ley de Acceso" in valorar.xpath("string(bpmn:documentation)", namespaces=NS)
+    form = (FORMS / "orden_proteccion_valoracion_sancion.schema.json").read_text(encoding="utf-8")
+    assert not re.search(r"\b48\b", form) and "Ley de Acceso" in form
+    route = tomllib.loads((WORKFLOWS / "messages.toml").read_text(encoding="utf-8"))["start"][
+        "solicitud_procedimiento_sancion"]["citation"]
+    assert route.startswith("Ley de Prevención y Atención de la Violencia Familiar arts. 8, 46 y 50")
+    # Nothing of the protection order's or the police's procedures cites art. 48; a diagram element that does
+    # (the sanction's fine table) says in its documentation that it is about agreements.
+    about_agreements = re.compile(r"convenio|mediación|arbitraje|arts\. 47, 48, 49")
+    for path in sorted(WORKFLOWS.rglob("*.bpmn")) + sorted(FORMS.glob("orden_proteccion_*.json")) + sorted(
+            FORMS.glob("auxilio_policial_*.json")) + [FORMS / "sancion_inicio.schema.json"]:
+        if path.stem.startswith(("orden_proteccion", "auxilio_policial", "sancion_inicio")):
+            assert not re.search(r"art(ículo|s?\.)[^.;]*\b48\b|articulo=\"48\"", path.read_text(encoding="utf-8")), path
+        if path.suffix == ".bpmn":
+            for f in etree.parse(str(path)).iter(f"{{{tramita_ns}}}fundamento"):
+                if f.get("articulo") == "48":
+                    element = f.getparent().getparent()
+                    doc = element.xpath("string(bpmn:documentation)", namespaces=NS)
+                    assert about_agreements.search(doc), (path.name, element.get("id"), doc)

@@ -130,3 +130,26 @@ def test_order_and_arrest_limits_match_the_legal_parameters() -> None:
     assert revaloracion["dias_prorroga_acordados"]["maximum"] == p["orden_proteccion"]["prorroga_dias"]
     arresto = SCHEMAS["sancion_orden_arresto.schema.json"]["properties"]
     assert arresto["horas_arresto"]["maximum"] == p["sancion"]["arresto_max_horas"]
+
+
+def test_every_date_a_caseworker_types_is_ordered() -> None:
+    """Item 19: every date or date-time field of every form (inside objects too) carries a date rule: an act
+    already done is not in the future (x-no-futura), a scheduled act follows the act that schedules it
+    (x-despues-de). The rule's message is the schema's, so it names the act the date must follow."""
+    def dates(props: dict, path: str = ""):  # type: ignore[no-untyped-def,type-arg]
+        for name, sub in props.items():
+            if isinstance(sub, dict) and isinstance(sub.get("properties"), dict):
+                yield from dates(sub["properties"], f"{path}{name}.")
+            elif isinstance(sub, dict) and sub.get("format") in ("date", "date-time") and not sub.get("readOnly"):
+                yield path + name, sub
+    missing = []
+    for form in sorted(FORMS.glob("*.schema.json")):
+        schema = json.loads(form.read_text(encoding="utf-8"))
+        for name, sub in dates(schema.get("properties") or {}):
+            if not ({"x-no-futura", "x-despues-de"} & set(sub)):
+                missing.append(f"{form.name}: {name}")
+            for key in ("x-despues-de", "x-antes-de"):
+                refs = sub.get(key)
+                for ref in refs if isinstance(refs, list) else [refs] if refs else []:
+                    assert str(ref.get("mensaje", "")).rstrip(".").endswith(")"), f"{form.name}: {name}: {ref}"
+    assert missing == []

@@ -46,6 +46,14 @@ def emitida(t: Any, start: Any, inicio: dict[str, Any] = VICTIMA) -> Case:
     return c
 
 
+def notificacion(instante: str) -> dict[str, Any]:
+    """The notification form's example, both acts (authorities, person the order is against) done at ``instante``:
+    a notification follows the act it notifies and cannot be later than now (item 19)."""
+    data = example("orden_proteccion_notificacion", fecha_hora_notificacion=instante)
+    data["notificacion_persona_agresora"] = dict(data["notificacion_persona_agresora"], fecha_hora=instante)
+    return data
+
+
 def contactos(c: Case) -> None:
     """LGAMVLV art. 34 Bis, one contact at a time. Issued Monday 2 March 11:00: contact n is due n × 24 h
     later (3 March 11:00 ... 8 March 11:00); contact 1 opens at once, contact n (n ≥ 2) opens when its
@@ -226,8 +234,10 @@ def test_la_revaloracion_se_abre_antes_del_vencimiento_y_levanta_la_orden(tramit
     assert orden.status == "levantada" and orden.data["levantada"] == "2026-04-29T10:00:00-07:00"
     assert orden.data["ultima_revaloracion"]["decision"] == "levantar"
     assert orden.data["ultima_revaloracion"]["fundamentacion"] == "Cesó el riesgo."
-    c.do("intervenir_policia", example("orden_proteccion_intervencion_policial"))
-    c.do("informar_violacion", example("orden_proteccion_informe_violacion"))
+    # Item 19: the intervention and the report follow the violation of 28 April (not the example's March dates).
+    c.do("intervenir_policia", example("orden_proteccion_intervencion_policial",
+                                       fecha_hora_intervencion="2026-04-28T09:20:00-07:00"))
+    c.do("informar_violacion", example("orden_proteccion_informe_violacion", fecha_informe="2026-04-29"))
     c.do("valorar_inicio_sancion", example("orden_proteccion_valoracion_sancion", 1))
     assert c.status == "completed"
 
@@ -360,7 +370,8 @@ def test_prorroga_es_un_acto_nuevo_y_la_nueva_orden_no_deja_hueco(tramita_sqlite
         ("2026-05-01T23:59:59-07:00", "2026-05-31T23:59:59-07:00")]
     # A new notification to the enforcing authorities (art. 43).
     assert c.open() == ["notificar_prorroga"]
-    c.do("notificar_prorroga", example("orden_proteccion_notificacion"), at="2026-04-28T11:00:00")
+    c.do("notificar_prorroga", notificacion("2026-04-28T10:45:00-07:00"),
+         at="2026-04-28T11:00:00")
     # Reassessment window of the extended order: 85 natural days from 2 March -> Tuesday 26 May.
     assert local(c.timer("inicio_revaloracion").due_at) == "2026-05-26T23:59:59-07:00"
     c.fire("2026-05-27T00:00:00")
@@ -373,8 +384,10 @@ def test_prorroga_es_un_acto_nuevo_y_la_nueva_orden_no_deja_hueco(tramita_sqlite
     c.do("revalorar_riesgo", example("orden_proteccion_revaloracion", 2), at="2026-05-28T09:00:00")
     assert local(c.task("emitir_orden").due_at) == "2026-05-28T13:00:00-07:00"
     c.do("emitir_orden", example("orden_proteccion_emision", 0), at="2026-05-28T10:00:00")
-    c.do("notificar_orden", example("orden_proteccion_notificacion"))
-    c.do("informar_orden_registro", example("orden_proteccion_informe_orden"))
+    c.do("notificar_orden", notificacion("2026-05-28T10:30:00-07:00"),
+         at="2026-05-28T10:40:00")
+    c.do("informar_orden_registro", example("orden_proteccion_informe_orden", fecha_informe_orden="2026-05-28"),
+         at="2026-05-28T10:50:00")
     doc = c.value("generar_documento_orden", "documento_orden")
     # 60 natural days from Thursday 28 May: 31 May is day 3, 30 June day 33, 27 July day 60.
     assert doc["folio"] == "OP-FGJE-2026-000002" and doc["vigente_hasta"] == "2026-07-27T23:59:59-07:00"
@@ -544,3 +557,40 @@ def test_la_policia_interviene_ante_la_llamada_de_auxilio_haya_o_no_orden(tramit
     # With an order, its folio is kept to link the intervention to it.
     d = start(tramita_sqlite, "auxilio_policial", example("auxilio_policial_inicio", 0), "2026-03-05T21:52:00")
     assert d.data()["folio_orden_proteccion"] == "OP-FGJE-2026-000001"
+
+
+# --- 19. dates a caseworker types follow the acts they answer ---------------------------------------------
+
+def test_las_fechas_de_la_orden_siguen_a_los_actos(tramita_any: Any, start: Any) -> None:
+    """Item 19 through the engine as the CLI drives it: a refused date changes nothing and names the act.
+
+    The authority learns of the facts at 10:00 on Monday 2 March; saying it learned at 11:00 while the clock
+    reads 10:00 is refused (LGAMVLV art. 28: the 4 hours run from a moment already past). Issued at 11:00; a
+    violation on Wednesday 4 March at 21:50 is reported at 22:00: an intervention written at 21:40 precedes
+    the facts (Reglamento art. 44) and is refused; at 22:10 it is accepted. The report of the violation to the
+    register cannot be dated 3 March, before the violation it reports (Reglamento art. 28).
+    """
+    with pytest.raises(InvalidInput) as err:
+        start(tramita_any, "orden_proteccion", dict(VICTIMA, fecha_hora_conocimiento="2026-03-02T11:00:00-07:00"),
+              T0)
+    assert err.value.fields == {"fecha_hora_conocimiento": "La fecha y hora en que la autoridad conoció los hechos"
+                                                           " no puede ser posterior a este momento (LGAMVLV art. 28)."}
+    c = emitida(tramita_any, start)
+    c.send("violacion_orden", {"descripcion": "Se presentó en el domicilio.",
+                               "fecha_hechos": "2026-03-04T21:50:00-07:00"}, at="2026-03-04T22:00:00")
+    antes = example("orden_proteccion_intervencion_policial", fecha_hora_intervencion="2026-03-04T21:40:00-07:00")
+    with pytest.raises(InvalidInput) as err:
+        c.do("intervenir_policia", antes, at="2026-03-04T22:30:00")
+    assert err.value.fields["fecha_hora_intervencion"] == (
+        "La intervención no puede ser anterior a los hechos de la violación reportada (Reglamento art. 44).")
+    assert "intervenir_policia" in c.open()  # nothing changed
+    c.do("intervenir_policia", dict(antes, fecha_hora_intervencion="2026-03-04T22:10:00-07:00"),
+         at="2026-03-04T22:30:00")
+    assert "intervenir_policia" not in c.open()
+    with pytest.raises(InvalidInput) as err:
+        c.do("informar_violacion", example("orden_proteccion_informe_violacion", fecha_informe="2026-03-03"),
+             at="2026-03-05T09:00:00")
+    assert err.value.fields["fecha_informe"].startswith("El informe no puede ser anterior a la violación que informa")
+    c.do("informar_violacion", example("orden_proteccion_informe_violacion", fecha_informe="2026-03-05"),
+         at="2026-03-05T09:00:00")
+    assert "informar_violacion" not in c.open()

@@ -42,6 +42,12 @@ OPERATIONS = ["GET /processes", "POST /processes/{key}/instances", "GET /instanc
               "GET /instances/{instance_id}/messages", "POST /instances/{instance_id}/messages/{name}",
               "GET /tasks", "GET /tasks/{task_id}", "POST /tasks/{task_id}/complete",
               "POST /instances/{instance_id}/rectifications", "GET /registro/ordenes", "GET /registro/evaluacion",
+              # the studio (web/api/design.py); the token's caseworker is refused each with a described answer
+              "POST /lint", "GET /processes/{key}/versions", "GET /processes/{key}/diff", "POST /drafts",
+              "GET /drafts/{draft_id}", "PUT /drafts/{draft_id}", "POST /drafts/{draft_id}/submit",
+              "POST /drafts/{draft_id}/approve", "POST /drafts/{draft_id}/reject", "GET /processes/{key}/moves",
+              "POST /processes/{key}/moves",
+              # the manager console (web/api/monitor.py), as a manager
               "GET /monitor/overview", "GET /monitor/stalled", "GET /monitor/workload", "GET /monitor/charts",
               "GET /monitor/heatmap/{key}", "POST /monitor/actions", "POST /monitor/tasks/{task_id}/reassign"]
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any, Iterator
 
 import pytest
@@ -199,7 +201,9 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.wait_for_url(case_url)
     # Notifying it (art. 43), never through the victim (LGAMVLV art. 34 Decies).
     mp.click("a.task-link:has-text('Notificar la orden')")
-    mp.fill("#f-fecha_hora_notificacion", "2026-03-02T12:00")
+    # Item 19: a notification is not before the order nor later than now (the server runs on the real clock).
+    ahora = datetime.now(ZoneInfo("America/Hermosillo"))
+    mp.fill("#f-fecha_hora_notificacion", ahora.strftime("%Y-%m-%dT%H:%M"))
     mp.check("input[name=autoridades_notificadas][value=policia_municipal]")
     mp.check("input[name=autoridades_notificadas][value=instituto_sonorense_mujer]")
     mp.select_option("#f-notificacion_persona_agresora-medio", "personal_policia")
@@ -213,7 +217,7 @@ def test_protection_order_from_request_to_issued_order(page_for: Any, server: di
     mp.wait_for_url(case_url)
     # Reported to the register (Reglamento art. 28), to the recipient chosen on issue.
     mp.click("a.task-link:has-text('Informar la orden')")
-    mp.fill("#f-fecha_informe_orden", "2026-03-02")
+    mp.fill("#f-fecha_informe_orden", ahora.strftime("%Y-%m-%d"))
     mp.fill("#f-oficio_informe_orden", "MP/OP/10/2026")
     submit(mp)
     mp.wait_for_url(case_url)

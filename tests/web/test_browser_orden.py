@@ -56,7 +56,11 @@ def test_vida_completa_de_una_orden_con_prorroga_y_registro(page_for: Any, serve
     t.complete(open_task(t, iid, "emitir_orden"), REAL_ISSUE, "operativo.fgje")
     folio = t.instance(iid).data["folio_orden"]
     assert folio.startswith("OP-FGJE-2026-")
-    t.complete(open_task(t, iid, "notificar_orden"), NOTIFICATION, "operativo.fgje")
+    # Notified at 11:00 as issued: a notification cannot be later than now (item 19).
+    t.complete(open_task(t, iid, "notificar_orden"), dict(
+        NOTIFICATION, fecha_hora_notificacion="2026-03-02T11:00:00-07:00",
+        notificacion_persona_agresora=dict(NOTIFICATION["notificacion_persona_agresora"],
+                                           fecha_hora="2026-03-02T11:00:00-07:00")), "operativo.fgje")
     t.complete(open_task(t, iid, "informar_orden_registro"), REPORT, "operativo.fgje")
     # The reassessment opens five days before the end (LGAMVLV arts. 28, 34 Septies).
     assert "inicio_revaloracion" in [f.task_name for f in _fire(t, frozen_clock, "2026-04-27T00:00:00")]
@@ -84,7 +88,10 @@ def test_vida_completa_de_una_orden_con_prorroga_y_registro(page_for: Any, serve
     mp.wait_for_url(f"{url}/casos/{iid}")
     # The extension is a new act: a new notification to the enforcing authorities (art. 43).
     mp.click("a.task-link:has-text('Notificar la prórroga')")
-    mp.fill("#f-fecha_hora_notificacion", "2026-04-28T11:00")
+    # Item 19: not before the extension it notifies (28 April), not later than today; the input says so.
+    fecha = mp.locator("#f-fecha_hora_notificacion")
+    assert (fecha.get_attribute("min"), fecha.get_attribute("max")) == ("2026-04-28T00:00", "2026-04-28T23:59")
+    mp.fill("#f-fecha_hora_notificacion", "2026-04-28T10:00")
     mp.check("input[name=autoridades_notificadas][value=policia_municipal]")
     mp.select_option("#f-notificacion_persona_agresora-medio", "personal_policia")
     mp.check("input[name='notificacion_persona_agresora.por_conducto_de_la_victima'][value=false]")

@@ -45,33 +45,61 @@ def ten_days(xml: str) -> str:
     return xml.replace(OLD, 'cantidad="10"').replace(OLD_TIMER, "plazo_natural(fecha_cese_riesgo, 10, ")
 
 
+# The reform moves the ratification term (Reglamento art. 41) that four legal scenarios of the procedure
+# count, so the designer updates them in the same draft, as the gate on submission asks. Worked by hand,
+# 10 natural days from the end of the risk, a term that does not end on a día inhábil:
+# - risk ended Wednesday 3 March 2027 -> Saturday 13 March; 14 is a Sunday and Monday 15 the natalicio de
+#   Benito Juárez -> Tuesday 16 March 2027, 23:59:59 (the certification moves from the 9th to the 17th,
+#   and the second order issued that day ends 60 natural days later, Sunday 16 May, reassessed from the 11th);
+# - risk ended Wednesday 10 March 2027 -> Saturday 20 March; 21 is a Sunday -> Monday 22 March, 23:59:59.
+TEN_DAY_SCENARIOS = {
+    "tercero_no_ratifica.toml": {"2027-03-08T23:59:59": "2027-03-16T23:59:59"},
+    "tercero_sin_ratificacion.toml": {"2027-03-08T23:59:59": "2027-03-16T23:59:59", "2027-03-09": "2027-03-17"},
+    "tercero_ratifica_tarde.toml": {"2027-03-08T23:59:59": "2027-03-16T23:59:59", "2027-03-09": "2027-03-17",
+                                    "2027-05-08T23:59:59": "2027-05-16T23:59:59",
+                                    "2027-05-09T10:00:00": "2027-05-17T10:00:00"},
+    "tercero_ratifica_a_tiempo.toml": {"2027-03-16T23:59:59": "2027-03-22T23:59:59"},
+}
+
+
+def ten_day_scenarios(t: Any, who: Any, draft_id: int) -> None:
+    """Save, with the draft, the scenarios the ten-day reform moves (each date replaced as worked out above)."""
+    for name, changes in TEN_DAY_SCENARIOS.items():
+        text = (REAL_WORKFLOWS / "scenarios" / "orden_proteccion" / name).read_text(encoding="utf-8")
+        for old, new in changes.items():
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        t.drafts.save_draft_scenario(who, draft_id, name, text)
+
+
 def test_draft_to_version_two_with_four_eyes(st: Any) -> None:
     lucia, rocio = user(st, "lucia"), user(st, "rocio")
     old_case = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
-    draft = st.design.create_draft(lucia, "orden_proteccion")
+    draft = st.drafts.create_draft(lucia, "orden_proteccion")
     assert draft.base_version == 1 and draft.status == "draft"
-    assert st.design.create_draft(lucia, "orden_proteccion").id == draft.id  # resumed, not duplicated
+    assert st.drafts.create_draft(lucia, "orden_proteccion").id == draft.id  # resumed, not duplicated
     with pytest.raises(Forbidden):
-        st.design.save_draft(rocio, draft.id, draft.content)  # only its author edits it
+        st.drafts.save_draft(rocio, draft.id, draft.content)  # only its author edits it
 
     # Deleting a legal basis is a warning on that element; a forbidden expression is an error.
     at = draft.content.index(FUND, draft.content.index('id="generar_documento_orden"'))
     without_basis = draft.content[:at] + draft.content[at + len(FUND):]
-    st.design.save_draft(lucia, draft.id, without_basis)
-    found = st.design.lint_draft(lucia, draft.id)
+    st.drafts.save_draft(lucia, draft.id, without_basis)
+    found = st.drafts.lint_draft(lucia, draft.id)
     assert any(f.rule == "legal-basis" and f.element_id == "generar_documento_orden" for f in found)
     broken = ten_days(draft.content).replace("fecha_conocimiento = ahora()", "import os", 1)
-    st.design.save_draft(lucia, draft.id, broken)
+    st.drafts.save_draft(lucia, draft.id, broken)
     with pytest.raises(InvalidInput, match="error"):
-        st.design.submit_draft(lucia, draft.id, "Reforma al art. 41")
+        st.drafts.submit_draft(lucia, draft.id, "Reforma al art. 41")
 
-    st.design.save_draft(lucia, draft.id, ten_days(draft.content))
+    st.drafts.save_draft(lucia, draft.id, ten_days(draft.content))
+    ten_day_scenarios(st, lucia, draft.id)
     with pytest.raises(InvalidInput, match="nota del cambio"):
-        st.design.submit_draft(lucia, draft.id, "  ")
-    st.design.submit_draft(lucia, draft.id, "Reforma al art. 41 (Boletín Oficial, 2027-01-15)")
+        st.drafts.submit_draft(lucia, draft.id, "  ")
+    st.drafts.submit_draft(lucia, draft.id, "Reforma al art. 41 (Boletín Oficial, 2027-01-15)")
     with pytest.raises(Forbidden, match="propio"):
-        st.design.approve_draft(lucia, draft.id)
-    assert st.design.approve_draft(rocio, draft.id, "Conforme") == 2
+        st.drafts.approve_draft(lucia, draft.id)
+    assert st.drafts.approve_draft(rocio, draft.id, "Conforme") == 2
 
     rows = st.design.versions(rocio, "orden_proteccion")
     assert [(r.version, r.note, r.approved_by, r.deployed_by) for r in rows][0] == \
@@ -80,7 +108,7 @@ def test_draft_to_version_two_with_four_eyes(st: Any) -> None:
     new_case = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
     assert st.instance(old_case).instance.version == 1 and st.instance(new_case).instance.version == 2
 
-    [preview] = st.design.move_previews(rocio, "orden_proteccion")
+    [preview] = st.migration.move_previews(rocio, "orden_proteccion")
     assert (preview.instance_id, preview.from_version, preview.to_version, preview.can_move) == (old_case, 1, 2, True)
     assert preview.lines[0] == "«Valorar el riesgo» sigue igual en la versión 2."
     assert all(line.endswith("sigue igual en la versión 2.") for line in preview.lines)
@@ -92,18 +120,19 @@ def test_draft_to_version_two_with_four_eyes(st: Any) -> None:
 
 def test_approval_refused_when_the_base_is_no_longer_the_latest(st: Any) -> None:
     lucia, rocio = user(st, "lucia"), user(st, "rocio")
-    first = st.design.create_draft(lucia, "orden_proteccion")
-    st.design.save_draft(lucia, first.id, ten_days(first.content))
-    st.design.submit_draft(lucia, first.id, "Reforma A")
-    second = st.design.create_draft(rocio, "orden_proteccion")
-    st.design.save_draft(rocio, second.id, second.content.replace('name="Valorar el riesgo"', 'name="Valorar riesgo"'))
-    st.design.submit_draft(rocio, second.id, "Reforma B")
-    st.design.approve_draft(rocio, first.id)
+    first = st.drafts.create_draft(lucia, "orden_proteccion")
+    st.drafts.save_draft(lucia, first.id, ten_days(first.content))
+    ten_day_scenarios(st, lucia, first.id)
+    st.drafts.submit_draft(lucia, first.id, "Reforma A")
+    second = st.drafts.create_draft(rocio, "orden_proteccion")
+    st.drafts.save_draft(rocio, second.id, second.content.replace('name="Valorar el riesgo"', 'name="Valorar riesgo"'))
+    st.drafts.submit_draft(rocio, second.id, "Reforma B")
+    st.drafts.approve_draft(rocio, first.id)
     with pytest.raises(Conflict, match="versión 2"):
-        st.design.approve_draft(lucia, second.id)
+        st.drafts.approve_draft(lucia, second.id)
     with pytest.raises(InvalidInput, match="por qué"):
-        st.design.reject_draft(lucia, second.id, "")
-    assert st.design.reject_draft(lucia, second.id, "Actualícelo sobre la versión 2").status == "rejected"
+        st.drafts.reject_draft(lucia, second.id, "")
+    assert st.drafts.reject_draft(lucia, second.id, "Actualícelo sobre la versión 2").status == "rejected"
 
 
 def test_api_lint_versions_diff_and_drafts(st: Any) -> None:
@@ -129,6 +158,7 @@ def test_api_lint_versions_diff_and_drafts(st: Any) -> None:
 
     d = api("POST", "/api/v1/drafts", json={"key": "orden_proteccion"}).json
     assert api("PUT", f"/api/v1/drafts/{d['id']}", json={"content": ten_days(d["content"])}).status_code == 200
+    ten_day_scenarios(st, user(st, "lucia"), d["id"])
     assert api("POST", f"/api/v1/drafts/{d['id']}/submit", json={"change_note": ""}).json["field"] == "change_note"
     assert api("POST", f"/api/v1/drafts/{d['id']}/submit", json={"change_note": "Reforma"}).status_code == 200
     assert api("POST", f"/api/v1/drafts/{d['id']}/approve", json={}).status_code == 403
@@ -152,10 +182,11 @@ def test_cli_lint_exit_codes_and_diff(st: Any, tmp_path: Path, capsys: Any, monk
 
     monkeypatch.setenv("TRAMITA_DATABASE_URL", str(st.db.engine.url.render_as_string(hide_password=False)))
     lucia, rocio = user(st, "lucia"), user(st, "rocio")
-    d = st.design.create_draft(lucia, "orden_proteccion")
-    st.design.save_draft(lucia, d.id, ten_days(d.content))
-    st.design.submit_draft(lucia, d.id, "Reforma")
-    st.design.approve_draft(rocio, d.id)
+    d = st.drafts.create_draft(lucia, "orden_proteccion")
+    st.drafts.save_draft(lucia, d.id, ten_days(d.content))
+    ten_day_scenarios(st, lucia, d.id)
+    st.drafts.submit_draft(lucia, d.id, "Reforma")
+    st.drafts.approve_draft(rocio, d.id)
     assert main(["diff", "orden_proteccion", "1", "2"]) == 0
     text = capsys.readouterr().out
     assert "Cambia evento de borde «" in text and "→ 10 días naturales" in text
@@ -180,10 +211,11 @@ def test_a_version_enters_into_force_on_its_date(st_any: Any) -> None:
     st = st_any
     lucia, rocio = user(st, "lucia"), user(st, "rocio")
     with clock.frozen_at(datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)):
-        d = st.design.create_draft(lucia, "orden_proteccion")
-        st.design.save_draft(lucia, d.id, ten_days(d.content))
-        st.design.submit_draft(lucia, d.id, "Reforma", datetime(2027, 1, 4, tzinfo=HERMOSILLO))
-        assert st.design.approve_draft(rocio, d.id) == 2
+        d = st.drafts.create_draft(lucia, "orden_proteccion")
+        st.drafts.save_draft(lucia, d.id, ten_days(d.content))
+        ten_day_scenarios(st, lucia, d.id)
+        st.drafts.submit_draft(lucia, d.id, "Reforma", datetime(2027, 1, 4, tzinfo=HERMOSILLO))
+        assert st.drafts.approve_draft(rocio, d.id) == 2
         before = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
     with clock.frozen_at(datetime(2027, 1, 4, 6, 59, tzinfo=timezone.utc)):
         eve = st.start("orden_proteccion", example("orden_proteccion_inicio"), "mp").instance_id
@@ -198,16 +230,16 @@ def test_a_form_edited_in_the_draft_deploys_with_it(st: Any) -> None:
     from tests.web.conftest import PASSWORD, Browser, build_app
 
     lucia, rocio = user(st, "lucia"), user(st, "rocio")
-    d = st.design.create_draft(lucia, "orden_proteccion")
+    d = st.drafts.create_draft(lucia, "orden_proteccion")
     name = "orden_proteccion_ratificacion.schema.json"
-    schema = json.loads(st.design.draft_form(lucia, d.id, name))
+    schema = json.loads(st.drafts.draft_form(lucia, d.id, name))
     with pytest.raises(InvalidInput, match="no es JSON válido"):
-        st.design.save_draft_form(lucia, d.id, name, "{")
+        st.drafts.save_draft_form(lucia, d.id, name, "{")
     schema["properties"]["observaciones_reforma"] = {"type": "string", "title": "Observaciones de la reforma"}
     schema.setdefault("required", []).append("observaciones_reforma")
-    st.design.save_draft_form(lucia, d.id, name, json.dumps(schema, ensure_ascii=False))
+    st.drafts.save_draft_form(lucia, d.id, name, json.dumps(schema, ensure_ascii=False))
     assert "nuevo campo «Observaciones de la reforma» (obligatorio)" in " ".join(
-        st.design.draft_diff(rocio, d.id).lines())
+        st.drafts.draft_diff(rocio, d.id).lines())
 
     b = Browser(build_app(st))
     b.login("lucia", PASSWORD)
@@ -216,7 +248,13 @@ def test_a_form_edited_in_the_draft_deploys_with_it(st: Any) -> None:
     preview = b.post("/diseno/formularios/vista-previa", {"schema": '{"type": "objeto"}'})
     assert "El esquema no es válido" in preview.get_data(as_text=True)
 
-    st.design.submit_draft(lucia, d.id, "Reforma: observaciones en la ratificación")
-    assert st.design.approve_draft(rocio, d.id) == 2
+    # The scenarios that ratify now fill in the new required field: updated in the same draft.
+    for scenario in ("tercero_no_ratifica.toml", "tercero_ratifica_a_tiempo.toml"):
+        text = (REAL_WORKFLOWS / "scenarios" / "orden_proteccion" / scenario).read_text(encoding="utf-8")
+        assert "cambios = { fecha_ratificacion" in text
+        st.drafts.save_draft_scenario(lucia, d.id, scenario, text.replace(
+            "cambios = { fecha_ratificacion", 'cambios = { observaciones_reforma = "Sin observaciones.", fecha_ratificacion'))
+    st.drafts.submit_draft(lucia, d.id, "Reforma: observaciones en la ratificación")
+    assert st.drafts.approve_draft(rocio, d.id) == 2
     info = st.design.diff(rocio, "orden_proteccion", 1, 2).lines()
     assert any("Observaciones de la reforma" in line for line in info)

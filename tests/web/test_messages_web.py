@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from engine.store.models import Event
+from engine.time import clock
+from engine.time.hermosillo import HERMOSILLO
 from tests.web.conftest import (REAL_ISSUE, REAL_REQUEST, REAL_RISK, REAL_WORKFLOWS, Browser, build_app,
                                 open_task)
 from web.cases import events
@@ -44,8 +46,13 @@ def issued_order(t: Any, user: str = "mp", request: dict[str, Any] = REAL_REQUES
     iid = t.start("orden_proteccion", dict(request), user, reference=reference, institution="FGJE").instance_id
     t.complete(open_task(t, iid, "valorar_riesgo"), REAL_RISK, user)
     t.complete(open_task(t, iid, "emitir_orden"), REAL_ISSUE, user)
-    t.complete(open_task(t, iid, "notificar_orden"), NOTIFICATION, user)
-    t.complete(open_task(t, iid, "informar_orden_registro"), REPORT, user)  # Reglamento art. 28
+    # Notified and reported as the order is issued: acts already done, not later than now (item 19).
+    now = clock.now().astimezone(HERMOSILLO).isoformat(timespec="seconds")
+    notified = dict(NOTIFICATION, fecha_hora_notificacion=now,
+                    notificacion_persona_agresora=dict(NOTIFICATION["notificacion_persona_agresora"], fecha_hora=now))
+    t.complete(open_task(t, iid, "notificar_orden"), notified, user)
+    t.complete(open_task(t, iid, "informar_orden_registro"), dict(REPORT, fecha_informe_orden=now[:10]),
+               user)  # Reglamento art. 28
     return iid
 
 

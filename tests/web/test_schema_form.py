@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.run import forms
 from tests.web.conftest import REAL_WORKFLOWS
-from web.cases import schema_form
+from web.cases import form_values, schema_form, schema_reading, value_display
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def test_every_real_form_renders_and_parses_its_own_examples() -> None:
         assert schema_form.build(s), path.name
         for example in s.get("examples", []):
             form = MultiDict(list(_typed(s, example)))
-            parsed = schema_form.parse(s, form)
+            parsed = form_values.parse(s, form)
             assert parsed.data == example, path.name
             forms.validate(s, parsed.data)
 
@@ -44,15 +44,15 @@ def _typed(s: dict[str, Any], data: dict[str, Any], prefix: str = "") -> Any:
                 yield from _typed(sub["items"], item, f"{key}.{i}.")
         elif isinstance(value, list):
             items = sub.get("items") or {}
-            if schema_form._options(items) is not None:
+            if schema_reading.options(items) is not None:
                 yield key + "__present", "1"  # the page's hidden marker: "none checked" is an empty list
-                yield from ((key, schema_form._str(v)) for v in value)
+                yield from ((key, schema_reading.as_text(v)) for v in value)
             else:
                 yield key, "\n".join(str(v) for v in value)
         elif sub.get("format") == "date-time":
-            yield key, schema_form._local_input(value)
+            yield key, schema_reading.local_input(value)
         else:
-            yield key, schema_form._str(value)
+            yield key, schema_reading.as_text(value)
 
 
 def test_oneof_const_title_enums_and_widgets() -> None:
@@ -87,7 +87,7 @@ def test_if_then_requirements_are_shown_on_the_fields_they_concern() -> None:
 
 def test_x_error_messages_land_next_to_their_fields() -> None:
     s = schema("orden_proteccion_emision")
-    data = schema_form.parse(s, MultiDict({"decision_emision": "otorgar", "vigencia_dias": "90",
+    data = form_values.parse(s, MultiDict({"decision_emision": "otorgar", "vigencia_dias": "90",
                                            "fundamentacion": "x"})).data
     try:
         forms.validate(s, data)
@@ -111,7 +111,7 @@ def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
     form = MultiDict({"integrantes.0.institucion": "ISM", "integrantes.0.persona": "Ana", "integrantes.0.disciplina":
                       "Derecho", "integrantes.1.institucion": "", "integrantes.2.institucion": "UNISON",
                       "fecha_instalacion": "2026-03-02"})
-    parsed = schema_form.parse(s, form)
+    parsed = form_values.parse(s, form)
     assert parsed.data["integrantes"] == [{"institucion": "ISM", "persona": "Ana", "disciplina": "Derecho"},
                                           {"institucion": "UNISON"}]
     assert parsed.raw["integrantes.1.institucion"] == "UNISON"  # renumbered like the data
@@ -126,7 +126,7 @@ def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
     assert by_name(rows.rows[1])["integrantes.1.institucion"].value == "UNISON"
     assert by_name(rows.rows[1])["integrantes.1.persona"].error == "Este campo es obligatorio."
     # "Agregar renglón" asks for more rows without saving.
-    more = schema_form.parse(s, MultiDict({**form, schema_form.ADD_ROW: "integrantes"}))
+    more = form_values.parse(s, MultiDict({**form, form_values.ADD_ROW: "integrantes"}))
     [rows, _] = schema_form.build(s, raw=more.raw)
     assert len(rows.rows) == 4
     # Stored values are shown back in the rows.
@@ -136,20 +136,20 @@ def test_arrays_of_objects_are_rows_and_blank_rows_are_dropped() -> None:
 
 def test_script_dates_are_shown_in_hermosillo_time() -> None:
     # Item 23: long Spanish dates in Hermosillo time (UTC instants converted), money as pesos.
-    assert schema_form.display("2026-03-02T10:05:00-07:00", None) == "2 de marzo de 2026, 10:05"
-    assert schema_form.display("2026-12-05T06:59:00Z", None) == "4 de diciembre de 2026, 23:59"
-    assert schema_form.display("2026-05-01", None) == "1 de mayo de 2026"
-    assert schema_form.display({"tipo_orden": "emergencia", "vigente_hasta": "2026-05-01T23:59:59-07:00"}, None) \
+    assert value_display.display("2026-03-02T10:05:00-07:00", None) == "2 de marzo de 2026, 10:05"
+    assert value_display.display("2026-12-05T06:59:00Z", None) == "4 de diciembre de 2026, 23:59"
+    assert value_display.display("2026-05-01", None) == "1 de mayo de 2026"
+    assert value_display.display({"tipo_orden": "emergencia", "vigente_hasta": "2026-05-01T23:59:59-07:00"}, None) \
         == "Tipo orden: emergencia; Vigente hasta: 1 de mayo de 2026, 23:59"
-    assert schema_form.display(5865.5, {"x-formato": "moneda"}) == "$5,865.50"
-    assert schema_form.display(7038.6, {"title": "Multa (pesos)", "x-formato": "moneda"}) == "$7,038.60"
-    assert schema_form.display(117.31, None) == "117.31" and schema_form.display(12000, None) == "12,000"
+    assert value_display.display(5865.5, {"x-formato": "moneda"}) == "$5,865.50"
+    assert value_display.display(7038.6, {"title": "Multa (pesos)", "x-formato": "moneda"}) == "$7,038.60"
+    assert value_display.display(117.31, None) == "117.31" and value_display.display(12000, None) == "12,000"
 
 
 def test_nan_and_infinity_typed_in_a_number_field_are_not_numbers() -> None:
     s = {"type": "object", "properties": {"monto": {"type": "number", "title": "Monto"}}}
     for typed in ["nan", "inf", "-Infinity"]:
-        data = schema_form.parse(s, MultiDict({"monto": typed})).data
+        data = form_values.parse(s, MultiDict({"monto": typed})).data
         assert data == {"monto": typed}
         try:
             forms.validate(s, data)
@@ -157,7 +157,7 @@ def test_nan_and_infinity_typed_in_a_number_field_are_not_numbers() -> None:
         except Exception as exc:  # InvalidInput
             errors = exc.fields  # type: ignore[attr-defined]
         assert "monto" in errors
-    assert schema_form.parse(s, MultiDict({"monto": "12,5"})).data == {"monto": 12.5}
+    assert form_values.parse(s, MultiDict({"monto": "12,5"})).data == {"monto": 12.5}
 
 
 def test_date_rules_bound_the_inputs_and_the_engine_checks_the_same_rules() -> None:
@@ -221,3 +221,106 @@ def test_a_fixed_legal_value_is_a_select_and_messages_name_the_problem_first() -
     with pytest.raises(InvalidInput) as err:
         forms.validate(s, {**data, "vigencia_dias": 0})
     assert err.value.fields["vigencia_dias"] == "La vigencia debe ser de 1 a 60 días naturales (LGAMVLV art. 28)."
+
+
+def test_protection_order_dates_follow_the_acts_they_answer() -> None:
+    """Item 19 for the protection orders and the police's start: the same keywords, read by the renderer (the
+    input's min/max and the rules shown) and by the server (the field named, problem first, article second).
+
+    Case (Hermosillo time): the authority learned the facts Monday 2 March 2026, 10:00; the order was issued at
+    11:00; a violation happened Wednesday 4 March, 21:50; the ratification term (5 natural days from the end of
+    the risk on Wednesday 4 March) ended Monday 9 March, 23:59:59. Today is Thursday 5 March, 09:00.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+
+    from engine.errors import InvalidInput
+    from engine.run.date_rules import Context
+
+    hmo = timezone(timedelta(hours=-7))
+    caso = {"fecha_conocimiento": "2026-03-02T10:00:00-07:00", "fecha_emision": "2026-03-02T11:00:00-07:00",
+            "fecha_hechos_violacion": "2026-03-04T21:50:00-07:00",
+            "fecha_limite_ratificacion": "2026-03-09T23:59:59-07:00"}
+    ctx = Context(datetime(2026, 3, 5, 9, 0, tzinfo=hmo), caso, {})
+
+    def refused(name: str, data: dict[str, Any], at: Context = ctx) -> dict[str, str]:
+        with pytest.raises(InvalidInput) as err:
+            forms.validate(schema(name), data, at)
+        return err.value.fields  # type: ignore[no-any-return]
+
+    # Notification (Reglamento art. 43; LGAMVLV art. 34 Decies): from the issue (2 March) to today (5 March),
+    # also for the notification of the person the order is issued against (a field inside an object).
+    s = schema("orden_proteccion_notificacion")
+    [fecha, _, agresora] = schema_form.build(s, context=ctx)
+    assert (fecha.minimum, fecha.maximum) == ("2026-03-02T00:00", "2026-03-05T23:59")
+    hora = by_name(agresora.children)["notificacion_persona_agresora.fecha_hora"]
+    assert (hora.minimum, hora.maximum) == ("2026-03-02T00:00", "2026-03-05T23:59")
+    ok = s["examples"][0]
+    forms.validate(s, ok, ctx)  # 2 March 12:00 and 11:30: after the issue at 11:00, before now
+    early = dict(ok, fecha_hora_notificacion="2026-03-02T10:30:00-07:00",
+                 notificacion_persona_agresora=dict(ok["notificacion_persona_agresora"],
+                                                    fecha_hora="2026-03-05T10:00:00-07:00"))
+    assert refused("orden_proteccion_notificacion", early) == {
+        "fecha_hora_notificacion": "La notificación no puede ser anterior a la emisión de la orden (Reglamento art. 43).",
+        "notificacion_persona_agresora.fecha_hora":
+            "La notificación a la persona agresora no puede ser posterior a este momento (LGAMVLV art. 34 Decies)."}
+
+    # Instants compare to the minute a person types: notified «11:00» while the order was stamped 11:00:40.
+    stamped = Context(ctx.now, dict(caso, fecha_emision="2026-03-02T11:00:40-07:00"), {})
+    forms.validate(s, dict(ok, fecha_hora_notificacion="2026-03-02T11:00:00-07:00",
+                           notificacion_persona_agresora=dict(ok["notificacion_persona_agresora"],
+                                                              fecha_hora="2026-03-02T11:00:00-07:00")), stamped)
+    assert refused("orden_proteccion_notificacion", dict(ok, fecha_hora_notificacion="2026-03-02T10:59:00-07:00"),
+                   stamped) == {"fecha_hora_notificacion":
+                                "La notificación no puede ser anterior a la emisión de la orden (Reglamento art. 43)."}
+
+    # The request: the moment the authority learned the facts is not later than now (LGAMVLV art. 28); one hour
+    # ahead is refused at the start of the case, the same minute as now is accepted.
+    inicio = schema("orden_proteccion_inicio")["examples"][0]
+    assert refused("orden_proteccion_inicio", dict(inicio, fecha_hora_conocimiento="2026-03-05T10:00:00-07:00")) == {
+        "fecha_hora_conocimiento":
+            "La fecha y hora en que la autoridad conoció los hechos no puede ser posterior a este momento (LGAMVLV art. 28)."}
+    forms.validate(schema("orden_proteccion_inicio"), dict(inicio, fecha_hora_conocimiento="2026-03-05T09:00:00-07:00"),
+                   ctx)
+
+    # The police intervene after the violation (Reglamento art. 44): 21:40 on 4 March is before the facts.
+    intervencion = schema("orden_proteccion_intervencion_policial")["examples"][0]
+    assert refused("orden_proteccion_intervencion_policial",
+                   dict(intervencion, fecha_hora_intervencion="2026-03-04T21:40:00-07:00")) == {
+        "fecha_hora_intervencion":
+            "La intervención no puede ser anterior a los hechos de la violación reportada (Reglamento art. 44)."}
+    # ... and after the call for help when the police's own procedure started the case.
+    llamada = Context(ctx.now, {"fecha_hora_llamada": "2026-03-04T22:00:00-07:00"}, {})
+    assert refused("orden_proteccion_intervencion_policial",
+                   dict(intervencion, fecha_hora_intervencion="2026-03-04T21:55:00-07:00"), llamada) == {
+        "fecha_hora_intervencion": "La intervención no puede ser anterior a la llamada de auxilio (Reglamento art. 44)."}
+
+    # Certifying the ratification term (Reglamento art. 41): only once it ended (strictly after 9 March), and the
+    # appearance it certifies is not after the certification. Today: Tuesday 10 March.
+    diez = Context(datetime(2026, 3, 10, 9, 0, tzinfo=hmo), caso, {})
+    f = by_name(schema_form.build(schema("orden_proteccion_certificacion_ratificacion"), context=diez))
+    assert (f["fecha_certificacion"].minimum, f["fecha_certificacion"].maximum) == ("2026-03-10", "2026-03-10")
+    assert (f["fecha_ratificacion"].minimum, f["fecha_ratificacion"].maximum) == ("2026-03-02", "2026-03-10")
+    assert "La comparecencia no puede ser posterior a la certificación que la hace constar" \
+           " (Reglamento art. 41, primer párrafo)." in f["fecha_ratificacion"].rules
+    assert refused("orden_proteccion_certificacion_ratificacion", {
+        "fecha_certificacion": "2026-03-09", "ratificacion_recibida": True, "fecha_ratificacion": "2026-03-10"},
+        diez) == {
+        "fecha_certificacion": "La certificación debe ser posterior al vencimiento del plazo para ratificar"
+                               " (Reglamento art. 41, primer párrafo).",
+        "fecha_ratificacion": "La comparecencia no puede ser posterior a la certificación que la hace constar"
+                              " (Reglamento art. 41, primer párrafo)."}
+    forms.validate(schema("orden_proteccion_certificacion_ratificacion"), {
+        "fecha_certificacion": "2026-03-10", "ratificacion_recibida": True, "fecha_ratificacion": "2026-03-09"}, diez)
+
+    # Reports to the register (Reglamento art. 28) and the follow-up contact (LGAMVLV art. 34 Bis).
+    assert refused("orden_proteccion_informe_orden", {"fecha_informe_orden": "2026-03-01",
+                                                      "oficio_informe_orden": "MP/OP/10/2026"}) == {
+        "fecha_informe_orden": "El informe no puede ser anterior a la emisión de la orden que informa (Reglamento art. 28)."}
+    assert refused("orden_proteccion_informe_violacion", {"fecha_informe": "2026-03-03", "oficio_informe": "1"}) == {
+        "fecha_informe": "El informe no puede ser anterior a la violación que informa"
+                         " (Reglamento arts. 23, fracción IV, y 28)."}
+    contacto = schema("orden_proteccion_contacto")["examples"][0]
+    assert refused("orden_proteccion_contacto", dict(contacto, fecha_hora_contacto="2026-03-06T09:00:00-07:00")) == {
+        "fecha_hora_contacto": "El contacto con la víctima no puede ser posterior a este momento (LGAMVLV art. 34 Bis)."}

@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
     422: "Invalid data; `fields` names each field",
 }
 MAX_ID = 2**63 - 1  # the database's integers: a larger id cannot exist
+_XML = ("application/xml", "text/xml")
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,17 @@ class Operation:
     body_required: bool = False
     descriptions: dict[str, str] = field(default_factory=dict)  # query or path parameter -> what it is
     check_body: bool = True  # False: the route checks the body itself, with messages by field
+    xml: bool = False  # True: the body may also be one XML file (Content-Type application/xml), read by the route
     files: tuple[str, ...] = ()  # other media types the 200 answer may be (a CSV or XLSX export)
 
 
 def operation(summary: str, *, ok: tuple[int, str, dict[str, Any]], query: dict[str, dict[str, Any]] | None = None,
               body: dict[str, Any] | None = None, body_required: bool = False,
-              descriptions: dict[str, str] | None = None, check_body: bool = True,
+              descriptions: dict[str, str] | None = None, check_body: bool = True, xml: bool = False,
               files: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's contract; the request half is checked before the route runs."""
-    op = Operation(summary, ok, dict(query or {}), body, body_required, dict(descriptions or {}), check_body, files)
+    op = Operation(summary, ok, dict(query or {}), body, body_required, dict(descriptions or {}), check_body, xml,
+                   files)
     body_validator = Draft202012Validator(body if check_body else {"type": "object"}) if body is not None else None
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,7 +61,7 @@ def operation(summary: str, *, ok: tuple[int, str, dict[str, Any]], query: dict[
                 if isinstance(value, int) and value > MAX_ID:
                     raise NotFound(f"{name} {value} no existe.", field=name)
             g.query = _query(op.query)
-            if body_validator is not None:
+            if body_validator is not None and not (op.xml and request.mimetype in _XML):
                 g.body = _body(body_validator, op.body_required)
             return view(*args, **kwargs)
 
@@ -173,6 +176,8 @@ def paths(app: Flask, blueprint: str, prefix: str, components: dict[str, dict[st
         if op.body is not None:
             entry["requestBody"] = {"required": op.body_required,
                                     "content": {"application/json": {"schema": ref(op.body)}}}
+            if op.xml:
+                entry["requestBody"]["content"]["application/xml"] = {"schema": {"type": "string"}}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.setdefault(path, {})[method.lower()] = entry
     return out

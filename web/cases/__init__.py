@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from engine.services import MASK, EventKind, InstanceStatus, TaskState, badge, is_reserved
 from engine.services.terms import HERMOSILLO, DateContext, now
 from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, TramitaError
-from web.cases import events, schema_form
+from web.cases import events, form_values, schema_form, schema_reading, value_display
 from web.security import me, tramita
 from web.views import roles_required, status_label
 
@@ -56,13 +56,13 @@ def start(key: str):  # type: ignore[no-untyped-def]
     title = request.form.get("_title", "").strip()
     status = 200
     if request.method == "POST":
-        parsed = schema_form.parse(_without_files(schema), request.form, request.files)
+        parsed = form_values.parse(_without_files(schema), request.form, request.files)
         raw = parsed.raw
         if len(reference) > 120:
             errors["_reference"] = _("Máximo 120 caracteres.")
         if len(title) > 255:
             errors["_title"] = _("Máximo 255 caracteres.")
-        if request.form.get(schema_form.ADD_ROW):  # another row for a table: show the form again, save nothing
+        if request.form.get(form_values.ADD_ROW):  # another row for a table: show the form again, save nothing
             pass
         elif not errors:
             try:
@@ -90,7 +90,7 @@ def _without_files(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     if not schema:
         return schema
     props = {k: v for k, v in (schema.get("properties") or {}).items()
-             if not (isinstance(v, dict) and schema_form.is_file(v))}
+             if not (isinstance(v, dict) and schema_reading.is_file(v))}
     return {**schema, "properties": props, "required": [r for r in schema.get("required", []) if r in props]}
 
 
@@ -113,7 +113,7 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
                                    (task_view.assignee not in (None, me().username) and me().role == "caseworker"))
         if not grant.act and not raced:
             abort(403)
-        parsed = schema_form.parse(schema, request.form, request.files)
+        parsed = form_values.parse(schema, request.form, request.files)
         raw = parsed.raw
         data = parsed.data
         if raced:  # finished or taken by someone else while this page was open: keep what was typed
@@ -126,10 +126,10 @@ def task(task_id: str):  # type: ignore[no-untyped-def]
             except InvalidInput as exc:
                 errors[path] = exc.message
                 continue
-            ref = f"{schema_form.FILE_PREFIX}{att.id}:{att.filename}"
+            ref = f"{form_values.FILE_PREFIX}{att.id}:{att.filename}"
             _set_path(data, path, ref)
             raw[path] = ref
-        if request.form.get(schema_form.ADD_ROW) and not raced:  # another row for a table: save nothing
+        if request.form.get(form_values.ADD_ROW) and not raced:  # another row for a table: save nothing
             pass
         elif errors.pop("__conflict__", None) is not None:
             status, conflict = 409, True
@@ -412,8 +412,8 @@ def _holder_rows(page: Any) -> list[dict[str, Any]]:
 
 
 def _file_ref(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, str) and value.startswith(schema_form.FILE_PREFIX):
-        rest = value[len(schema_form.FILE_PREFIX):]
+    if isinstance(value, str) and value.startswith(form_values.FILE_PREFIX):
+        rest = value[len(form_values.FILE_PREFIX):]
         att_id, _sep, name = rest.partition(":")
         if att_id.isdigit():
             return {"id": int(att_id), "name": name or att_id}
@@ -425,7 +425,7 @@ def _display(value: Any, schema: dict[str, Any] | None) -> str:
     """A case datum as a person reads it (option titles, Sí/No, dates); a masked one stays masked."""
     if value == MASK:
         return value
-    return schema_form.display(value, schema)
+    return value_display.display(value, schema)
 
 
 @bp.get("/casos/<int:instance_id>/diagrama.json")

@@ -1,6 +1,6 @@
 """The legal designers' studio at ``/diseno``: procedures and decisions with their versions, read-only
 views, drafts edited in the bpmn-js Modeler, lint while editing, the diff in words and on the diagram,
-and four-eyes approval. Pages call the same ``DesignService`` methods as the API and the CLI."""
+and four-eyes approval. Pages call the same ``DesignService`` and ``DraftService`` methods as the API and the CLI."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from flask_wtf.csrf import generate_csrf
 
 from engine.errors import TramitaError
 from web.security import me, tramita
+from web.design.calendar import bp as calendar_bp
 from web.views import roles_required
 
 bp = Blueprint("design", __name__, url_prefix="/diseno")
+bp.register_blueprint(calendar_bp)  # the calendar editor: /diseno/calendario (web.design.calendar)
 DESIGNERS = ("legal_designer", "admin")
 BUILD = Path(__file__).resolve().parent.parent / "static" / "build" / "studio.js"
 STATUS = {"draft": "En edición", "submitted": "En espera de aprobación", "approved": "Aprobado y desplegado",
@@ -32,7 +34,7 @@ def _render(template: str, **context: Any) -> str:
 @roles_required(*DESIGNERS)
 def index():  # type: ignore[no-untyped-def]
     design = tramita().design
-    drafts = design.drafts(me())
+    drafts = tramita().drafts.drafts(me())
     mine = [d for d in drafts if d.author == me().username and d.status in ("draft", "rejected", "submitted")]
     to_review = [d for d in drafts if d.author != me().username and d.status == "submitted"]
     return _render("design/index.html", catalog=design.catalog(me()), mine=mine, to_review=to_review)
@@ -84,25 +86,28 @@ def _markers(d: Any, side: str) -> dict[str, str]:
 @roles_required(*DESIGNERS)
 def new_draft(kind: str, key: str):  # type: ignore[no-untyped-def]
     base = request.form.get("base_version", type=int)
-    draft = tramita().design.create_draft(me(), key, base, "decision" if kind == "decisiones" else "process")
+    draft = tramita().drafts.create_draft(me(), key, base, "decision" if kind == "decisiones" else "process")
     return redirect(url_for("design.draft", draft_id=draft.id))
 
 
 @bp.get("/borradores/<int:draft_id>")
 @roles_required(*DESIGNERS)
 def draft(draft_id: int, note_error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    design = tramita().design
-    d = design.draft(me(), draft_id)
+    design, work = tramita().design, tramita().drafts
+    d = work.draft(me(), draft_id)
     kind = "decision" if d.filename.endswith(".dmn") else "process"
     if d.author == me().username and d.status in ("draft", "rejected"):
         options = design.studio_options(me())
         config = {"checkUrl": url_for("design.check", draft_id=d.id), "csrf": generate_csrf(), "options": options}
         return _render("design/editor.html", draft=d, config=config, note_error=note_error, kind=kind,
                        forms=forms_used(d.content)), status
-    findings = design.lint_draft(me(), draft_id)
-    diff = design.draft_diff(me(), draft_id)
+    findings = work.lint_draft(me(), draft_id)
+    diff = work.draft_diff(me(), draft_id)
     base_xml = design.version_source(me(), d.process_key, d.base_version, kind)[2]
+    changes = work.parameter_changes(me(), draft_id) if kind == "process" else []
     return _render("design/review.html", draft=d, findings=findings, diff=diff, base_xml=base_xml, kind=kind,
+                   parameter_changes=changes,
+                   edited=[n.rsplit("/", 1)[-1] for n in d.forms if n.startswith("scenarios/")],
                    markers_a=_markers(diff, "a"), markers_b=_markers(diff, "b")), status
 
 
@@ -112,9 +117,9 @@ def check(draft_id: int):  # type: ignore[no-untyped-def]
     """Save the modeler's XML and answer its findings (the studio calls this, debounced, as the designer edits)."""
     import json
 
-    design = tramita().design
-    design.save_draft(me(), draft_id, request.get_data(as_text=True))
-    findings = design.lint_draft(me(), draft_id)
+    work = tramita().drafts
+    work.save_draft(me(), draft_id, request.get_data(as_text=True))
+    findings = work.lint_draft(me(), draft_id)
     errors = sum(f.severity == "error" for f in findings)
     body = {"findings": [f.to_dict() for f in findings], "errors": errors, "warnings": len(findings) - errors}
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
@@ -124,7 +129,7 @@ def check(draft_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*DESIGNERS)
 def submit(draft_id: int):  # type: ignore[no-untyped-def]
     try:
-        tramita().design.submit_draft(me(), draft_id, request.form.get("change_note", ""),
+        tramita().drafts.submit_draft(me(), draft_id, request.form.get("change_note", ""),
                                       _entry_into_force(request.form.get("effective_from", "")))
     except TramitaError as exc:
         if exc.field in ("change_note", "content", "effective_from"):
@@ -154,8 +159,8 @@ def _entry_into_force(text: str) -> Any:
 @bp.post("/borradores/<int:draft_id>/aprobar")
 @roles_required(*DESIGNERS)
 def approve(draft_id: int):  # type: ignore[no-untyped-def]
-    d = tramita().design.draft(me(), draft_id)
-    version = tramita().design.approve_draft(me(), draft_id, request.form.get("comment", ""))
+    d = tramita().drafts.draft(me(), draft_id)
+    version = tramita().drafts.approve_draft(me(), draft_id, request.form.get("comment", ""))
     flash(_("Aprobado: la versión %(v)s de %(k)s está desplegada. Los casos nuevos la usan; los abiertos siguen "
             "en su versión.", v=version, k=d.process_key), "success")
     return redirect(url_for("design.versions", kind="procesos", key=d.process_key))
@@ -164,7 +169,7 @@ def approve(draft_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/borradores/<int:draft_id>/rechazar")
 @roles_required(*DESIGNERS)
 def reject(draft_id: int):  # type: ignore[no-untyped-def]
-    tramita().design.reject_draft(me(), draft_id, request.form.get("comment", ""))
+    tramita().drafts.reject_draft(me(), draft_id, request.form.get("comment", ""))
     flash(_("Borrador rechazado; quien lo escribió verá su comentario."), "success")
     return redirect(url_for("design.index"))
 
@@ -172,7 +177,7 @@ def reject(draft_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/borradores/<int:draft_id>/actualizar")
 @roles_required(*DESIGNERS)
 def rebase(draft_id: int):  # type: ignore[no-untyped-def]
-    tramita().design.rebase_draft(me(), draft_id)
+    tramita().drafts.rebase_draft(me(), draft_id)
     flash(_("El borrador ahora parte de la versión vigente: revise el cambio antes de enviarlo."), "success")
     return redirect(url_for("design.draft", draft_id=draft_id))
 
@@ -194,19 +199,19 @@ def _preview_fields(text: str) -> tuple[list[Any], str | None]:
 @bp.route("/borradores/<int:draft_id>/formularios/<name>", methods=["GET", "POST"])
 @roles_required(*DESIGNERS)
 def draft_form(draft_id: int, name: str):  # type: ignore[no-untyped-def]
-    design = tramita().design
-    d = design.draft(me(), draft_id)
+    work = tramita().drafts
+    d = work.draft(me(), draft_id)
     error, status = None, 200
     if request.method == "POST":
         text = request.form.get("schema", "")
         try:
-            design.save_draft_form(me(), draft_id, name, text)
+            work.save_draft_form(me(), draft_id, name, text)
             flash(_("Formulario guardado en el borrador; se desplegará con él al aprobarse."), "success")
             return redirect(url_for("design.draft_form", draft_id=draft_id, name=name))
         except TramitaError as exc:
             error, status = exc.message, 422
     else:
-        text = design.draft_form(me(), draft_id, name)
+        text = work.draft_form(me(), draft_id, name)
     fields, problem = _preview_fields(text)
     editable = d.author == me().username and d.status in ("draft", "rejected")
     return _render("design/form.html", draft=d, name=name, text=text, fields=fields, error=error or problem,
@@ -226,10 +231,29 @@ def forms_used(content: str) -> list[str]:
     return sorted(set(re.findall(r'formJsonSchemaFilename"\s+value="([^"]+)"', content)))
 
 
-@bp.get("/procesos/<key>/casos")
+@bp.route("/procesos/<key>/casos", methods=["GET", "POST"])
 @roles_required(*DESIGNERS)
 def moves(key: str):  # type: ignore[no-untyped-def]
-    """Open cases on older versions and what moving each to the latest would mean (preview only)."""
-    design = tramita().design
-    rows = design.versions(me(), key)
-    return _render("design/moves.html", key=key, latest=rows[0].version, previews=design.move_previews(me(), key))
+    """Open cases on other versions, what moving each to the latest would mean, and the move of those
+    chosen (each case in its own transaction; the result says, per case, whether it moved or why not)."""
+    service = tramita().migration
+    rows = tramita().design.versions(me(), key)
+    errors: dict[str, str] = {}
+    results = None
+    chosen = request.form.getlist("caso") if request.method == "POST" else []
+    reason = request.form.get("motivo", "") if request.method == "POST" else ""
+    status = 200
+    if request.method == "POST":
+        ids = [int(c) for c in chosen if c.isdigit()]
+        if not ids:
+            errors["caso"] = _("Elija al menos un caso para moverlo.")
+        if not reason.strip():
+            errors["motivo"] = _("Escriba el motivo del cambio de versión: queda en la bitácora de cada caso.")
+        if not errors:
+            try:
+                results = service.move(me(), key, rows[0].version, ids, reason)
+            except TramitaError as exc:
+                errors[{"instances": "caso"}.get(exc.field or "", "motivo")] = exc.message
+        status = 422 if errors else 200
+    return _render("design/moves.html", key=key, latest=rows[0].version, previews=service.move_previews(me(), key),
+                   errors=errors, results=results, chosen=chosen, reason=reason if errors else ""), status

@@ -131,7 +131,19 @@ export async function view() {
     canvas.zoom('fit-viewport');
     const marked = Object.entries(d.markers || {}).filter(([id]) => registry.get(id));
     marked.forEach(([id, cls]) => canvas.addMarker(id, cls));
-    if (marked.length) {  // bring the first change into view at a readable size
+    // A dry run's path: the sequence flows taken (source -> target), and each deadline on its element.
+    const taken = new Set((d.flows || []).map(([a, b]) => `${a}>${b}`));
+    registry.filter((e) => e.type === 'bpmn:SequenceFlow' && e.businessObject.sourceRef && e.businessObject.targetRef
+      && taken.has(`${e.businessObject.sourceRef.id}>${e.businessObject.targetRef.id}`))
+      .forEach((e) => canvas.addMarker(e.id, 'sim-flow'));
+    const overlays = viewer.get('overlays');
+    (d.overlays || []).filter(([id]) => registry.get(id)).forEach(([id, text]) => {
+      const note = document.createElement('div');
+      note.className = 'sim-plazo';
+      note.textContent = text;
+      overlays.add(id, 'sim-plazo', { position: { bottom: 4, left: 0 }, html: note });
+    });
+    if (marked.length && !d.fit) {  // bring the first change into view at a readable size
       canvas.zoom(0.8);
       canvas.scrollToElement(registry.get(marked[0][0]));
     }
