@@ -5,7 +5,7 @@ The data is the web benchmark's (``bench/_data.py``): real cases of the three pr
 engine, then cloned in bulk with plain SQL (open tasks due from 15 days overdue to 30 days ahead), and
 copied into PostgreSQL with ``COPY``. Bulk clones bypass the transitions, so the read model they would
 have kept (``step_stats``, the duration histogram) is recounted once from the finished tasks with the
-same function migration 0010 uses.
+same function migration 0012 uses.
 
 Each figure is measured through the service (``Tramita().oversight``: the page and the API call the same
 method), ITER times: the overview, the stalled list's first and last page of 50 as the page shows it,

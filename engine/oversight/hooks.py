@@ -109,7 +109,7 @@ def add_completion(s: Session, definition_id: int, institution: str, element: st
 
 
 def rebuild_step_stats(bind: Any) -> int:
-    """Recount ``step_stats`` from the finished tasks (migration 0010, and data loaded in bulk)."""
+    """Recount ``step_stats`` from the finished tasks (migration 0012, and data loaded in bulk)."""
     import json
 
     from sqlalchemy import text

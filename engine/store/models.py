@@ -118,7 +118,7 @@ class DefinitionPart(Base):
 
 
 # Columns after ``state`` sit on SQLite overflow pages behind the serialized workflow: reading them
-# from the row walks its whole chain. The manager console (migration 0010) reaches a case by id for its
+# from the row walks its whole chain. The manager console (migration 0012) reaches a case by id for its
 # scope and status, and counts open cases by institution, through these two indexes instead; both
 # change only when a case's status does.
 CONSOLE_INDEX = "ix_instances_console"

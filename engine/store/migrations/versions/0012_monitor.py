@@ -1,7 +1,7 @@
 """manager console: users' e-mail, deadline alerts, message waits
 
-Revision ID: 0010_monitor
-Revises: 0009_drafts
+Revision ID: 0012_monitor
+Revises: 0011_calendar_drafts
 
 - ``users.email``: where deadline e-mails go (set by the administrator or the user).
 - ``alerts``: each deadline e-mail, recorded before it is handed to SMTP, at most once per task
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 import engine.store.models
 
-revision = "0010_monitor"
-down_revision = "0009_drafts"
+revision = "0012_monitor"
+down_revision = "0011_calendar_drafts"
 branch_labels = None
 depends_on = None
 
