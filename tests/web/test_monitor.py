@@ -77,6 +77,15 @@ def test_pages_permissions_reassign_and_exports(console: Any) -> None:
         r = client.post("/api/v1/monitor/actions", headers=h, json={"action": "resume", "instances": [case]})
         assert r.status_code == 422 and r.json["field"] == "reason"
         assert client.get("/api/v1/monitor/workload").status_code == 401
+        # Released through the API: back in its group's inbox, the release audited with its reason.
+        r = client.post(f"/api/v1/monitor/tasks/{task.id}/reassign", headers=h,
+                        json={"to": None, "reason": "Vuelve a la guardia"})
+        assert r.status_code == 200 and console.task(task.id).assignee is None
+        r = client.post(f"/api/v1/monitor/tasks/{task.id}/reassign", headers=h, json={"to": "gerente_fgje",
+                                                                                     "reason": "Prueba"})
+        assert r.status_code == 422 and r.json["field"] == "to"  # not of the lane's group
+        kinds = [e.kind for e in console.instance(case).events]
+        assert kinds.count("task_reassigned") == 1 and kinds.count("task_released") == 1
         # The bulk form without script: every case at once, the results page; with it: one row per call.
         page = gerente.post("/monitor/acciones", {"casos": [str(case)], "accion": "resume", "motivo": "Fin de revisión"})
         assert page.status_code == 200 and f'data-case="{case}" data-done="true"' in page.get_data(as_text=True)
