@@ -89,6 +89,8 @@ def _plazo_changes(a: model.Plazo | None, b: model.Plazo | None, params: dict[st
         out.append(f"repeticiones: {a.repeticiones or 'ninguna'} → {b.repeticiones or 'ninguna'}")
     if a.mover != b.mover:
         out.append("ahora " + ("se recorre" if b.mover else "no se recorre") + " al día hábil siguiente")
+    if a.regla != b.regla:
+        out.append(f"regla de los meses: {_param_value(a.regla, params) or '—'} → {_param_value(b.regla, params) or '—'}")
     if a.articulo != b.articulo:
         out.append(f"artículo del plazo: {a.articulo or '—'} → {b.articulo or '—'}")
     return out

@@ -12,7 +12,7 @@ from engine.bpmn import serializer
 from engine.errors import NotFound
 from engine.run.runtime import Runtime
 from engine.store.models import DeployedFile, Definition, Event, Incident, Instance, Task, Timer
-from engine.store.states import EventKind, TimerStatus
+from engine.store.states import EventKind, InstanceStatus, TimerStatus
 from engine.services.views import (DiagramView, EventView, FormSpec, IncidentView, InstanceDetail, TaskView,
                                    TimerView, form_spec, instance_view)
 
@@ -86,7 +86,8 @@ def waiting_messages(rt: Runtime, instance_id: int) -> list[dict[str, Any]]:
 
 
 def diagram(rt: Runtime, instance_id: int) -> DiagramView:
-    """The deployed XML of the instance's version, with which elements are done and which are current."""
+    """The deployed XML of the instance's version, with which elements are done, which are current and
+    which failed (an open incident names its task), and whether the case has ended."""
     with rt.db.read() as s:
         inst = s.get(Instance, instance_id)
         if inst is None:
@@ -95,6 +96,9 @@ def diagram(rt: Runtime, instance_id: int) -> DiagramView:
         xml = s.get(DeployedFile, definition.file_id).content
         info = definition.task_info or {}
         state = json.loads(inst.state)
+        ended = inst.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
+        failed = {name for name in s.scalars(select(Incident.task_name).where(
+            Incident.instance_id == instance_id, Incident.resolved_at.is_(None))) if name in info}
     completed: set[str] = set()
     active: set[str] = set()
     for task_ in serializer.state_tasks(state):
@@ -103,6 +107,8 @@ def diagram(rt: Runtime, instance_id: int) -> DiagramView:
             continue
         if task_["state"] == TaskState.COMPLETED:
             completed.add(name)
-        elif task_["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR):
+        elif task_["state"] in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
             active.add(name)
-    return DiagramView(xml, sorted(completed - active), sorted(active))
+        elif task_["state"] == TaskState.ERROR:
+            failed.add(name)
+    return DiagramView(xml, sorted(completed - active - failed), sorted(active - failed), sorted(failed), ended)

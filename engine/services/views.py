@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -113,6 +113,8 @@ class DiagramView:
     xml: str
     completed: list[str]
     active: list[str]
+    failed: list[str] = field(default_factory=list)  # where an open incident stopped the case
+    ended: bool = False  # completed or cancelled: the page opens on the path taken
 
 
 @dataclass(frozen=True)

@@ -218,11 +218,43 @@ def test_shipped_diagrams_have_no_error_and_no_legal_basis_warning() -> None:
     found = lint_files(files, ctx)
     assert [f.line() for f in found if f.severity == ERROR] == []
     assert [f.line() for f in found if f.rule in ("legal-basis", "user-task-group")] == []
-    # Known debt: the Plazo group cannot yet say which month rule a term uses (plazo_meses' "regla", issue 10
-    # item 15) nor the deadlines the protection order's new acts compute from published facts, so those
-    # terms stay written by hand; every other term is a Plazo.
-    by_hand = {f.element_id for f in found if f.rule == "plazo"}
-    assert len(by_hand) <= 21, sorted(by_hand)
+    # Every timer and due date of the shipped diagrams is a Plazo whose expression matches its text.
+    assert [f.line() for f in found if f.rule == "plazo"] == []
+
+
+def test_plazo_in_months_cites_its_rule_and_products_count_periods() -> None:
+    """The month rule is written from a cited parameter or a rule name; a count may be a product
+    (the n-th 24-hour period of LGAMVLV art. 34 Bis is «contacto_numero × intervalo»)."""
+    from engine.deploy.lint.model import Plazo
+    from engine.deploy.lint.plazo import PlazoError, expression, same, words
+
+    meses = Plazo("parametros.sancion.prescripcion_meses", "meses", "fecha_infraccion", articulo="LVF art. 53",
+                  regla="parametros.sancion.prescripcion_regla")
+    assert same(expression(meses), 'plazo_meses(fecha_infraccion, parametros["sancion"]["prescripcion_meses"], '
+                                   'parametros["sancion"]["prescripcion_regla"], "LVF art. 53")')
+    assert "regla del parámetro sancion.prescripcion_regla" in words(meses)
+    by_name = Plazo("12", "meses", "fecha", articulo="art. 1", regla="administrativa")
+    assert expression(by_name) == 'plazo_meses(fecha, 12, "administrativa", "art. 1")'
+    assert "LFPA art. 29" in words(by_name)
+    for bad, said in (("", "falta la regla"), ("gregoriana", "«gregoriana» no existe")):
+        with pytest.raises(PlazoError, match=said):
+            expression(Plazo("12", "meses", "fecha", regla=bad))
+    product = Plazo("contacto_numero * parametros.orden_proteccion.seguimiento_intervalo_horas", "horas",
+                    "fecha_emision", articulo="LGAMVLV art. 34 Bis")
+    assert same(expression(product), 'plazo_horas(fecha_emision, contacto_numero * '
+                                     'parametros["orden_proteccion"]["seguimiento_intervalo_horas"], "LGAMVLV art. 34 Bis")')
+    with pytest.raises(PlazoError, match="producto completo"):
+        expression(Plazo("contacto_numero *", "horas", "fecha"))
+
+
+def test_a_subprocess_is_not_blamed_for_the_due_dates_of_its_tasks() -> None:
+    ctx = from_workflows(ROOT / "workflows")
+    found = lint_files([("orden_proteccion.bpmn", (ROOT / "workflows/bpmn/orden_proteccion.bpmn").read_bytes())], ctx)
+    assert "seguimiento_orden" not in {f.element_id for f in found if f.rule == "plazo"}
+    text = (ROOT / "workflows/bpmn/orden_proteccion.bpmn").read_text()
+    broken = text.replace('<tramita:plazo cantidad="contacto_numero * ', '<tramita:plazo cantidad="2 * contacto_numero * ')
+    found = lint_files([("orden_proteccion.bpmn", broken.encode())], ctx)
+    assert {f.element_id for f in found if f.rule == "plazo"} == {"contactar_victima"}
 
 
 @pytest.mark.skipif(not INTEROP.is_dir(), reason="MIWG corpus not present")

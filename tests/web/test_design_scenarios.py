@@ -117,29 +117,29 @@ def test_parameters_edited_in_a_draft_deploy_as_a_version_and_set_the_form_limit
     assert "fundamento" in bad.value.fields[f"{path}.citation"]
     assert st.drafts.draft_parameters(lucia, d.id)[1][0] == rows[0]  # nothing changed
     with pytest.raises(Forbidden):
-        st.drafts.save_draft_parameters(rocio, d.id, {path: ("45", "LGAMVLV art. 28")})
+        st.drafts.save_draft_parameters(rocio, d.id, {path: ("90", "LGAMVLV art. 28")})
     with pytest.raises(Forbidden):
-        st.drafts.save_draft_parameters(user(st, "mp"), d.id, {path: ("45", "LGAMVLV art. 28")})
-    st.drafts.save_draft_parameters(lucia, d.id, {path: ("45", "LGAMVLV art. 28 (reforma de prueba)")})
+        st.drafts.save_draft_parameters(user(st, "mp"), d.id, {path: ("90", "LGAMVLV art. 28")})
+    st.drafts.save_draft_parameters(lucia, d.id, {path: ("90", "LGAMVLV art. 28 (reforma de prueba)")})
     assert st.drafts.parameter_changes(rocio, d.id) == [
-        f"Parámetro «{path}»: 60 → 45 (LGAMVLV art. 28 (reforma de prueba))"]
-    st.drafts.submit_draft(lucia, d.id, "Vigencia máxima de 45 días")
+        f"Parámetro «{path}»: 60 → 90 (LGAMVLV art. 28 (reforma de prueba))"]
+    st.drafts.submit_draft(lucia, d.id, "Vigencia máxima de 90 días")
     with pytest.raises(Forbidden):
         st.drafts.approve_draft(lucia, d.id)  # nobody approves their own change
     assert st.drafts.approve_draft(rocio, d.id, "Conforme") == 2
     held = st.design.version(lucia, "orden_proteccion", 2, "parameters").texts["parameters"]
-    assert "value = 45" in held
+    assert "value = 90" in held
 
-    # A case on version 2: the emission form says 45 and refuses 46; a case on version 1 kept 60.
+    # A case on version 2: the emission form says 90 and refuses 91; a case on version 1 kept 60.
     iid = _to_emission(st)
     task = next(x for x in st.tasks(instance_id=iid) if x.name == "emitir_orden")
     page = st.cases.task(user(st, "mp"), task.id)
     field = page.form.schema["properties"]["vigencia_dias"]
-    assert field["maximum"] == 45 and "1 a 45 días" in field["x-error"]
+    assert field["maximum"] == 90 and "1 a 90 días" in field["x-error"]
     with pytest.raises(InvalidInput) as refused:
-        st.complete(task.id, {**REAL_ISSUE, "vigencia_dias": 46}, "mp")
-    assert refused.value.fields["vigencia_dias"] == "La vigencia debe ser de 1 a 45 días naturales (LGAMVLV art. 28)."
-    st.complete(task.id, {**REAL_ISSUE, "vigencia_dias": 45}, "mp")
+        st.complete(task.id, {**REAL_ISSUE, "vigencia_dias": 91}, "mp")
+    assert refused.value.fields["vigencia_dias"] == "La vigencia debe ser de 1 a 90 días naturales (LGAMVLV art. 28)."
+    st.complete(task.id, {**REAL_ISSUE, "vigencia_dias": 90}, "mp")
 
 
 def _to_emission(t: Any) -> int:
@@ -178,9 +178,9 @@ def test_pages_run_a_scenario_and_edit_parameters(st: Any) -> None:
     assert r.status_code == 422 and "debe ser un número entero" in page and "Escriba el fundamento" in page
     assert f'id="{path}.value-error"' in page and 'value="sesenta"' in page
     r = lucia.post(f"/diseno/borradores/{d.id}/parametros",
-                   {f"{path}.value": "45", f"{path}.citation": "LGAMVLV art. 28"})
+                   {f"{path}.value": "90", f"{path}.citation": "LGAMVLV art. 28"})
     assert r.status_code == 302
-    assert "60 → 45" in lucia.get(f"/diseno/borradores/{d.id}/parametros").get_data(as_text=True)
+    assert "60 → 90" in lucia.get(f"/diseno/borradores/{d.id}/parametros").get_data(as_text=True)
     assert mp.get(f"/diseno/borradores/{d.id}/parametros").status_code == 403
 
 
@@ -231,7 +231,7 @@ def test_the_reviewer_sees_the_draft_scenarios_and_the_pages_speak_english(st: A
     app = build_app(st)
     lucia, rocio = user(st, "lucia"), user(st, "rocio")
     d = st.drafts.create_draft(lucia, "sancion")
-    st.drafts.save_draft_scenario(lucia, d.id, "recurso_vacaciones.toml", EXTRA_DAY)
+    st.drafts.save_draft_scenario(lucia, d.id, "recurso_vacaciones.toml", TEXT)  # a failing one could not be sent
     st.drafts.submit_draft(lucia, d.id, "Escenario de vacaciones")
     b = Browser(app)
     assert b.login("rocio").status_code == 302
@@ -243,4 +243,4 @@ def test_the_reviewer_sees_the_draft_scenarios_and_the_pages_speak_english(st: A
     english = b.post(f"/diseno/borradores/{d.id}/escenarios/recurso_vacaciones.toml",
                      {"scenario": EXTRA_DAY, "accion": "ejecutar"}).get_data(as_text=True)
     assert "Timeline" in english and "The scenario fails:" in english and "Path taken on the diagram" in english
-    assert st.drafts.draft(rocio, d.id).forms["scenarios/sancion/recurso_vacaciones.toml"] == EXTRA_DAY
+    assert st.drafts.draft(rocio, d.id).forms["scenarios/sancion/recurso_vacaciones.toml"] == TEXT  # only run

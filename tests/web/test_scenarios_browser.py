@@ -5,9 +5,9 @@
    skips Fri 25 (Navidad, LFT art. 74) and the weekend 26-27, and ends Monday 28 December 2026 at
    23:59:59 in Hermosillo. She sees it in the timeline with its explanation, and the path taken and the
    deadline on the diagram; in a draft she declares 23 December non-working, and the scenario fails.
-2. A designer changes vigencia_max_dias from 60 to 45 in a draft (a wrong value and an empty citation
+2. A designer changes vigencia_max_dias from 60 to 90 in a draft (a wrong value and an empty citation
    are refused next to their fields), a second designer approves, and the emission form of a new
-   case then says 1 to 45 days, refuses 46 and accepts 45.
+   case then says 1 to 90 days, refuses 91 and accepts 90.
 axe-core: no serious or critical violation on the new pages. Screenshots in test-artifacts/.
 """
 
@@ -93,14 +93,14 @@ def test_vigencia_max_dias_changed_in_a_draft_sets_the_form_limit(page_for: Any,
     assert "Escriba el fundamento" in page.locator(f"#{FIELD}\\.citation-error").inner_text()
     shot(page, "parameters-1-errors")
     assert axe_serious(page) == []
-    page.fill(f"#{FIELD}\\.value", "45")
+    page.fill(f"#{FIELD}\\.value", "90")
     page.fill(f"#{FIELD}\\.citation", "LGAMVLV art. 28 (reforma de prueba)")
     page.click("button:has-text('Guardar en el borrador')")
-    assert "60 → 45" in page.inner_text("main")
+    assert "60 → 90" in page.inner_text("main")
     shot(page, "parameters-2-saved")
     page.click("a:has-text('Borrador')")
     ready(page)
-    page.fill("#change_note", "Vigencia máxima de las órdenes: 45 días (reforma de prueba)")
+    page.fill("#change_note", "Vigencia máxima de las órdenes: 90 días (reforma de prueba)")
     with page.expect_navigation():
         page.click("#submit-form button[type=submit]")
     page.wait_for_load_state("networkidle")
@@ -110,7 +110,7 @@ def test_vigencia_max_dias_changed_in_a_draft_sets_the_form_limit(page_for: Any,
     reviewer.goto(url + "/diseno")
     reviewer.click("text=Borradores en espera de su aprobación >> xpath=.. >> a")
     ready(reviewer, "2")
-    assert f"Parámetro «{PATH}»: 60 → 45" in reviewer.inner_text("main")
+    assert f"Parámetro «{PATH}»: 60 → 90" in reviewer.inner_text("main")
     shot(reviewer, "parameters-3-review")
     reviewer.click("button:has-text('Aprobar y desplegar')")
     reviewer.wait_for_load_state("networkidle")
@@ -122,10 +122,10 @@ def test_vigencia_max_dias_changed_in_a_draft_sets_the_form_limit(page_for: Any,
     t.complete(open_task(t, iid, "valorar_riesgo"), REAL_RISK, "operativo.fgje")
     mp = page_for("operativo.fgje")
     mp.goto(f"{url}/tareas/{open_task(t, iid, 'emitir_orden')}")
-    assert mp.locator("#f-vigencia_dias").get_attribute("max") == "45"
+    assert mp.locator("#f-vigencia_dias").get_attribute("max") == "90"
     mp.check("input[name=decision_emision][value=otorgar]")
     mp.check("input[name=tipo_orden][value=emergencia]")
-    mp.fill("#f-vigencia_dias", "46")
+    mp.fill("#f-vigencia_dias", "91")
     mp.fill("#f-fundamentacion", "Reglamento arts. 42 y 43; LGAMVLV art. 28.")
     mp.fill("#f-medidas", "Prohibición de acercarse al domicilio de la víctima")
     mp.fill("#f-lugar_emision", "Hermosillo, Sonora")
@@ -133,10 +133,10 @@ def test_vigencia_max_dias_changed_in_a_draft_sets_the_form_limit(page_for: Any,
     mp.fill("#f-persona_agresora", "Pedro Ramírez Soto")
     submit(mp)
     assert mp.locator("#f-vigencia_dias-error").inner_text() == \
-        "La vigencia debe ser de 1 a 45 días naturales (LGAMVLV art. 28)."
+        "La vigencia debe ser de 1 a 90 días naturales (LGAMVLV art. 28)."
     shot(mp, "parameters-4-form-refuses-46")
-    mp.fill("#f-vigencia_dias", "45")
+    mp.fill("#f-vigencia_dias", "90")
     submit(mp)
     assert mp.locator("#f-vigencia_dias-error").count() == 0
-    assert t.instance(iid).data["vigencia_dias"] == 45
+    assert t.instance(iid).data["vigencia_dias"] == 90
     shot(mp, "parameters-5-form-accepts-45")

@@ -432,7 +432,7 @@ def _display(value: Any, schema: dict[str, Any] | None) -> str:
 @roles_required("caseworker", "manager", "admin")
 def diagram(instance_id: int):  # type: ignore[no-untyped-def]
     view = tramita().cases.diagram(me(), instance_id)
-    return jsonify(xml=view.xml, completed=view.completed, active=view.active)
+    return jsonify(xml=view.xml, completed=view.completed, active=view.active, failed=view.failed, ended=view.ended)
 
 
 @bp.post("/casos/<int:instance_id>/adjuntos")

@@ -62,6 +62,7 @@ class Plazo:
     repeticiones: str = ""
     mover: bool = True
     articulo: str = ""
+    regla: str = ""
 
 
 @dataclass
@@ -94,10 +95,15 @@ class Node:
         if p is None:
             return None
         return Plazo(p.get("cantidad", ""), p.get("unidad", ""), p.get("desde", ""), p.get("sentido", "despues"),
-                     p.get("repeticiones", ""), p.get("mover", "true") != "false", p.get("articulo", ""))
+                     p.get("repeticiones", ""), p.get("mover", "true") != "false", p.get("articulo", ""),
+                     p.get("regla", ""))
 
     def spiff_property(self, name: str) -> str | None:
-        for prop in self.el.iter("{%s}property" % SPIFF_NS):
+        """The element's own SpiffWorkflow property (not one of a task inside it, when it is a subprocess)."""
+        ext = self.el.find(BPMN + "extensionElements")
+        if ext is None:
+            return None
+        for prop in ext.iter("{%s}property" % SPIFF_NS):
             if prop.get("name") == name:
                 return prop.get("value")
         return None

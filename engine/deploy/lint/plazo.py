@@ -1,4 +1,4 @@
-"""A Plazo (count, unit, from, before/after, repeats, move, article) written as the timer expression.
+"""A Plazo (count, unit, from, before/after, repeats, move, month rule, article) written as the timer expression.
 
 The studio's Plazo group and this module write the same text, so a designer never types Python
 for a deadline, and the lint can tell when a timer no longer matches its Plazo.
@@ -11,11 +11,14 @@ import json
 import re
 
 from engine.deploy.lint.model import Plazo
+from engine.time.months import RULES
 
 UNITS = {"dias_habiles": "plazo_habil", "dias_naturales": "plazo_natural", "horas": "plazo_horas",
          "meses": "plazo_meses"}
 UNIT_LABELS = {"dias_habiles": "días hábiles", "dias_naturales": "días naturales", "horas": "horas",
                "meses": "meses"}
+RULE_LABELS = {"administrativa": "administrativa (LFPA art. 29)",
+               "prescripcion": "de la prescripción (Código Civil art. 1180)"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM = re.compile(r"^parametros(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
@@ -24,22 +27,48 @@ class PlazoError(ValueError):
     """A Plazo that cannot be written as a timer; the message is Spanish and says what to fix."""
 
 
+def _factor(t: str) -> str:
+    if t.isdigit():
+        return str(int(t))
+    if _PARAM.match(t):
+        return "parametros" + "".join(f'["{p}"]' for p in t.split(".")[1:])
+    if _IDENT.match(t):
+        return t
+    raise PlazoError(f"«{t}» no es un número, un parámetro (parametros.…) ni un dato del caso")
+
+
 def count_expression(cantidad: str) -> str:
-    """``5``, ``parametros.agravio.prevencion_dias_habiles``, ``vigencia_dias + dias_prorroga``."""
+    """``5``, ``parametros.agravio.prevencion_dias_habiles``, ``vigencia_dias + dias_prorroga``, or products
+    such as ``contacto_numero * parametros.orden_proteccion.seguimiento_intervalo_horas`` (the n-th 24-hour
+    period of LGAMVLV art. 34 Bis): sums of products of numbers, parameters and case fields, nothing else."""
     terms = [t.strip() for t in cantidad.split("+")]
     if not cantidad.strip() or not all(terms):
         raise PlazoError("falta la cantidad del plazo: escriba un número, un parámetro legal o un dato del caso")
     out = []
     for t in terms:
-        if t.isdigit():
-            out.append(str(int(t)))
-        elif _PARAM.match(t):
-            out.append("parametros" + "".join(f'["{p}"]' for p in t.split(".")[1:]))
-        elif _IDENT.match(t):
-            out.append(t)
-        else:
-            raise PlazoError(f"«{t}» no es un número, un parámetro (parametros.…) ni un dato del caso")
+        factors = [f.strip() for f in t.split("*")]
+        if not all(factors):
+            raise PlazoError(f"«{t}» no es un producto completo: escriba un número, parámetro o dato a cada lado de *")
+        out.append(" * ".join(_factor(f) for f in factors))
     return " + ".join(out)
+
+
+def rule_expression(regla: str) -> str:
+    """The month rule: a parameter that cites it (``parametros.sancion.prescripcion_regla``) or its name.
+
+    Which rule governs a term in months is a legal judgement (engine/time/months.py): the
+    administrative rule of LFPA art. 29 or the prescription rule of Código Civil art. 1180.
+    """
+    regla = (regla or "").strip()
+    if regla in RULES:
+        return json.dumps(regla)
+    if _PARAM.match(regla):
+        return _factor(regla)
+    if not regla:
+        raise PlazoError("falta la regla de los meses: elija «administrativa» (LFPA art. 29), «prescripcion» "
+                         "(Código Civil art. 1180) o el parámetro legal que la cita (parametros.…)")
+    raise PlazoError(f"la regla de meses «{regla}» no existe: elija «administrativa», «prescripcion» o un "
+                     "parámetro legal (parametros.…)")
 
 
 def expression(p: Plazo) -> str:
@@ -50,7 +79,10 @@ def expression(p: Plazo) -> str:
     n = count_expression(p.cantidad)
     if p.sentido == "antes":
         n = f"-({n})"
-    args = [p.desde, n, json.dumps(p.articulo, ensure_ascii=False)]
+    args = [p.desde, n]
+    if p.unidad == "meses":
+        args.append(rule_expression(p.regla))
+    args.append(json.dumps(p.articulo, ensure_ascii=False))
     if p.unidad == "dias_naturales" and not p.mover:
         args.append("False")
     call = f"{UNITS[p.unidad]}({', '.join(args)})"
@@ -79,4 +111,6 @@ def words(p: Plazo) -> str:
         text += f", repetido {p.repeticiones} veces"
     if p.unidad == "dias_naturales" and not p.mover:
         text += ", sin recorrer al día hábil siguiente"
+    if p.unidad == "meses" and p.regla:
+        text += f", regla {RULE_LABELS.get(p.regla, p.regla.replace('parametros.', 'del parámetro '))}"
     return text + (f" ({p.articulo})" if p.articulo else "")

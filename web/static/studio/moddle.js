@@ -15,7 +15,7 @@ export const tramita = {
     {
       name: 'Plazo',
       superClass: ['Element'],
-      properties: ['cantidad', 'unidad', 'desde', 'sentido', 'repeticiones', 'mover', 'articulo']
+      properties: ['cantidad', 'unidad', 'desde', 'sentido', 'repeticiones', 'mover', 'regla', 'articulo']
         .map((name) => ({ name, isAttr: true, type: 'String' }))
     },
     {

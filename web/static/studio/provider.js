@@ -128,7 +128,7 @@ function plazoValues(p) {
   const v = (n) => (p ? p.get(n) || '' : '');
   return {
     cantidad: v('cantidad'), unidad: v('unidad'), desde: v('desde'), sentido: v('sentido') || 'despues',
-    repeticiones: v('repeticiones'), mover: v('mover') || 'true', articulo: v('articulo')
+    repeticiones: v('repeticiones'), mover: v('mover') || 'true', articulo: v('articulo'), regla: v('regla')
   };
 }
 
@@ -179,6 +179,10 @@ function plazoGroup(element) {
       }),
       entry('repeticiones', 'Se repite (veces)', { description: 'Vacío si no se repite' }),
       entry('mover', 'Si vence en día inhábil, pasa al siguiente hábil', { checkbox: true }),
+      entry('regla', 'Regla de los meses', {
+        description: 'Solo para meses: administrativa (LFPA art. 29), prescripcion (Código Civil art. 1180) '
+          + 'o el parámetro legal que la cita (p. ej. parametros.sancion.prescripcion_regla)'
+      }),
       entry('articulo', 'Artículo que fija el plazo')
     ]
   };
