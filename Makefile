@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/web_load.py
+	$(BIN)/python bench/monitor.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

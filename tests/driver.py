@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 from engine.deploy import versions
 from engine.deploy.versions import BundleFile, DeployResult
-from engine.run import terms, transitions
+from engine.run import recovery, terms, transitions
 from engine.run.transitions import TransitionResult
 from engine.services import SYSTEM, Tramita
 from engine.services import reads
@@ -39,16 +39,16 @@ class Driver(Tramita):
         return transitions.complete_task(self.runtime, task_id, data, user)
 
     def cancel(self, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-        return transitions.cancel(self.runtime, instance_id, user, reason)
+        return recovery.cancel(self.runtime, instance_id, user, reason)
 
     def suspend(self, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-        return transitions.suspend(self.runtime, instance_id, user, reason)
+        return recovery.suspend(self.runtime, instance_id, user, reason)
 
     def resume(self, instance_id: int, user: str) -> TransitionResult:
-        return transitions.resume(self.runtime, instance_id, user)
+        return recovery.resume(self.runtime, instance_id, user)
 
     def retry(self, instance_id: int, user: str, data: Any = None) -> TransitionResult:
-        return transitions.retry(self.runtime, instance_id, user, data)
+        return recovery.retry(self.runtime, instance_id, user, data)
 
     def send_message(self, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:
         return transitions.send_message(self.runtime, instance_id, name, payload, user)

@@ -54,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     views.init_app(app)
 
-    from web import admin, api, auth, cases, design, inbox, registro, vendor
+    from web import admin, api, auth, cases, design, inbox, monitor, registro, vendor
     from web.design import scenarios as design_scenarios
 
     app.register_blueprint(auth.bp)
@@ -66,6 +66,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(vendor.bp)
+    monitor.init_app(app)
+    from web import metrics
+
+    metrics.init_app(app)
+    from web.api import monitor as api_monitor
+
+    app.register_blueprint(api_monitor.bp)
+    csrf.exempt(api_monitor.bp)
     csrf.exempt(api.bp)
     auth.init_app(app)
 

@@ -17,6 +17,7 @@ FILES = {
     "bpmn-js/diagram-js.css": ("bpmn-js/dist/assets", "diagram-js.css"),
     "bpmn-js/bpmn-js.css": ("bpmn-js/dist/assets", "bpmn-js.css"),
     "htmx/htmx.min.js": ("htmx.org/dist", "htmx.min.js"),
+    "chart.js/chart.umd.js": ("chart.js/dist", "chart.umd.js"),
 }
 
 

@@ -45,6 +45,8 @@ EVENT_LABELS: dict[str, Any] = {
     EventKind.REGISTER_READ: _l("Registro de órdenes consultado"),
     EventKind.REGISTER_EXPORTED: _l("Registro de órdenes exportado"),
     EventKind.EVALUATION_EXPORTED: _l("Evaluación anual exportada"),
+    EventKind.TASK_REASSIGNED: _l("Tarea reasignada por la coordinación"),
+    EventKind.TASK_RELEASED: _l("Tarea devuelta al grupo por la coordinación"),
 }
 
 INSTANCE_STATUS_LABELS: dict[str, Any] = {
@@ -77,7 +79,7 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path == "/metrics"
 
 
 def event_label(kind: str) -> str:

@@ -61,6 +61,7 @@ class UserView:
     active: bool = True
     locked_until: datetime | None = None
     last_login_at: datetime | None = None
+    email: str | None = None
 
     @property
     def is_caseworker(self) -> bool:
@@ -69,7 +70,7 @@ class UserView:
 
 def _view(u: User) -> UserView:
     return UserView(u.id, u.username, u.name, u.role, u.institution, tuple((u.groups or {}).get("groups", [])),
-                    u.active, u.locked_until, u.last_login_at)
+                    u.active, u.locked_until, u.last_login_at, u.email)
 
 
 def _check_password(password: str) -> None:
@@ -129,6 +130,22 @@ def set_groups(db: Database, username: str, groups: Sequence[str]) -> None:
                       .values(groups={"groups": sorted({g.strip() for g in groups if g.strip()})})).rowcount
         if n != 1:
             raise NotFound(f"El usuario {username} no existe.", field="username")
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def set_email(db: Database, username: str, email: str | None) -> UserView:
+    """Where the user's deadline e-mails go; empty clears it (no e-mails)."""
+    email = (email or "").strip() or None
+    if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
+        raise InvalidInput("El correo electrónico no es válido: escríbalo como nombre@dominio.mx.", field="email")
+    with db.write() as s:
+        u = s.execute(select(User).where(User.username == username)).scalar()
+        if u is None:
+            raise NotFound(f"El usuario {username} no existe.", field="username")
+        u.email = email
+        return _view(u)
 
 
 def list_users(db: Database) -> list[UserView]:

@@ -15,7 +15,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import design, simulate, timers, users, versions
+from engine.cli import alerts, design, simulate, timers, users, versions
 from engine.errors import TramitaError
 from engine.services import TaskState, TimerStatus
 
@@ -269,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_commands(sub)
     users.add_commands(sub)
     versions.add_commands(sub)
+    alerts.add_commands(sub)
     return p
 
 

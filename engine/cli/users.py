@@ -1,4 +1,4 @@
-"""``tramita users``: add, list, disable, enable, password, token."""
+"""``tramita users``: add, list, disable, enable, password, token, groups, email."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from engine.services import ROLES, SYSTEM, Tramita
 def add_commands(sub: "object") -> None:
     import argparse
 
-    u = sub.add_parser("users", help="manage users: add, list, disable, enable, password, token")  # type: ignore[attr-defined]
+    u = sub.add_parser("users", help="manage users: add, list, disable, enable, password, token, "
+                                                          "groups, email")  # type: ignore[attr-defined]
     usub = u.add_subparsers(dest="users_command", required=True)
     a = usub.add_parser("add", help="create a user (the password is read from --password, "
                                     "$TRAMITA_NEW_PASSWORD or asked for)")
@@ -34,6 +35,14 @@ def add_commands(sub: "object") -> None:
     t.add_argument("username")
     t.add_argument("--label", default="")
     t.set_defaults(func=_cmd_token)
+    g = usub.add_parser("groups", help="set a user's groups (replaces them; none clears them)")
+    g.add_argument("username")
+    g.add_argument("group", nargs="*")
+    g.set_defaults(func=_cmd_groups)
+    e = usub.add_parser("email", help="set where a user's deadline e-mails go (empty clears it)")
+    e.add_argument("username")
+    e.add_argument("address", nargs="?", default="")
+    e.set_defaults(func=_cmd_email)
     _ = argparse
 
 
@@ -86,3 +95,13 @@ def _cmd_password(args) -> None:  # type: ignore[no-untyped-def]
 
 def _cmd_token(args) -> None:  # type: ignore[no-untyped-def]
     print(_service().create_token(SYSTEM, args.username, args.label))
+
+
+def _cmd_groups(args) -> None:  # type: ignore[no-untyped-def]
+    _service().set_user_groups(SYSTEM, args.username, args.group)
+    print(f"groups of {args.username}: {', '.join(sorted(set(args.group))) or '-'}")
+
+
+def _cmd_email(args) -> None:  # type: ignore[no-untyped-def]
+    u = _service().set_email(SYSTEM, args.username, args.address)
+    print(f"e-mail of {u.username}: {u.email or '-'}")

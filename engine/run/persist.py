@@ -20,6 +20,7 @@ from engine.bpmn import serializer
 from engine.casework import register
 from engine.deploy import versions as deployments
 from engine.errors import Conflict, ExecutionFailed, NotFound
+from engine.oversight import hooks
 from engine.run import timers
 from engine.run.runtime import Runtime
 from engine.store.models import Incident
@@ -145,6 +146,9 @@ def _persist(rt: Runtime, s: Session, head: _Head | None, wf: BpmnWorkflow, load
                                       new=new_row is not None, dues=dues)
     if _has_timers(loaded):
         timers.sync(s, head.id, wf, deadlines, cancel_all=ended)
+    hooks.sync_message_waits(s, head.id, wf, loaded, now, ended, new=new_row is not None)  # read models
+    if completed_task:
+        hooks.record_completion(s, head.definition_id, completed_task[0], now)
     if created:
         detail = {**detail, "tasks_created": created}
     if failure is not None:

@@ -92,6 +92,26 @@ class Runtime:
                 names.update(parts.load_parts(s, d.id).group_names)
         return names
 
+    def newest_parts(self, name: str) -> dict[str, dict[str, Any]]:
+        """Process key -> the TOML part ``name`` (e.g. ``supervision``) of that procedure's newest version
+        ({} where it holds none), in deploy order."""
+        def newest() -> dict[str, dict[str, Any]]:
+            with self.db.read() as s:
+                return {d.key: parts.load_parts(s, d.id).toml(name)
+                        for d in sorted(catalog.list_processes(s), key=lambda d: d.id)}
+        return self._fresh(f"part:{name}", newest)
+
+    def newest_part(self, name: str) -> dict[str, Any]:
+        """The TOML part ``name`` over the newest version of every procedure: each top-level table merged
+        entry by entry, a newer procedure's entry winning (as :attr:`group_names`), e.g. the directory of
+        groups of ``lanes``."""
+        merged: dict[str, Any] = {}
+        for part in self.newest_parts(name).values():
+            for key, value in part.items():
+                before = merged.get(key)
+                merged[key] = {**before, **value} if isinstance(before, dict) and isinstance(value, dict) else value
+        return merged
+
     def policies(self, process_key: str, table: str | None = None) -> dict[str, Any] | None:
         """``[policies.<table>]`` (default: the procedure's own) of the ``lanes`` part of the procedure's
         newest version (who may start it, what another institution's task holder sees, who reads the

@@ -1,4 +1,5 @@
-"""Instance transitions: start, complete a task, fire timers, cancel, suspend, resume, retry.
+"""Instance transitions: start, complete a task, send a message (cancel, suspend, resume and retry are in
+``engine.run.recovery``).
 
 Every transition loads one instance, applies one change to its workflow and steps the
 engine (before the write transaction opens, see :func:`transition`), then writes the new
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -47,7 +48,7 @@ from engine.run.persist import (
     _restore,
 )
 from engine.run.stepping import _due_dates, _due_dates_or_none, _step, _thrown_messages
-from engine.store.models import Event, Incident, Instance
+from engine.store.models import Event, Instance
 from engine.store.states import EventKind, InstanceStatus
 from engine.store.statements import jsonable, statements
 
@@ -449,50 +450,6 @@ def complete_task(rt: Runtime, task_id: str, data: Any, user: str) -> Transition
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in after.items() if k not in before or before[k] != v}
-
-
-def cancel(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-    def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        wf.cancel()
-        return {"reason": reason}
-
-    return transition(rt, instance_id, user, EventKind.INSTANCE_CANCELLED, apply,
-                      allowed=(InstanceStatus.RUNNING, InstanceStatus.SUSPENDED, InstanceStatus.ERROR),
-                      status=InstanceStatus.CANCELLED, step=False)
-
-
-def suspend(rt: Runtime, instance_id: int, user: str, reason: str = "") -> TransitionResult:
-    return transition(rt, instance_id, user, EventKind.INSTANCE_SUSPENDED, lambda wf, s: {"reason": reason},
-                      status=InstanceStatus.SUSPENDED, step=False)
-
-
-def resume(rt: Runtime, instance_id: int, user: str) -> TransitionResult:
-    return transition(rt, instance_id, user, EventKind.INSTANCE_RESUMED, lambda wf, s: {},
-                      allowed=(InstanceStatus.SUSPENDED,))
-
-
-def retry(rt: Runtime, instance_id: int, user: str, data: Any = None) -> TransitionResult:
-    """Re-run an instance in error; ``data`` corrects the case data of the tasks about to run."""
-    patch = _require_object(data) if data is not None else {}
-
-    def apply(wf: BpmnWorkflow, s: Session) -> dict[str, Any]:
-        if patch:
-            # The tasks about to run: the ready ones or, when a timer's firing failed, the waiting
-            # ones, and what those inherit their data from when they become ready (their parent).
-            ready = wf.get_tasks(state=TaskState.READY)
-            for task in ready or wf.get_tasks(state=TaskState.WAITING):
-                task.data.update(patch)
-                if not ready and task.parent is not None:
-                    task.parent.data.update(patch)
-        return {"data": patch} if patch else {}
-
-    def resolve(s: Session, wf: BpmnWorkflow) -> dict[str, Any]:
-        s.execute(update(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
-                  .values(resolved_at=clock.now()))
-        return {}
-
-    return transition(rt, instance_id, user, EventKind.INSTANCE_RETRIED, apply, allowed=(InstanceStatus.ERROR,),
-                      on_write=resolve)
 
 
 def send_message(rt: Runtime, instance_id: int, name: str, payload: Any, user: str) -> TransitionResult:

@@ -6,6 +6,7 @@
 - ``calendar``: legal designers' drafts of the legal calendar, their impact and recount;
 - ``migration``: legal designers moving running cases to another version (preview, move);
 - ``monitor``: managers and operators (case lists, cancel, suspend, retry, terms, timers);
+- ``oversight``: the manager console (overview, stalled cases, workload, heatmap, exports, bulk actions);
 - ``people``: administrators (accounts) and signing in;
 - ``simulator``: legal designers' dry runs of scenarios on real dates;
 - ``calendar``: legal designers' calendar drafts, their impact and the recount after approval;
@@ -28,12 +29,14 @@ from engine.casework.access import MASK, is_reserved
 from engine.casework.inbox import Badge, InboxFilters, badge
 from engine.casework.people import LOCKOUT, MAX_FAILURES, ROLE_LABELS, ROLES, UserView
 from engine.run.runtime import Runtime
+from engine.services.alerts import AlertService
 from engine.services.calendar import CalendarService
 from engine.services.cases import CaseService, TaskPage
 from engine.services.design import DesignService
 from engine.services.drafts import DraftService, DraftView
 from engine.services.migration import MigrationService
 from engine.services.monitor import MonitorService
+from engine.services.oversight import OversightService
 from engine.services.people import PeopleService
 from engine.services.principal import SYSTEM, Principal, is_system
 from engine.services.simulator import SimulationView, SimulatorService
@@ -44,10 +47,11 @@ from engine.store import settings
 from engine.store.db import Database
 from engine.store.states import EventKind, FiringOutcome, InstanceStatus, TaskState, TimerStatus
 
-__all__ = ["Badge", "CalendarService", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "DraftService", "DraftView",
+__all__ = ["AlertService", "Badge", "CalendarService", "CaseFile", "CaseService", "Clock", "DesignService", "DiagramView", "DraftService", "DraftView",
            "EventKind", "EventView",
            "FiringOutcome", "FormSpec", "FrozenClock", "IncidentView", "InboxFilters", "InstanceDetail",
-           "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MigrationService", "MonitorService", "PeopleService",
+           "InstanceStatus", "InstanceView", "LOCKOUT", "MAX_FAILURES", "MigrationService", "MonitorService", "OversightService",
+           "PeopleService",
            "Principal", "ROLES", "ROLE_LABELS", "RegisterService", "STATUS_LABELS", "SYSTEM", "SystemClock",
            "TaskPage", "TaskState", "TaskView", "TimerStatus", "TimerView", "Tramita", "UserView", "badge", "config",
            "is_reserved", "is_system", "MASK"]
@@ -65,6 +69,8 @@ class Tramita:
         self.drafts = DraftService(self.runtime, self.design)
         self.monitor = MonitorService(self.runtime)
         self.migration = MigrationService(self.runtime)
+        self.oversight = OversightService(self.runtime, self.monitor)
+        self.alerts = AlertService(self.runtime)
         self.people = PeopleService(self.runtime)
         self.simulator = SimulatorService(self.runtime)
         self.register = RegisterService(self.runtime)

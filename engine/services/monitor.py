@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from sqlalchemy import func, select
 
 from engine.errors import Forbidden
-from engine.run import firing, terms, transitions
+from engine.run import firing, recovery, terms
 from engine.run.firing import Fired
 from engine.run.runtime import Runtime
 from engine.run.transitions import TransitionResult
@@ -113,19 +113,19 @@ class MonitorService:
     # --- operations ---
     def cancel(self, user: Principal, instance_id: int, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.cancel(self.rt, instance_id, user.username, reason)
+        return recovery.cancel(self.rt, instance_id, user.username, reason)
 
     def suspend(self, user: Principal, instance_id: int, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.suspend(self.rt, instance_id, user.username, reason)
+        return recovery.suspend(self.rt, instance_id, user.username, reason)
 
-    def resume(self, user: Principal, instance_id: int) -> TransitionResult:
+    def resume(self, user: Principal, instance_id: int, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.resume(self.rt, instance_id, user.username)
+        return recovery.resume(self.rt, instance_id, user.username, reason)
 
-    def retry(self, user: Principal, instance_id: int, data: Any = None) -> TransitionResult:
+    def retry(self, user: Principal, instance_id: int, data: Any = None, reason: str = "") -> TransitionResult:
         self._require_case(user, instance_id)
-        return transitions.retry(self.rt, instance_id, user.username, data)
+        return recovery.retry(self.rt, instance_id, user.username, data, reason)
 
     def suspend_term(self, user: Principal, instance_id: int, timer: str, business_days: int,
                      reason: str) -> TransitionResult:

@@ -15,7 +15,16 @@ ADMIN_ROLES = ("admin",)
 
 class PeopleService:
     def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
         self.db = rt.db
+
+    def directory(self, actor: Principal) -> list[dict[str, str]]:
+        """The user groups (``[groups]`` of the deployed ``lanes`` part, newest version of every procedure) with
+        their names and institutions, for the pages."""
+        self._admin(actor)
+        groups = self.rt.newest_part("lanes").get("groups", {})
+        return [{"group": str(g), "name": str((info or {}).get("name") or g),
+                 "institution": str((info or {}).get("institution") or "")} for g, info in groups.items()]
 
     def _admin(self, actor: Principal) -> None:
         require_role(actor, *ADMIN_ROLES, field="user", message="Solo la administración gestiona cuentas.")
@@ -42,6 +51,12 @@ class PeopleService:
         if actor.username != username:
             self._admin(actor)
         people.set_password(self.db, username, password)
+
+    def set_email(self, actor: Principal, username: str, email: str | None) -> UserView:
+        """The administrator sets anyone's address; a user their own."""
+        if actor.username != username:
+            self._admin(actor)
+        return people.set_email(self.db, username, email)
 
     def create_token(self, actor: Principal, username: str, label: str = "") -> str:
         if actor.username != username:

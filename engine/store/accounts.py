@@ -30,6 +30,7 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    email: Mapped[str | None] = mapped_column(String(255))  # deadline e-mails (migration 0012)
 
 
 class ApiToken(Base):

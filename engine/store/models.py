@@ -117,9 +117,18 @@ class DefinitionPart(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("deployed_files.id"), index=True)
 
 
+# Columns after ``state`` sit on SQLite overflow pages behind the serialized workflow: reading them
+# from the row walks its whole chain. The manager console (migration 0012) reaches a case by id for its
+# scope and status, and counts open cases by institution, through these two indexes instead; both
+# change only when a case's status does.
+CONSOLE_INDEX = "ix_instances_console"
+
+
 class Instance(Base):
     __tablename__ = "instances"
-    __table_args__ = (Index("ix_instances_status_key", "status", "process_key"),)
+    __table_args__ = (Index("ix_instances_status_key", "status", "process_key"),
+                      Index(CONSOLE_INDEX, "id", "institution", "status", "definition_id", "process_key", "reference"),
+                      Index("ix_instances_institution_status", "institution", "status", "process_key"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
@@ -260,3 +269,55 @@ class RegisterEntry(Base):
     at: Mapped[datetime]
     updated_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
+
+
+class Alert(Base):
+    """A deadline e-mail, recorded before it is handed to SMTP: one per task and kind, ever."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("kind", "target", name="uq_alerts_kind_target"),
+                      Index("ix_alerts_pending", "sent_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # digest | overdue | opened | expiring
+    target: Mapped[str] = mapped_column(String(255))  # the task id, or ``<day>/<username>`` for a digest
+    recipients: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageWait(Base):
+    """A message catch event a case waits at, and since when (kept by each transition)."""
+
+    __tablename__ = "message_waits"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id", name="uq_message_waits_instance_task"),
+                      Index("ix_message_waits_since", "since"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[str] = mapped_column(String(36))  # the waiting SpiffWorkflow task: a new wait, a new row
+    element: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(String(255))
+    since: Mapped[datetime]
+
+
+class StepStat(Base):
+    """Completed tasks per version, element and duration bucket (``engine.oversight.hooks``): the heatmap's
+    median, p90 and share within term without reading every finished task. Kept by each completion."""
+
+    __tablename__ = "step_stats"
+    __table_args__ = (UniqueConstraint("definition_id", "institution", "element", "bucket", name="uq_step_stats"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    institution: Mapped[str] = mapped_column(String(120), default="")  # the case's ("" when it has none)
+    element: Mapped[str] = mapped_column(String(255))
+    term_unit: Mapped[str | None] = mapped_column(String(16))  # the step's legal term: business|natural|hours
+    term_count: Mapped[int | None] = mapped_column(Integer)
+    bucket: Mapped[int] = mapped_column(Integer)  # index into engine.oversight.hooks.BUCKET_HOURS
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    with_term: Mapped[int] = mapped_column(Integer, default=0)  # of which had a due date
+    within_term: Mapped[int] = mapped_column(Integer, default=0)  # of which were completed by it

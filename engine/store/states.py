@@ -87,6 +87,8 @@ class EventKind(StrEnum):
     DATA_RECTIFIED = "data_rectified"  # a wrong name or date corrected, with the reason (engine.run.rectify)
     CASE_STARTED = "case_started"  # a message this case threw started another case
     MESSAGE_NOT_DELIVERED = "message_not_delivered"  # ... and that case refused to start
+    TASK_REASSIGNED = "task_reassigned"  # a coordinator gave an open task to someone of its group, with a reason
+    TASK_RELEASED = "task_released"  # ... or returned it to its group's inbox, whoever held it
 
 
 def event_kind(kind: str) -> EventKind:

@@ -46,6 +46,23 @@ class TimerService:
         # --as-of clock in the future would otherwise postpone the first pass until then).
         self._scheduler.add_job(self.run_once, "interval", seconds=interval, id="fire-due-timers",
                                 max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+        self.smtp_url = os.environ.get("TRAMITA_SMTP_URL")
+        if self.smtp_url:  # deadline e-mails ride along: a pass a minute (engine.oversight.mail)
+            self._scheduler.add_job(self.alerts_once, "interval", seconds=60, id="deadline-emails",
+                                    max_instances=1, coalesce=True)
+
+    def alerts_once(self) -> None:
+        from engine.oversight import mail
+
+        try:
+            result = mail.send_due(self.rt.db, mail.SmtpSettings.parse(self.smtp_url or ""),
+                                   os.environ.get("TRAMITA_BASE_URL", "http://localhost:5000"), clock.now(),
+                                   self.rt.calendar()[1])
+        except Exception:  # noqa: BLE001 - keep the service alive; the next pass retries
+            log.exception("deadline e-mail pass failed")
+            return
+        if result.sent or result.failed:
+            log.info("deadline e-mails: %s sent, %s failed", result.sent, result.failed)
 
     def run_once(self) -> int:
         try:

@@ -34,7 +34,10 @@ def test_openapi_describes_every_endpoint(app) -> None:  # type: ignore[no-untyp
                                   # the studio (web/api/design.py)
                                   "/lint", "/processes/{key}/versions", "/processes/{key}/diff", "/drafts",
                                   "/drafts/{draft_id}", "/drafts/{draft_id}/submit", "/drafts/{draft_id}/approve",
-                                  "/drafts/{draft_id}/reject", "/processes/{key}/moves"}
+                                  "/drafts/{draft_id}/reject", "/processes/{key}/moves",
+                                  # the manager console (web/api/monitor.py)
+                                  "/monitor/overview", "/monitor/stalled", "/monitor/workload", "/monitor/charts",
+                                  "/monitor/heatmap/{key}", "/monitor/actions", "/monitor/tasks/{task_id}/reassign"}
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     # every route but the register's file download (CSV or JSON file, not a JSON answer) is described
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and "openapi" not in r.rule

@@ -34,7 +34,7 @@ def fuzzed(sqlite_url: str) -> Any:
     start_case(t)
     app = build_app(t)
     app.config["TESTING"] = False  # unexpected errors answer as in production (a JSON 500), not raised
-    yield app, t.create_token("ana", "pruebas")
+    yield app, {"caseworker": t.create_token("ana", "pruebas"), "manager": t.create_token("gerente", "pruebas")}
     t.db.dispose()
 
 
@@ -46,7 +46,10 @@ OPERATIONS = ["GET /processes", "POST /processes/{key}/instances", "GET /instanc
               "POST /lint", "GET /processes/{key}/versions", "GET /processes/{key}/diff", "POST /drafts",
               "GET /drafts/{draft_id}", "PUT /drafts/{draft_id}", "POST /drafts/{draft_id}/submit",
               "POST /drafts/{draft_id}/approve", "POST /drafts/{draft_id}/reject", "GET /processes/{key}/moves",
-              "POST /processes/{key}/moves"]
+              "POST /processes/{key}/moves",
+              # the manager console (web/api/monitor.py), as a manager
+              "GET /monitor/overview", "GET /monitor/stalled", "GET /monitor/workload", "GET /monitor/charts",
+              "GET /monitor/heatmap/{key}", "POST /monitor/actions", "POST /monitor/tasks/{task_id}/reassign"]
 
 
 def test_every_operation_is_fuzzed(fuzzed: Any) -> None:
@@ -59,7 +62,8 @@ def test_every_operation_is_fuzzed(fuzzed: Any) -> None:
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_api_answers_as_it_describes(fuzzed: Any, label: str, mode: GenerationMode) -> None:
     """(Schemathesis's pytest plugin does not run under pytest 9: its strategies are driven here directly.)"""
-    app, token = fuzzed
+    app, tokens = fuzzed
+    token = tokens["manager" if "/monitor/" in label else "caseworker"]  # the console is the managers'
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).find_operation_by_label(label)
 
     @given(case=operation.as_strategy(generation_mode=mode))

@@ -42,14 +42,16 @@ class Operation:
     descriptions: dict[str, str] = field(default_factory=dict)  # query or path parameter -> what it is
     check_body: bool = True  # False: the route checks the body itself, with messages by field
     xml: bool = False  # True: the body may also be one XML file (Content-Type application/xml), read by the route
+    files: tuple[str, ...] = ()  # other media types the 200 answer may be (a CSV or XLSX export)
 
 
 def operation(summary: str, *, ok: tuple[int, str, dict[str, Any]], query: dict[str, dict[str, Any]] | None = None,
               body: dict[str, Any] | None = None, body_required: bool = False,
-              descriptions: dict[str, str] | None = None,
-              check_body: bool = True, xml: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              descriptions: dict[str, str] | None = None, check_body: bool = True, xml: bool = False,
+              files: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's contract; the request half is checked before the route runs."""
-    op = Operation(summary, ok, dict(query or {}), body, body_required, dict(descriptions or {}), check_body, xml)
+    op = Operation(summary, ok, dict(query or {}), body, body_required, dict(descriptions or {}), check_body, xml,
+                   files)
     body_validator = Draft202012Validator(body if check_body else {"type": "object"}) if body is not None else None
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -115,10 +117,18 @@ def _body(validator: Draft202012Validator, required: bool) -> dict[str, Any]:
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path) or "body"
-        raise InvalidInput(f"{where}: {first.message}", field=where,
-                           fields={".".join(str(p) for p in e.absolute_path) or "body": e.message for e in errors})
+        where = _where(first)
+        raise InvalidInput(f"{where}: {first.message}", field=where, fields={_where(e): e.message for e in errors})
     return body
+
+
+def _where(error: Any) -> str:
+    """The dotted path of the field an error concerns; a missing required property is named itself."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        path += missing[:1]
+    return ".".join(path) or "body"
 
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -155,7 +165,9 @@ def paths(app: Flask, blueprint: str, prefix: str, components: dict[str, dict[st
         entry: dict[str, Any] = {
             "summary": op.summary, "operationId": rule.endpoint.split(".", 1)[1],
             "responses": {str(code): {"description": description,
-                                      "content": {"application/json": {"schema": ref(schema)}}},
+                                      "content": {"application/json": {"schema": ref(schema)},
+                                                  **{t: {"schema": {"type": "string", "format": "binary"}}
+                                                     for t in op.files}}},
                           **{str(c): {"description": _DESCRIPTIONS[c],
                                       "content": {"application/json": {"schema": error_schema}}}
                              for c in ERROR_CODES}}}

@@ -31,5 +31,5 @@ def spec(app: Flask, server: str = "") -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                        "schemas": COMPONENTS},
-        "paths": paths(app, "api", "/api/v1", COMPONENTS),
+        "paths": {**paths(app, "api", "/api/v1", COMPONENTS), **paths(app, "api_monitor", "/api/v1", COMPONENTS)},
     }

@@ -50,7 +50,8 @@ def test_existing_versions_pin_the_files_on_disk(bare_url: str) -> None:
         db.upgrade()
         with db.read() as s:
             parts = load_parts(s, definition)
-        assert sorted(parts.texts) == ["datos", "documentos", "eventos", "lanes", "messages", "parameters"]
+        assert sorted(parts.texts) == ["datos", "documentos", "eventos", "lanes", "messages", "parameters",
+                                       "supervision"]
         assert parts.texts["lanes"] == (WORKFLOWS / "lanes.toml").read_text(encoding="utf-8")
         assert parts.group_for_lane("Autoridad sancionadora") == "autoridad_sancionadora"
         assert parts.message_routes == {"solicitud_procedimiento_sancion": "sancion"}
