@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from engine import config
-from engine.deploy import calendar_drafts, calendar_text
+from engine.deploy import calendar_drafts, calendar_text, catalog
 from engine.deploy.calendar_text import Change, FileEntry
 from engine.errors import TramitaError
 from engine.run import recalendar
@@ -89,6 +87,7 @@ class ImpactView:
     moved: tuple[MovedView, ...]
     scenarios: tuple[ScenarioCheck, ...]
     changed_days: int
+    untouched: int = 0  # scenarios whose days the change does not reach: not run, their result stays
 
 
 @dataclass(frozen=True)
@@ -178,8 +177,8 @@ class CalendarService:
         which scenarios of ``workflows/scenarios`` would now fail."""
         _designer(user)
         moved, days = self._moved(draft_id)
-        checks = self._scenarios(draft_id) if scenarios else ()
-        return ImpactView(tuple(moved), tuple(checks), len(days))
+        checks, untouched = self._scenarios(draft_id, set(days)) if scenarios else ([], 0)
+        return ImpactView(tuple(moved), tuple(checks), len(days), untouched)
 
     def _moved(self, draft_id: int) -> tuple[list[MovedView], dict[date, str]]:
         with self.db.read() as s:
@@ -217,29 +216,40 @@ class CalendarService:
                                        m.element, m.kind, m.old_due, m.new_due, because, m.citation))
         return views, days
 
-    def _scenarios(self, draft_id: int) -> list[ScenarioCheck]:
+    def _scenarios(self, draft_id: int, days: set[date]) -> tuple[list[ScenarioCheck], int]:
+        """Run, with the draft's calendar, the scenarios of each procedure's newest deployed version whose
+        days (start, acts, expected due dates) include a changed day; the others cannot change and are
+        only counted. A scenario that fails with the draft runs once more on the calendar in force, to
+        say whether the change breaks it or it already failed."""
         from engine.services.simulator import SimulatorService
-        from engine.simulate import runner, scenario
+        from engine.simulate import bundles, runner, scenario
 
         with self.db.read() as s:
             d = calendar_drafts.get(s, draft_id)
             calendar_files = calendar_drafts.files_of(s, d)
+            keys = [definition.key for definition in catalog.list_processes(s)]
         sim = SimulatorService(self.rt)
-        out = []
-        for path in sorted((config.WORKFLOWS_DIR / "scenarios").glob("*/*.toml")):
-            try:
-                sc = scenario.load(path)
-                files, _ = sim._version_files(sc.procedure, None)
-            except TramitaError:
-                continue
-            procedure = [f for f in files if f.kind != "calendar"]
-            with_draft = runner.run(sc, procedure + calendar_files)
-            now: bool | None = None
-            if with_draft.failures:
-                now = runner.run(sc, files).passed
-            out.append(ScenarioCheck(_relative(path), sc.procedure, sc.title, now, with_draft.passed,
-                                     tuple(with_draft.failures)))
-        return out
+        out, untouched = [], 0
+        for key in sorted(set(keys)):
+            files, _ = sim._version_files(key, None)
+            texts = {f.name: f.content.decode("utf-8") for f in files}
+            for name, text in bundles.scenarios_of(texts, key).items():
+                try:
+                    sc = scenario.parse_text(text, f"scenarios/{key}/{name}")
+                except TramitaError:
+                    continue
+                first, last = sc.span()
+                if not any(first <= day <= last for day in days):
+                    untouched += 1
+                    continue
+                procedure = [f for f in files if f.kind != "calendar"]
+                with_draft = runner.run(sc, procedure + calendar_files)
+                now: bool | None = None
+                if with_draft.failures:
+                    now = runner.run(sc, files).passed
+                out.append(ScenarioCheck(f"scenarios/{key}/{name}", sc.procedure, sc.title, now, with_draft.passed,
+                                         tuple(with_draft.failures)))
+        return out, untouched
 
     # --- approval and the recount ---------------------------------------------------------
 
@@ -295,11 +305,4 @@ def _attached(s: Any, row: Any) -> str | None:
     return s.execute(select(Timer.attached_to).where(Timer.instance_id == row.instance_id,
                                                      Timer.task_name == row.element)
                      .order_by(Timer.id.desc()).limit(1)).scalar()
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(config.WORKFLOWS_DIR.parent))
-    except ValueError:
-        return str(path)
 

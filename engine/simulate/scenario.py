@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
+from engine.time.hermosillo import to_local
 
 HERMOSILLO = timezone(timedelta(hours=-7))  # UTC−7 all year (no DST since 1999)
 
@@ -69,6 +70,13 @@ class Scenario:
     end: str | None = None
     status: str | None = None
     extra_days: dict[date, str] = field(default_factory=dict)  # días inhábiles this scenario declares
+
+    def span(self) -> tuple[date, date]:
+        """The first and last local day the scenario looks at (its start, its acts, its expected due
+        dates): a calendar change outside it cannot change its result."""
+        days = [self.start_at, *(a.at for a in self.acts), *(d.due for d in self.deadlines)]
+        local = [to_local(d).date() for d in days]
+        return min(local), max(local)
 
 
 def instant(text: Any, where: str) -> datetime:

@@ -12,6 +12,7 @@ the day after the personal notification):
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from engine.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFo
 from engine.services import SYSTEM
 from tests.procedures.conftest import hmo, local
 from tests.procedures.test_calendar_change import notified
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "workflows" / "scenarios"
 
 SOURCE = "Acuerdo que declara el periodo vacacional de invierno, Boletín Oficial del Gobierno del Estado de Sonora, " \
          "tomo CCXVIII, número 45, de fecha 3 de diciembre de 2026 (acuerdo hipotético de prueba)"
@@ -206,9 +209,15 @@ def test_the_preview_names_the_scenarios_that_would_now_fail(tramita_sqlite: Any
     t = tramita_sqlite
     author, _, _ = designers(t)
     draft_id = vacation(t, author)
-    [check] = [s for s in t.calendar.impact(author, draft_id).scenarios
-               if s.path == "workflows/scenarios/sancion/sin_recurso_cobro.toml"]
+    preview = t.calendar.impact(author, draft_id)
+    [check] = [s for s in preview.scenarios if s.path == "scenarios/sancion/sin_recurso_cobro.toml"]
     assert (check.passes_now, check.passes_with_draft) == (True, False)
+    # Only the scenarios whose days reach the vacation (21 December 2026 - 1 January 2027) run; the
+    # 2027 ones (orden de protección, agravio...) are counted, not run.
+    assert preview.untouched > 0
+    assert all(s.procedure in ("sancion", "agravio", "orden_proteccion", "auxilio_policial") for s in preview.scenarios)
+    ran = {s.path for s in preview.scenarios}
+    assert len(ran) + preview.untouched == len(list(SCENARIOS.glob("*/*.toml")))
     assert "plazo «interponer_recurso»: se esperaba 2026-12-28T23:59:59-07:00, se computó " \
            "2027-01-08T23:59:59-07:00" in check.failures
 
