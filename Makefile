@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/studio.py
 	$(BIN)/python bench/web_load.py
 	$(BIN)/python bench/monitor.py
 
