@@ -90,7 +90,7 @@ class Runtime:
         with self.db.read() as s:
             for d in sorted(catalog.list_processes(s), key=lambda d: d.id):
                 names.update(parts.load_parts(s, d.id).group_names)
-            names.update(s.execute(select(DirectoryGroup.code, DirectoryGroup.name)).tuples().all())
+            names.update({code: name for code, name in s.execute(select(DirectoryGroup.code, DirectoryGroup.name))})
         return names
 
     def newest_parts(self, name: str) -> dict[str, dict[str, Any]]:
