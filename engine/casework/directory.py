@@ -78,11 +78,11 @@ def save_group(db: Database, actor: str, code: str, name: str, institution: str,
         return _view(row)
 
 
-def mapped_lanes(session: Any, code: str) -> list[str]:
-    """``procedure: lane`` for each lane of a procedure's newest version that maps to ``code``."""
+def mapped_lanes(session: Any, code: str) -> list[tuple[str, str]]:
+    """(procedure, lane) for each lane of a procedure's newest version that maps to ``code``."""
     found = []
     for d in catalog.list_processes(session):
-        found += [f"{d.key}: {lane}" for lane, group in parts.load_parts(session, d.id).lanes.items() if group == code]
+        found += [(d.key, lane) for lane, group in parts.load_parts(session, d.id).lanes.items() if group == code]
     return found
 
 
@@ -92,8 +92,9 @@ def set_active(db: Database, actor: str, code: str, active: bool) -> Group:
         if row is None:
             raise NotFound("El grupo no existe en el directorio.", field="code")
         if not active and row.active and (lanes := mapped_lanes(s, row.code)):
-            raise Conflict(f"No se puede deshabilitar el grupo: el carril «{lanes[0]}» le asigna tareas; cambie "
-                           "antes ese carril en lanes.toml.", field="code")
+            key, lane = lanes[0]
+            raise Conflict(f"No se puede deshabilitar el grupo: el carril «{lane}» del procedimiento {key} le "
+                           "asigna tareas; cambie antes ese carril en lanes.toml.", field="code")
         if bool(row.active) != active:
             row.active, row.updated_at, row.updated_by = active, clock.now(), actor
             _audit(s, actor, {"group": row.code, "action": "enabled" if active else "disabled"})

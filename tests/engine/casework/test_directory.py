@@ -87,6 +87,6 @@ def test_a_group_a_lane_maps_to_cannot_be_disabled(tramita: Any) -> None:
     tramita.deploy(whole())
     with pytest.raises(Conflict) as exc:
         tramita.people.set_group_active(ADMIN, "revisores", False)
-    assert "con_partes: Carril" in exc.value.message and tramita.people.directory(ADMIN)[0].active
+    assert "el carril «Carril» del procedimiento con_partes" in exc.value.message and tramita.people.directory(ADMIN)[0].active
     tramita.people.save_group(ADMIN, "sin_carril", "Sin carril", "ISM")
     assert not tramita.people.set_group_active(ADMIN, "sin_carril", False).active
