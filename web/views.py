@@ -47,6 +47,7 @@ EVENT_LABELS: dict[str, Any] = {
     EventKind.EVALUATION_EXPORTED: _l("Evaluación anual exportada"),
     EventKind.TASK_REASSIGNED: _l("Tarea reasignada por la coordinación"),
     EventKind.TASK_RELEASED: _l("Tarea devuelta al grupo por la coordinación"),
+    EventKind.DIRECTORY_CHANGED: _l("Directorio de grupos modificado"),
 }
 
 INSTANCE_STATUS_LABELS: dict[str, Any] = {

@@ -15,7 +15,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from engine.cli import alerts, design, simulate, timers, users, versions
+from engine.cli import alerts, design, directory, simulate, timers, users, versions
 from engine.errors import TramitaError
 from engine.services import TaskState, TimerStatus
 
@@ -268,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     timers.add_commands(sub)
     simulate.add_commands(sub)
     users.add_commands(sub)
+    directory.add_commands(sub)
     versions.add_commands(sub)
     alerts.add_commands(sub)
     return p

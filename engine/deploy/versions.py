@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import safe_xml, serializer
-from engine.deploy import bundle, parts
+from engine.deploy import bundle, directory, parts
 from engine.deploy.bundle import BundleParts, PartRef, digest_with_parts
 # Reading what is deployed lives in engine.deploy.catalog; the names stay importable from here.
 from engine.deploy.catalog import LoadedSpec, SpecCache, latest_process, list_processes
@@ -126,6 +126,8 @@ def deploy(db: Database, files: Sequence[BundleFile], deployed_by: str) -> Deplo
 def deploy_in(session: Any, files: Sequence[BundleFile], deployed_by: str) -> DeployResult:
     """Deploy inside the caller's transaction (an approval stores its note and audit in the same one)."""
     parsed = _parse_bundle(session, files)
+    if "lanes" in parsed.extras.shared:  # insert-only: an administrator's edits survive (engine.deploy.directory)
+        directory.seed(session, parsed.extras.shared["lanes"].content, deployed_by)
     return _store(session, files, parsed, deployed_by)
 
 

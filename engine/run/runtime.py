@@ -24,7 +24,7 @@ from engine.deploy.parts import VersionParts
 from engine.script.helpers import script_engine
 from engine.script.sandbox import RestrictedScriptEngine
 from engine.store.db import Database
-from engine.store.models import Definition, Instance
+from engine.store.models import Definition, DirectoryGroup, Instance
 from engine.run.cache import WorkflowCache
 from engine.time.calendar import bound_calendar, calendar_from_texts, default_calendar, LegalCalendar
 
@@ -81,8 +81,8 @@ class Runtime:
 
     @property
     def group_names(self) -> dict[str, str]:
-        """User group -> its name in Spanish, from the ``lanes`` part of the newest version of every
-        procedure (a newer procedure's name wins)."""
+        """User group -> its name in Spanish: the administrator's directory (``directory_groups``), and for
+        a code it lacks the ``lanes`` part of the newest version of every procedure (a newer one wins)."""
         return self._fresh("groups", self._group_names)
 
     def _group_names(self) -> dict[str, str]:
@@ -90,6 +90,7 @@ class Runtime:
         with self.db.read() as s:
             for d in sorted(catalog.list_processes(s), key=lambda d: d.id):
                 names.update(parts.load_parts(s, d.id).group_names)
+            names.update({code: name for code, name in s.execute(select(DirectoryGroup.code, DirectoryGroup.name))})
         return names
 
     def newest_parts(self, name: str) -> dict[str, dict[str, Any]]:

@@ -20,7 +20,7 @@ from engine.errors import InvalidInput
 from engine.run import form_limits
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
-from engine.store.models import DeployedFile
+from engine.store.models import DeployedFile, DirectoryGroup
 
 DESIGN_ROLES = ("legal_designer", "admin")
 READ_ROLES = (*DESIGN_ROLES, "manager")
@@ -138,7 +138,8 @@ class DesignService:
 
     def context(self) -> LintContext:
         """What the rules need beyond the file, from what is deployed (never from disk): the lanes, groups,
-        message routes and parameters of the newest version of each procedure, and the decisions' outputs."""
+        message routes and parameters of the newest version of each procedure, the decisions' outputs, and
+        the active groups of the administrator's directory."""
         ctx = LintContext()
         with self.db.read() as s:
             for d in sorted(catalog.list_processes(s), key=lambda d: d.id):
@@ -147,6 +148,8 @@ class DesignService:
                 ctx.groups |= set(held.group_names) | set(held.lanes.values())
                 ctx.message_routes.update(held.message_routes)
                 ctx.parameters = {**ctx.parameters, **held.toml("parameters")}  # as written: value, citation
+            # the administrator's directory: a lane may map to a group added there (engine.casework.directory)
+            ctx.groups |= set(s.execute(select(DirectoryGroup.code).where(DirectoryGroup.active)).scalars())
             for (content,) in s.execute(select(DeployedFile.content).where(DeployedFile.kind == "dmn")).all():
                 try:
                     ctx.add_dmn(safe_xml.load_xml(content.encode("utf-8"), "decision.dmn"))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from engine.casework import audit, people
+from engine.casework import audit, directory, people
 from engine.casework.audit import AccessReport
+from engine.casework.directory import Group
 from engine.casework.people import SignIn, UserView
 from engine.run.runtime import Runtime
 from engine.services.principal import Principal, require_role
@@ -18,13 +19,24 @@ class PeopleService:
         self.rt = rt
         self.db = rt.db
 
-    def directory(self, actor: Principal) -> list[dict[str, str]]:
-        """The user groups (``[groups]`` of the deployed ``lanes`` part, newest version of every procedure) with
-        their names and institutions, for the pages."""
+    def directory(self, actor: Principal) -> list[Group]:
+        """The organisation's groups (``directory_groups``, edited by the administrator), active or not."""
         self._admin(actor)
-        groups = self.rt.newest_part("lanes").get("groups", {})
-        return [{"group": str(g), "name": str((info or {}).get("name") or g),
-                 "institution": str((info or {}).get("institution") or "")} for g, info in groups.items()]
+        return directory.list_groups(self.db)
+
+    def save_group(self, actor: Principal, code: str, name: str, institution: str, notes: str = "") -> Group:
+        """Add a group to the directory or edit its name, institution and notes; audited."""
+        self._admin(actor)
+        found = directory.save_group(self.db, actor.username, code, name, institution, notes)
+        self.rt.forget_latest()  # the labels of groups follow at once
+        return found
+
+    def set_group_active(self, actor: Principal, code: str, active: bool) -> Group:
+        """Disable or enable a group; refused while a lane of a procedure's newest version maps to it."""
+        self._admin(actor)
+        found = directory.set_active(self.db, actor.username, code, active)
+        self.rt.forget_latest()
+        return found
 
     def _admin(self, actor: Principal) -> None:
         require_role(actor, *ADMIN_ROLES, field="user", message="Solo la administración gestiona cuentas.")

@@ -321,3 +321,19 @@ class StepStat(Base):
     completed: Mapped[int] = mapped_column(Integer, default=0)
     with_term: Mapped[int] = mapped_column(Integer, default=0)  # of which had a due date
     within_term: Mapped[int] = mapped_column(Integer, default=0)  # of which were completed by it
+
+
+class DirectoryGroup(Base):
+    """The organisation's directory: a user group (the code lanes map to and users belong to), its name and
+    institution. Data the administrator edits (``PeopleService``); a deploy only inserts the
+    ``[groups.*]`` codes of ``lanes.toml`` the table lacks (``engine.deploy.directory``)."""
+
+    __tablename__ = "directory_groups"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    institution: Mapped[str] = mapped_column(String(255))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(120))

@@ -89,6 +89,7 @@ class EventKind(StrEnum):
     MESSAGE_NOT_DELIVERED = "message_not_delivered"  # ... and that case refused to start
     TASK_REASSIGNED = "task_reassigned"  # a coordinator gave an open task to someone of its group, with a reason
     TASK_RELEASED = "task_released"  # ... or returned it to its group's inbox, whoever held it
+    DIRECTORY_CHANGED = "directory_changed"  # a group of the directory added, edited, disabled or enabled
 
 
 def event_kind(kind: str) -> EventKind:

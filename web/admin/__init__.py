@@ -1,7 +1,8 @@
 """The administrators' pages, one blueprint with explicit paths: the access report
 (``/administracion/accesos``: who opened which case file, and every refused access), users (add,
-disable, enable, groups, e-mail address, reset the password, API tokens) and the directory of
-institutions and groups (``/admin/usuarios``, as ``tramita users`` does), and every user's own account
+disable, enable, groups, e-mail address, reset the password, API tokens; ``/admin/usuarios``, as
+``tramita users`` does), the directory of institutions and groups (``/admin/directorio``: add, edit,
+disable and enable a group, as ``tramita directory`` does), and every user's own account
 (``/admin/cuenta``: where their deadline e-mails go)."""
 
 from __future__ import annotations
@@ -143,6 +144,51 @@ def act(username: str, action: str):  # type: ignore[no-untyped-def]
     if token:
         return _user_page(username, token=token)
     return redirect(url_for("admin.user", username=username), 303)
+
+
+GROUP_FIELDS = {"code": "clave", "name": "nombre", "institution": "institucion", "notes": "notas"}
+
+
+def _directory_page(errors: dict[str, str] | None = None, form: Any = None, status: int = 200) -> Any:
+    return render_template("admin/directory.html", directory=tramita().people.directory(me()), errors=errors or {},
+                           form=form or {}), status
+
+
+@bp.get("/admin/directorio")
+@roles_required("admin")
+def directory():  # type: ignore[no-untyped-def]
+    return _directory_page()
+
+
+@bp.post("/admin/directorio")
+@roles_required("admin")
+def save_group():  # type: ignore[no-untyped-def]
+    """Add a group, or edit the one whose code the form carries (the edit forms send it hidden)."""
+    f = request.form
+    try:
+        group = tramita().people.save_group(me(), f.get("clave", ""), f.get("nombre", ""), f.get("institucion", ""),
+                                            f.get("notas", ""))
+    except TramitaError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return _directory_page({GROUP_FIELDS.get(exc.field or "", "clave"): exc.message}, f, 422)
+    flash(_("Grupo guardado: %(name)s.", name=group.name), "success")
+    return redirect(url_for("admin.directory"), 303)
+
+
+@bp.post("/admin/directorio/<code>/<action>")
+@roles_required("admin")
+def group_active(code: str, action: str):  # type: ignore[no-untyped-def]
+    if action not in ("deshabilitar", "habilitar"):
+        raise NotFound(_("Acción desconocida."), field="action")
+    try:
+        tramita().people.set_group_active(me(), code, action == "habilitar")
+    except TramitaError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return _directory_page({f"estado-{code}": exc.message}, status=409)
+    flash(_("Grupo habilitado.") if action == "habilitar" else _("Grupo deshabilitado."), "success")
+    return redirect(url_for("admin.directory"), 303)
 
 
 @bp.route("/admin/cuenta", methods=["GET", "POST"], endpoint="account")
