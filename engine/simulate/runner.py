@@ -32,6 +32,7 @@ from engine.store import accounts as _accounts  # noqa: F401  (its tables belong
 from engine.store.models import Base, Definition, Instance, Task, Timer
 from engine.store.states import TaskState as RowState, TimerStatus
 from engine.time import calendar, clock
+from engine.time.deadline import long_date
 
 ACTOR = "simulador"
 
@@ -62,7 +63,14 @@ class Result:
 
 
 def local(value: datetime) -> str:
+    """An instant as the scenario file writes it (the failures quote the file's own syntax)."""
     return value.astimezone(HERMOSILLO).isoformat(timespec="seconds")
+
+
+def for_people(value: datetime) -> str:
+    """An instant as the timeline shows it to a designer: «lunes 28 de diciembre de 2026 a las 23:59:59»."""
+    here = value.astimezone(HERMOSILLO)
+    return f"{long_date(here.date())} a las {here:%H:%M:%S}"
 
 
 def run(scenario: Scenario, files: Sequence[BundleFile]) -> Result:
@@ -196,7 +204,7 @@ def _observe(rt: Runtime, iid: int, at: datetime, result: Result, seen: set[str]
             if f"t{t.id}" in seen:
                 continue
             seen.add(f"t{t.id}")
-            text = f"Se abre «{t.title or t.name}»" + (f"; vence {local(t.due_at)}" if t.due_at else "")
+            text = f"Se abre «{t.title or t.name}»" + (f"; vence el {for_people(t.due_at)}" if t.due_at else "")
             result.timeline.append(Entry(at, "tarea", t.name, text, t.deadline))
             if t.due_at:
                 result.deadlines[t.name] = t.due_at
@@ -205,7 +213,7 @@ def _observe(rt: Runtime, iid: int, at: datetime, result: Result, seen: set[str]
                 continue
             seen.add(f"m{tm.id}")
             result.timeline.append(Entry(at, "temporizador", tm.task_name,
-                                         f"Corre el plazo «{tm.task_name}»: vence {local(tm.due_at)}", tm.deadline))
+                                         f"Corre el plazo «{tm.task_name}»: vence el {for_people(tm.due_at)}", tm.deadline))
             result.deadlines[tm.task_name] = tm.due_at
 
 

@@ -32,14 +32,13 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.time.hermosillo import to_local
+from engine.time.hermosillo import HERMOSILLO, to_local
 
-HERMOSILLO = timezone(timedelta(hours=-7))  # UTC−7 all year (no DST since 1999)
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ def test_designer_runs_the_sancion_scenario_and_sees_timeline_and_path(page_for:
     ready(page, "1")
     timeline = page.locator("#timeline").inner_text()
     assert "El escenario se cumple" in page.inner_text("main")
-    assert "vence 2026-12-28T23:59:59-07:00" in timeline  # «Interponer recurso» opens with its deadline
-    item = page.locator("#timeline li", has_text="2026-12-28T23:59:59").first
+    assert "vence el lunes 28 de diciembre de 2026 a las 23:59:59" in timeline  # «Interponer recurso» opens with its deadline
+    item = page.locator("#timeline li", has_text="lunes 28 de diciembre de 2026 a las 23:59:59").first
     item.locator("summary").click()
     explained = item.inner_text()
     assert "Navidad" in explained and "art. 54" in explained and "5 días hábiles" in explained, explained

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import REAL_REQUEST
-from tests.web.test_design import ten_day_scenarios
+from tests.web.test_design import TEN_DAY_SCENARIOS
 from tests.web.test_browser import ROOT, chromium, page_for, server, shot  # noqa: F401  (fixtures)
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -113,10 +113,25 @@ def test_designer_takes_orden_proteccion_to_version_two(page_for: Any, server: d
     assert page.locator("[data-element-id='generar_documento_orden'].lint-warning").count() == 0
 
     # The reform moves the ratification term that four legal scenarios count: a draft whose scenarios fail
-    # cannot be sent, so they are updated in the same draft (here through the service, as the studio's
-    # scenario editor will).
-    draft_id = int(re.search(r"/borradores/(\d+)", page.url).group(1))
-    ten_day_scenarios(t, t.people.find_user("diseno.ism"), draft_id)
+    # cannot be sent, so the designer updates them in the same draft, in the studio's scenario editor
+    # (each date as worked out in tests/web/test_design.py, TEN_DAY_SCENARIOS).
+    editor_url = page.url
+    draft_id = int(re.search(r"/borradores/(\d+)", editor_url).group(1))
+    for name, changes in TEN_DAY_SCENARIOS.items():
+        page.goto(f"{server['url']}/diseno/borradores/{draft_id}/escenarios/{name}")
+        text = page.input_value("#scenario")
+        for old, new in changes.items():
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        page.fill("#scenario", text)
+        with page.expect_navigation():
+            page.click("button[name=accion][value=guardar]")
+        assert "El escenario se cumple" in page.inner_text("main"), name
+    shot(page, "studio-3b-scenario-updated")
+    assert set(TEN_DAY_SCENARIOS) <= {n.rsplit("/", 1)[-1] for n in t.drafts.draft(
+        t.people.find_user("diseno.ism"), draft_id).forms}
+    page.goto(editor_url)
+    ready(page)
     page.fill("#change_note", "Reforma al art. 41 del Reglamento: ratificación en 10 días naturales "
                               "(Boletín Oficial, 15 de enero de 2027)")
     with page.expect_navigation():

@@ -89,6 +89,6 @@ def test_the_simulator_agrees_with_the_real_engine_and_touches_nothing(db_url: s
     due = {x.name: x.due_at for x in real.tasks if x.due_at} | {m.task_name: m.due_at for m in real.timers}
     sim_due = {e.element: e for e in simulated.timeline if e.kind in ("tarea", "temporizador") and e.deadline}
     for element, entry in sim_due.items():
-        assert runner.local(due[element]) in entry.text, element
+        assert runner.for_people(due[element]) in entry.text, element
     assert real.instance.status == simulated.status == "completed"
     t.db.dispose()
