@@ -8,39 +8,20 @@ Mon 28 is day 5, so the term ends Monday 28 December 2026 at 23:59:59 in Hermosi
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from engine.errors import Forbidden, InvalidInput
-from tests.web.conftest import REAL_ISSUE, REAL_USERS, REAL_WORKFLOWS, Browser, build_app, make_tramita
+from tests.web.conftest import REAL_ISSUE, REAL_WORKFLOWS, Browser, build_app
+from tests.web.test_design import st, st_any, user  # noqa: F401  (the designers' engine, as fixtures)
 
-DESIGNERS = [("lucia", "legal_designer", "ISM", []), ("rocio", "legal_designer", "ISM", [])]
 SCENARIO = "sin_recurso_cobro.toml"
 RECURSO_DUE = "2026-12-28T23:59:59-07:00"
 TEXT = (REAL_WORKFLOWS / "scenarios" / "sancion" / SCENARIO).read_text(encoding="utf-8")
 # A "what if": the state declares Wednesday 23 December non-working; the recurso then ends Tuesday 29.
 EXTRA_DAY = TEXT + ('\n[calendario]\ninhabiles = [{ fecha = "2026-12-23", motivo = "Acuerdo de prueba", '
                     'fuente = "Boletín Oficial de prueba" }]\n')
-
-
-@pytest.fixture
-def st(sqlite_url: str) -> Iterator[Any]:
-    t = make_tramita(sqlite_url, REAL_WORKFLOWS, REAL_USERS + DESIGNERS)
-    yield t
-    t.db.dispose()
-
-
-@pytest.fixture
-def st_any(db_url: str) -> Iterator[Any]:
-    """The same on SQLite and PostgreSQL (the draft's approval deploys, a case starts on the new version)."""
-    t = make_tramita(db_url, REAL_WORKFLOWS, REAL_USERS + DESIGNERS)
-    yield t
-    t.db.dispose()
-
-
-def user(t: Any, name: str) -> Any:
-    return t.people.find_user(name)
 
 
 def recurso(view: Any) -> dict[str, Any]:
