@@ -13,7 +13,7 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -73,39 +73,59 @@ def bucket_of(hours: float) -> int:
     return len(BUCKET_HOURS)
 
 
-def _upsert(s: Session) -> Any:
-    if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+def _statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The three statements a completion runs, built once per dialect: each transition only binds values
+    (building and cache-keying them afresh cost more than running them, on the hot path)."""
+    found = _STATEMENTS.get(dialect)
+    if found is None:
+        from engine.store.models import CONSOLE_INDEX, Instance
+
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        task = (select(Task.name, Task.created_at, Task.due_at, Task.state, Task.deadline, Task.instance_id)
+                .where(Task.id == bindparam("task_id")))
+        institution = (select(Instance.institution).where(Instance.id == bindparam("instance_id"))
+                       .with_hint(Instance, f"INDEXED BY {CONSOLE_INDEX}", "sqlite"))
+        table = StepStat.__table__
+        add = insert(table).values({c: bindparam(c) for c in _STAT_COLUMNS})
+        upsert = add.on_conflict_do_update(
+            index_elements=["definition_id", "institution", "element", "bucket"],
+            set_={"completed": table.c.completed + 1, "with_term": table.c.with_term + add.excluded.with_term,
+                  "within_term": table.c.within_term + add.excluded.within_term})
+        found = _STATEMENTS[dialect] = (task, institution, upsert)
+    return found
+
+
+_STAT_COLUMNS = ("definition_id", "institution", "element", "bucket", "term_unit", "term_count", "completed",
+                 "with_term", "within_term")
+_STATEMENTS: dict[str, tuple[Any, Any, Any]] = {}
 
 
 def record_completion(s: Session, definition_id: int, task_id: str, now: datetime) -> None:
     """Count a just-completed task in its version's ``step_stats`` (two primary-key reads, one upsert)."""
-    from engine.store.models import CONSOLE_INDEX, Instance
-
-    row = s.execute(select(Task.name, Task.created_at, Task.due_at, Task.state, Task.deadline, Task.instance_id)
-                    .where(Task.id == task_id)).first()
+    if s.new or s.dirty or s.deleted:
+        s.flush()  # the reads below go straight to the connection: let them see the ORM's pending rows
+    conn = s.connection()
+    task, institution_of, _ = _statements(conn.dialect.name)
+    row = conn.execute(task, {"task_id": task_id}).first()
     if row is None or row.state != "COMPLETED":
         return
-    institution = s.execute(select(Instance.institution).where(Instance.id == row.instance_id)
-                            .with_hint(Instance, f"INDEXED BY {CONSOLE_INDEX}", "sqlite")).scalar()
+    institution = conn.execute(institution_of, {"instance_id": row.instance_id}).scalar()
     add_completion(s, definition_id, institution or "", row.name, (now - row.created_at).total_seconds() / 3600,
                    row.due_at, now, row.deadline)
 
 
 def add_completion(s: Session, definition_id: int, institution: str, element: str, hours: float,
                    due: datetime | None, done: datetime, deadline: dict[str, Any] | None) -> None:
-    table = StepStat.__table__
+    conn = s.connection()
     with_term, within = int(due is not None), int(due is not None and done <= due)
-    unit, count = (deadline or {}).get("unit"), (deadline or {}).get("count")
-    stmt = _upsert(s)(table).values(definition_id=definition_id, institution=institution, element=element,
-                                    bucket=bucket_of(hours), term_unit=unit, term_count=count, completed=1,
-                                    with_term=with_term, within_term=within)
-    s.execute(stmt.on_conflict_do_update(index_elements=["definition_id", "institution", "element", "bucket"], set_={
-        "completed": table.c.completed + 1, "with_term": table.c.with_term + with_term,
-        "within_term": table.c.within_term + within}))
+    conn.execute(_statements(conn.dialect.name)[2], {
+        "definition_id": definition_id, "institution": institution, "element": element,
+        "bucket": bucket_of(hours), "term_unit": (deadline or {}).get("unit"),
+        "term_count": (deadline or {}).get("count"), "completed": 1, "with_term": with_term,
+        "within_term": within})
 
 
 def rebuild_step_stats(bind: Any) -> int:
